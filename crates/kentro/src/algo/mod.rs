@@ -1,0 +1,166 @@
+//! The fit driver: validation, centring and scaling, the runs, and the choice of the best run.
+//! Every algorithm is exact: they differ in speed, never in result.
+
+mod lloyd;
+
+use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+
+use crate::error::KMeansError;
+use crate::float::Float;
+use crate::init::{kmeans_plusplus_indices, random_indices};
+use crate::model::{FitWarning, KMeans};
+use crate::observer::Observer;
+use crate::params::{Init, NInit, ValidKMeansParams};
+use crate::rng::Rng;
+use crate::validate::{check_data, check_weights, safe_scale};
+use lloyd::{RunConfig, lloyd};
+
+/// The data as the algorithms see it: scaled by an exact power of two where needed, then centred
+/// on its column means (scikit-learn centres too, for accuracy). The one working copy of a fit.
+struct Prepared<F> {
+    x: Array2<F>,
+    /// Column means of the scaled data, rounded to `F` (as scikit-learn keeps them).
+    mean: Vec<f64>,
+    scale: f64,
+}
+
+impl<F: Float> Prepared<F> {
+    fn new(x: ArrayView2<F>, scale: f64) -> Self {
+        let (n, d) = x.dim();
+        let mut sums = vec![0.0f64; d];
+        for row in x.outer_iter() {
+            for (s, &v) in sums.iter_mut().zip(row.iter()) {
+                *s += v.to_f64() * scale;
+            }
+        }
+        let mean: Vec<f64> = sums.iter().map(|s| F::from_f64(s / n as f64).to_f64()).collect();
+        let mut centred = Array2::from_elem((n, d), F::ZERO);
+        for (mut out, row) in centred.outer_iter_mut().zip(x.outer_iter()) {
+            for ((o, &v), m) in out.iter_mut().zip(row.iter()).zip(&mean) {
+                *o = F::from_f64(v.to_f64() * scale - m);
+            }
+        }
+        Prepared { x: centred, mean, scale }
+    }
+
+    /// Mean of the per-feature variances, in the scaled units.
+    fn mean_variance(&self) -> f64 {
+        let (n, d) = self.x.dim();
+        let mut total = 0.0;
+        for col in self.x.axis_iter(Axis(1)) {
+            let m = col.iter().map(|v| v.to_f64()).sum::<f64>() / n as f64;
+            total += col.iter().map(|v| (v.to_f64() - m).powi(2)).sum::<f64>() / n as f64;
+        }
+        total / d as f64
+    }
+
+    /// Centres given in the caller's units, moved into the prepared space.
+    fn to_prepared(&self, c: &Array2<f64>) -> Array2<F> {
+        Array2::from_shape_fn(c.dim(), |(i, j)| F::from_f64(c[[i, j]] * self.scale - self.mean[j]))
+    }
+
+    /// Centres in the prepared space, moved back into the caller's units.
+    fn to_caller(&self, c: &Array2<F>) -> Array2<F> {
+        Array2::from_shape_fn(c.dim(), |(i, j)| {
+            F::from_f64(F::from_f64(c[[i, j]].to_f64() + self.mean[j]).to_f64() / self.scale)
+        })
+    }
+}
+
+/// Fits `x` with checked parameters.
+pub(crate) fn fit<F: Float>(
+    params: &ValidKMeansParams,
+    x: ArrayView2<F>,
+    sample_weight: Option<ArrayView1<f64>>,
+    observer: &dyn Observer,
+) -> Result<KMeans<F>, KMeansError> {
+    let k = params.n_clusters;
+    let max_abs = check_data(x)?;
+    let (n, d) = x.dim();
+    if n < k {
+        return Err(KMeansError::TooFewSamples { n_samples: n, n_clusters: k });
+    }
+    let weights = sample_weight.map(|w| check_weights(w, n)).transpose()?;
+    let weights = weights.as_deref();
+    if let Init::Centers(c) = &params.init {
+        if c.ncols() != d {
+            return Err(KMeansError::InitFeatures { got: c.ncols(), expected: d });
+        }
+    }
+
+    let mut warnings = Vec::new();
+    if let (Init::Centers(_), NInit::Runs(runs)) = (&params.init, params.n_init_requested) {
+        if runs > 1 {
+            warnings.push(FitWarning::ExplicitInitRunsOnce { n_init: runs });
+        }
+    }
+
+    let scale = safe_scale::<F>(max_abs.max(init_max_abs(&params.init)));
+    let prepared = Prepared::new(x, scale);
+    let tol = if params.tol == 0.0 { 0.0 } else { params.tol * prepared.mean_variance() };
+    let inertia_unit = 1.0 / (scale * scale);
+
+    let mut best: Option<lloyd::Run<F>> = None;
+    for run in 0..params.n_init {
+        observer.run_started(run, params.n_init);
+        if observer.should_stop() {
+            return Err(KMeansError::Cancelled);
+        }
+        let mut rng = Rng::with_stream(params.seed, run as u64);
+        let xp = prepared.x.view();
+        let init = match &params.init {
+            Init::KMeansPlusPlus => {
+                let idx = kmeans_plusplus_indices(xp, weights, k, params.n_local_trials, &mut rng);
+                xp.select(Axis(0), &idx)
+            }
+            Init::Random => xp.select(Axis(0), &random_indices(n, weights, k, &mut rng)),
+            Init::Centers(c) => prepared.to_prepared(c),
+        };
+        let cfg = RunConfig { max_iter: params.max_iter, tol, run, inertia_unit, observer };
+        let result = lloyd(xp, weights, init, &cfg)?;
+        let better = match &best {
+            None => true,
+            Some(b) => result.inertia < b.inertia && !same_clustering(&result.labels, &b.labels, k),
+        };
+        if better {
+            best = Some(result);
+        }
+    }
+    let best = best.expect("n_init >= 1");
+
+    let inertia = best.inertia * inertia_unit;
+    if !inertia.is_finite() {
+        return Err(KMeansError::Overflow { what: "the inertia", max_abs });
+    }
+    let distinct = count_distinct(&best.labels, k);
+    if distinct < k {
+        warnings.push(FitWarning::FewerDistinctClusters { found: distinct, requested: k });
+    }
+    Ok(KMeans::from_parts(prepared.to_caller(&best.centers), best.labels, inertia, best.n_iter, warnings))
+}
+
+fn init_max_abs(init: &Init) -> f64 {
+    match init {
+        Init::Centers(c) => c.iter().fold(0.0f64, |m, v| m.max(v.abs())),
+        _ => 0.0,
+    }
+}
+
+fn count_distinct(labels: &[usize], k: usize) -> usize {
+    let mut seen = vec![false; k];
+    labels.iter().for_each(|&l| seen[l] = true);
+    seen.iter().filter(|&&s| s).count()
+}
+
+/// Whether two labelings are the same partition up to a renaming of the clusters.
+fn same_clustering(a: &[usize], b: &[usize], k: usize) -> bool {
+    let mut map = vec![usize::MAX; k];
+    for (&x, &y) in a.iter().zip(b) {
+        if map[x] == usize::MAX {
+            map[x] = y;
+        } else if map[x] != y {
+            return false;
+        }
+    }
+    true
+}

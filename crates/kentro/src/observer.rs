@@ -1,0 +1,30 @@
+//! Progress callbacks. The core never prints: the faces turn these calls into progress bars,
+//! verbose lines, or a cancellation check (Ctrl-C in Python).
+
+/// Receives progress from a fit. Every method has a default that does nothing.
+///
+/// Calls come from the thread that called `fit`, in order. Inertias are in the data's units.
+pub trait Observer: Sync {
+    /// A run from a new start begins (`run` counts from 0 up to `n_runs - 1`).
+    fn run_started(&self, _run: usize, _n_runs: usize) {}
+
+    /// One Lloyd iteration of `run` finished; `inertia` is that of the iteration's assignment
+    /// (each point to its nearest centre before the centres moved), as scikit-learn's verbose
+    /// output reports it.
+    fn iteration(&self, _run: usize, _iteration: usize, _inertia: f64) {}
+
+    /// A run finished after `n_iter` iterations with final inertia `inertia`.
+    fn run_finished(&self, _run: usize, _n_iter: usize, _inertia: f64) {}
+
+    /// Asked between iterations; returning `true` stops the fit with
+    /// [`KMeansError::Cancelled`](crate::KMeansError::Cancelled).
+    fn should_stop(&self) -> bool {
+        false
+    }
+}
+
+/// An observer that ignores everything.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoObserver;
+
+impl Observer for NoObserver {}

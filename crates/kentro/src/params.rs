@@ -1,0 +1,226 @@
+//! The parameter builder: [`KMeans::params`](crate::KMeans::params) gives a [`KMeansParams`]
+//! with scikit-learn's defaults; consuming setters change it; [`KMeansParams::check`] turns it
+//! into [`ValidKMeansParams`], the only thing that can fit.
+
+use ndarray::{Array2, ArrayView1, ArrayView2};
+
+use crate::error::{KMeansError, ParamError};
+use crate::float::Float;
+use crate::model::KMeans;
+use crate::observer::{NoObserver, Observer};
+
+/// How the initial centres of each run are chosen.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Init {
+    /// Greedy k-means++ (Arthur & Vassilvitskii 2007, with scikit-learn's local trials): the
+    /// default.
+    KMeansPlusPlus,
+    /// `n_clusters` distinct samples drawn with probability proportional to their weight.
+    Random,
+    /// Explicit initial centres, one row per cluster, in the data's units.
+    Centers(Array2<f64>),
+}
+
+/// How many runs from different initial centres to make; the lowest inertia wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NInit {
+    /// scikit-learn's `"auto"`: 1 run for k-means++ or explicit centres, 10 for random.
+    #[default]
+    Auto,
+    /// Exactly this many runs (explicit centres still run once).
+    Runs(usize),
+}
+
+/// Which exact algorithm computes the Lloyd iterations. Every choice gives the same result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Algorithm {
+    /// The fastest exact method for the data's shape (today: Lloyd).
+    #[default]
+    Auto,
+    /// Plain Lloyd iterations: assign every point, then move every centre.
+    Lloyd,
+}
+
+/// Unchecked K-Means settings. Defaults are scikit-learn's `KMeans`, with a fixed seed of 0.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KMeansParams {
+    n_clusters: usize,
+    init: Init,
+    n_init: NInit,
+    max_iter: usize,
+    tol: f64,
+    seed: u64,
+    algorithm: Algorithm,
+    n_local_trials: Option<usize>,
+}
+
+/// Checked K-Means settings, ready to [`fit`](ValidKMeansParams::fit).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidKMeansParams {
+    pub(crate) n_clusters: usize,
+    pub(crate) init: Init,
+    pub(crate) n_init: usize,
+    pub(crate) n_init_requested: NInit,
+    pub(crate) max_iter: usize,
+    pub(crate) tol: f64,
+    pub(crate) seed: u64,
+    pub(crate) algorithm: Algorithm,
+    pub(crate) n_local_trials: usize,
+}
+
+impl KMeans {
+    /// Starts a K-Means configuration for `n_clusters` clusters with scikit-learn's defaults:
+    /// greedy k-means++, `n_init` auto, `max_iter` 300, `tol` 1e-4 (relative to the mean
+    /// feature variance), seed 0.
+    pub fn params(n_clusters: usize) -> KMeansParams {
+        KMeansParams {
+            n_clusters,
+            init: Init::KMeansPlusPlus,
+            n_init: NInit::Auto,
+            max_iter: 300,
+            tol: 1e-4,
+            seed: 0,
+            algorithm: Algorithm::Auto,
+            n_local_trials: None,
+        }
+    }
+}
+
+impl KMeansParams {
+    /// The initialisation method (default: k-means++).
+    pub fn init(mut self, init: Init) -> Self {
+        self.init = init;
+        self
+    }
+
+    /// The number of runs from different starts (default: auto).
+    pub fn n_init(mut self, n_init: NInit) -> Self {
+        self.n_init = n_init;
+        self
+    }
+
+    /// The most Lloyd iterations in one run (default 300).
+    pub fn max_iter(mut self, max_iter: usize) -> Self {
+        self.max_iter = max_iter;
+        self
+    }
+
+    /// The convergence tolerance, relative to the mean of the feature variances: a run stops
+    /// when the summed squared centre shift is at most `tol × mean(var(X))` (default 1e-4).
+    pub fn tol(mut self, tol: f64) -> Self {
+        self.tol = tol;
+        self
+    }
+
+    /// The seed of every random choice (default 0). Results depend on it, never on threads.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The exact algorithm (default: auto).
+    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+
+    /// Candidates tried per k-means++ step (default `2 + floor(ln k)`, scikit-learn's choice).
+    pub fn n_local_trials(mut self, n_local_trials: usize) -> Self {
+        self.n_local_trials = Some(n_local_trials);
+        self
+    }
+
+    /// Checks every setting that does not depend on the data.
+    pub fn check(self) -> Result<ValidKMeansParams, ParamError> {
+        let k = self.n_clusters;
+        if k == 0 {
+            return Err(ParamError::NClusters(k));
+        }
+        if self.max_iter == 0 {
+            return Err(ParamError::MaxIter(0));
+        }
+        if !(self.tol.is_finite() && self.tol >= 0.0) {
+            return Err(ParamError::Tol(self.tol));
+        }
+        if let NInit::Runs(0) = self.n_init {
+            return Err(ParamError::NInit(0));
+        }
+        if let Some(0) = self.n_local_trials {
+            return Err(ParamError::NLocalTrials(0));
+        }
+        if let Init::Centers(c) = &self.init {
+            if c.nrows() != k {
+                return Err(ParamError::InitRows { rows: c.nrows(), n_clusters: k });
+            }
+            if let Some(((row, col), &value)) = c.indexed_iter().find(|(_, v)| !v.is_finite()) {
+                return Err(ParamError::InitNonFinite { row, col, value });
+            }
+        }
+        let n_init = match (&self.init, self.n_init) {
+            (Init::Centers(_), _) => 1,
+            (_, NInit::Runs(n)) => n,
+            (Init::Random, NInit::Auto) => 10,
+            (_, NInit::Auto) => 1,
+        };
+        Ok(ValidKMeansParams {
+            n_clusters: k,
+            init: self.init,
+            n_init,
+            n_init_requested: self.n_init,
+            max_iter: self.max_iter,
+            tol: self.tol,
+            seed: self.seed,
+            algorithm: self.algorithm,
+            n_local_trials: self.n_local_trials.unwrap_or_else(|| default_local_trials(k)),
+        })
+    }
+
+    /// Checks the settings and fits `x` (one sample per row).
+    pub fn fit<F: Float>(&self, x: ArrayView2<F>) -> Result<KMeans<F>, KMeansError> {
+        self.clone().check()?.fit(x)
+    }
+}
+
+/// scikit-learn's number of k-means++ candidates per step: `2 + floor(ln k)`.
+pub(crate) fn default_local_trials(n_clusters: usize) -> usize {
+    2 + (n_clusters as f64).ln().floor() as usize
+}
+
+impl ValidKMeansParams {
+    /// The number of clusters.
+    pub fn n_clusters(&self) -> usize {
+        self.n_clusters
+    }
+
+    /// The number of runs the fit will make (`auto` resolved).
+    pub fn n_init(&self) -> usize {
+        self.n_init
+    }
+
+    /// Fits `x` (one sample per row), every sample weighing 1.
+    pub fn fit<F: Float>(&self, x: ArrayView2<F>) -> Result<KMeans<F>, KMeansError> {
+        self.fit_with(x, None, &NoObserver)
+    }
+
+    /// Fits `x` with one non-negative weight per sample (weights act as repeat counts).
+    pub fn fit_weighted<F: Float>(
+        &self,
+        x: ArrayView2<F>,
+        sample_weight: ArrayView1<f64>,
+    ) -> Result<KMeans<F>, KMeansError> {
+        self.fit_with(x, Some(sample_weight), &NoObserver)
+    }
+
+    /// Fits `x` with optional sample weights, reporting progress to `observer` (which can also
+    /// cancel the fit).
+    pub fn fit_with<F: Float>(
+        &self,
+        x: ArrayView2<F>,
+        sample_weight: Option<ArrayView1<f64>>,
+        observer: &dyn Observer,
+    ) -> Result<KMeans<F>, KMeansError> {
+        crate::algo::fit(self, x, sample_weight, observer)
+    }
+}
