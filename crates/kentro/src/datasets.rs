@@ -28,6 +28,9 @@ pub struct Blobs {
     seed: u64,
 }
 
+/// Samples, the blob of each sample, and the blob centres.
+pub type BlobsWithCenters = (Array2<f64>, Vec<usize>, Array2<f64>);
+
 #[derive(Debug, Clone, PartialEq)]
 enum BlobCenters {
     Count(usize),
@@ -102,7 +105,7 @@ impl Blobs {
     }
 
     /// The samples, their blobs, and the blob centres.
-    pub fn generate_with_centers(&self) -> Result<(Array2<f64>, Vec<usize>, Array2<f64>), ParamError> {
+    pub fn generate_with_centers(&self) -> Result<BlobsWithCenters, ParamError> {
         let (lo, hi) = self.center_box;
         if !(lo.is_finite() && hi.is_finite() && lo < hi) {
             return Err(ParamError::CenterBox(lo, hi));
