@@ -35,6 +35,8 @@ pub trait Float:
     const MAX: Self;
     /// The numpy name of the type: `"float32"` or `"float64"`.
     const DTYPE: &'static str;
+    /// Unit roundoff: half the distance from 1 to the next number (2⁻²⁴ or 2⁻⁵³).
+    const UNIT_ROUNDOFF: f64;
     /// Largest binary exponent `e` such that `2^e` is finite (128 for `f32`, 1024 for `f64`).
     const MAX_EXP: i32;
 
@@ -58,6 +60,7 @@ macro_rules! impl_float {
             const MAX: Self = <$t>::MAX;
             const DTYPE: &'static str = $name;
             const MAX_EXP: i32 = <$t>::MAX_EXP;
+            const UNIT_ROUNDOFF: f64 = <$t>::EPSILON as f64 / 2.0;
 
             #[inline(always)]
             fn from_f64(v: f64) -> Self {

@@ -17,14 +17,13 @@ where
     L: Fn(usize, usize, &mut [T]) -> R + Sync,
     M: Fn(&mut R, R) + Sync,
 {
-    debug_assert_eq!(out.len(), n_rows * per_row);
-    let n_blocks = n_rows.div_ceil(LEAF_ROWS).max(1);
-    blocks(0, n_blocks, n_rows, per_row, out, leaf, merge)
+    par_blocks_sized(LEAF_ROWS, n_rows, per_row, out, leaf, merge)
 }
 
-fn blocks<T, R, L, M>(
-    first_block: usize,
-    n_blocks: usize,
+/// [`par_blocks`] with leaves of `leaf_rows` rows: larger leaves for work whose per-leaf result
+/// is big (a k × d partial sum). `leaf_rows` must not depend on the thread count.
+pub(crate) fn par_blocks_sized<T, R, L, M>(
+    leaf_rows: usize,
     n_rows: usize,
     per_row: usize,
     out: &mut [T],
@@ -37,17 +36,43 @@ where
     L: Fn(usize, usize, &mut [T]) -> R + Sync,
     M: Fn(&mut R, R) + Sync,
 {
-    let start = first_block * LEAF_ROWS;
+    debug_assert_eq!(out.len(), n_rows * per_row);
+    let n_blocks = n_rows.div_ceil(leaf_rows).max(1);
+    let shape = Shape { leaf_rows, n_rows, per_row };
+    blocks(&shape, 0, n_blocks, out, leaf, merge)
+}
+
+struct Shape {
+    leaf_rows: usize,
+    n_rows: usize,
+    per_row: usize,
+}
+
+fn blocks<T, R, L, M>(
+    shape: &Shape,
+    first_block: usize,
+    n_blocks: usize,
+    out: &mut [T],
+    leaf: &L,
+    merge: &M,
+) -> R
+where
+    T: Send,
+    R: Send,
+    L: Fn(usize, usize, &mut [T]) -> R + Sync,
+    M: Fn(&mut R, R) + Sync,
+{
+    let start = first_block * shape.leaf_rows;
     if n_blocks == 1 {
-        let end = ((first_block + 1) * LEAF_ROWS).min(n_rows);
+        let end = ((first_block + 1) * shape.leaf_rows).min(shape.n_rows);
         return leaf(start, end, out);
     }
     let left_blocks = n_blocks / 2;
     // The left half is made of whole blocks, so its rows are all in `out`.
-    let (lo, hi) = out.split_at_mut(left_blocks * LEAF_ROWS * per_row);
+    let (lo, hi) = out.split_at_mut(left_blocks * shape.leaf_rows * shape.per_row);
     let (mut a, b) = join(
-        || blocks(first_block, left_blocks, n_rows, per_row, lo, leaf, merge),
-        || blocks(first_block + left_blocks, n_blocks - left_blocks, n_rows, per_row, hi, leaf, merge),
+        || blocks(shape, first_block, left_blocks, lo, leaf, merge),
+        || blocks(shape, first_block + left_blocks, n_blocks - left_blocks, hi, leaf, merge),
     );
     merge(&mut a, b);
     a

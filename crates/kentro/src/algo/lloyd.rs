@@ -2,13 +2,13 @@
 //! centre shift, relocate empty clusters to far points, and finish with an assignment so that
 //! labels agree with the final centres.
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2, s};
 
 use crate::error::KMeansError;
 use crate::float::Float;
-use crate::kernels::{nearest, sq_dist};
+use crate::kernels::{Assigner, row_norms, sq_dist};
 use crate::observer::Observer;
-use crate::parallel::par_blocks;
+use crate::parallel::{LEAF_ROWS, par_blocks, par_blocks_sized};
 
 /// The outcome of one run from one start.
 #[derive(Debug, Clone)]
@@ -63,13 +63,14 @@ pub(crate) fn lloyd<F: Float>(
     let k = centers.nrows();
     let data = x.as_slice().expect("standard layout");
     let mut labels = vec![usize::MAX; n];
+    let x_norms = row_norms(x);
     let mut strict = false;
     let mut n_iter = cfg.max_iter;
     for iter in 0..cfg.max_iter {
         if cfg.observer.should_stop() {
             return Err(KMeansError::Cancelled);
         }
-        let mut p = assign_and_sum(data, d, weights, centers.as_slice().unwrap(), &mut labels);
+        let mut p = assign_and_sum(x, &x_norms, weights, centers.view(), &mut labels);
         cfg.observer.iteration(cfg.run, iter, p.inertia * cfg.inertia_unit);
         relocate_empty(data, d, weights, centers.as_slice().unwrap(), &labels, &mut p);
         let new_centers = average::<F>(&p, k, d);
@@ -94,7 +95,7 @@ pub(crate) fn lloyd<F: Float>(
     }
     if !strict {
         // Labels must agree with the centres returned.
-        assign_and_sum(data, d, weights, centers.as_slice().unwrap(), &mut labels);
+        assign_and_sum(x, &x_norms, weights, centers.view(), &mut labels);
     }
     let inertia = inertia(data, d, weights, centers.as_slice().unwrap(), &labels);
     cfg.observer.run_finished(cfg.run, n_iter, inertia * cfg.inertia_unit);
@@ -104,31 +105,45 @@ pub(crate) fn lloyd<F: Float>(
 /// Assigns every sample to its nearest centre (updating `labels`, counting changes) and sums the
 /// weighted samples, weights and squared distances per cluster.
 fn assign_and_sum<F: Float>(
-    data: &[F],
-    d: usize,
+    x: ArrayView2<F>,
+    x_norms: &[f64],
     weights: Option<&[f64]>,
-    centers: &[F],
+    centers: ArrayView2<F>,
     labels: &mut [usize],
 ) -> Partial {
-    let k = centers.len() / d;
-    par_blocks(
+    let (k, d) = centers.dim();
+    let assigner = Assigner::new(centers);
+    // Leaves big enough that zeroing and merging their k × d partial sums stays cheap.
+    let leaf_rows = (k * d / 16).clamp(LEAF_ROWS, 32 * LEAF_ROWS).next_multiple_of(LEAF_ROWS);
+    par_blocks_sized(
+        leaf_rows,
         labels.len(),
         1,
         labels,
-        &|s, _e, out: &mut [usize]| {
+        &|s, e, out: &mut [usize]| {
             let mut p = Partial::zeros(k, d);
-            for (label, i) in out.iter_mut().zip(s..) {
-                let xi = &data[i * d..(i + 1) * d];
-                let (j, dist) = nearest(xi, centers, d);
+            let block = x.slice(s![s..e, ..]);
+            let mut nearest = vec![(0usize, F::ZERO); e - s];
+            assigner.nearest_rows(block, &x_norms[s..e], &mut nearest);
+            let rows = block.to_slice().expect("standard layout").chunks_exact(d);
+            for (i, ((label, &(j, dist)), xi)) in out.iter_mut().zip(&nearest).zip(rows).enumerate() {
                 if *label != j {
                     p.changed += 1;
                     *label = j;
                 }
-                let w = weights.map_or(1.0, |w| w[i]);
-                p.weights[j] += w;
-                p.inertia += w * dist.to_f64();
-                for (acc, &v) in p.sums[j * d..(j + 1) * d].iter_mut().zip(xi) {
-                    *acc += w * v.to_f64();
+                let sums = &mut p.sums[j * d..(j + 1) * d];
+                match weights {
+                    None => {
+                        p.weights[j] += 1.0;
+                        p.inertia += dist.to_f64();
+                        sums.iter_mut().zip(xi).for_each(|(acc, &v)| *acc += v.to_f64());
+                    }
+                    Some(w) => {
+                        let w = w[s + i];
+                        p.weights[j] += w;
+                        p.inertia += w * dist.to_f64();
+                        sums.iter_mut().zip(xi).for_each(|(acc, &v)| *acc += w * v.to_f64());
+                    }
                 }
             }
             p

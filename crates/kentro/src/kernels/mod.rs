@@ -1,14 +1,27 @@
 //! Distance kernels. Distances are computed directly as `Σ (a − b)²` (not through the
 //! `‖a‖² − 2a·b + ‖b‖²` expansion), which is exact to rounding and never negative.
-//! Written so that the compiler vectorises them on any target; several accumulators break the
-//! dependency chain of the sum.
+//!
+//! The per-pair kernel is written with independent lanes so the compiler vectorises it, and the
+//! loops over blocks of rows are compiled several times — for AVX-512, for AVX2+FMA and for the
+//! baseline — with the best chosen at run time (`multiversion`): portable binaries, no
+//! `-C target-cpu=native`. Floating-point operations are never reassociated or fused, so every
+//! variant computes bit-identical results.
+
+pub(crate) mod gemm;
+
+use multiversion::multiversion;
+use ndarray::ArrayView2;
 
 use crate::float::Float;
 
-const LANES: usize = 8;
+/// Independent partial sums in [`sq_dist`]: one 512-bit register of `f32`.
+const LANES: usize = 16;
+
+/// Rows per matrix product in the GEMM path.
+const GEMM_ROWS: usize = 256;
 
 /// Squared Euclidean distance between two equally long rows.
-#[inline]
+#[inline(always)]
 pub(crate) fn sq_dist<F: Float>(a: &[F], b: &[F]) -> F {
     debug_assert_eq!(a.len(), b.len());
     let mut acc = [F::ZERO; LANES];
@@ -26,9 +39,14 @@ pub(crate) fn sq_dist<F: Float>(a: &[F], b: &[F]) -> F {
         let d = x - y;
         tail += d * d;
     }
-    let s0 = (acc[0] + acc[4]) + (acc[1] + acc[5]);
-    let s1 = (acc[2] + acc[6]) + (acc[3] + acc[7]);
-    (s0 + s1) + tail
+    let mut width = LANES / 2;
+    while width > 0 {
+        for l in 0..width {
+            acc[l] = acc[l] + acc[l + width];
+        }
+        width /= 2;
+    }
+    acc[0] + tail
 }
 
 /// Squared distance of `a × scale` to `b × scale`, for data whose raw squares would overflow or
@@ -45,7 +63,7 @@ pub(crate) fn sq_dist_scaled<F: Float>(a: &[F], b: &[F], scale: F) -> F {
 
 /// The nearest of the `k` centres (rows of `centers`, `d` values each) to `x`, and the squared
 /// distance to it. Ties go to the lowest index, as in scikit-learn.
-#[inline]
+#[inline(always)]
 pub(crate) fn nearest<F: Float>(x: &[F], centers: &[F], d: usize) -> (usize, F) {
     let mut best = 0;
     let mut best_dist = F::MAX;
@@ -61,6 +79,94 @@ pub(crate) fn nearest<F: Float>(x: &[F], centers: &[F], d: usize) -> (usize, F) 
     (best, best_dist)
 }
 
+/// [`nearest`] for every row of `rows` (`d` values each).
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn nearest_each<F: Float>(rows: &[F], centers: &[F], d: usize, out: &mut [(usize, F)]) {
+    for (slot, x) in out.iter_mut().zip(rows.chunks_exact(d)) {
+        *slot = nearest(x, centers, d);
+    }
+}
+
+/// The smallest value of a slice (`F::MAX` if empty), in lanes the compiler vectorises.
+#[inline(always)]
+pub(crate) fn min_value<F: Float>(v: &[F]) -> F {
+    let mut acc = [F::MAX; LANES];
+    let chunks = v.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for l in 0..LANES {
+            acc[l] = if c[l] < acc[l] { c[l] } else { acc[l] };
+        }
+    }
+    let mut m = F::MAX;
+    for &x in acc.iter().chain(rest) {
+        if x < m {
+            m = x;
+        }
+    }
+    m
+}
+
+/// How a block of rows finds its nearest centres: directly (small `d·k`) or through a matrix
+/// product with a certified argmin (large `d·k`). Both give identical labels and distances.
+pub(crate) enum Assigner<'a, F: Float> {
+    /// One direct distance per (row, centre).
+    Direct(ArrayView2<'a, F>),
+    /// `‖c‖² − 2 x·c` by GEMM, near-ties recomputed directly.
+    Gemm(ArrayView2<'a, F>, gemm::CenterNorms<F>),
+}
+
+impl<'a, F: Float> Assigner<'a, F> {
+    /// The faster way for these centres (standard layout).
+    pub(crate) fn new(centers: ArrayView2<'a, F>) -> Self {
+        let (k, d) = centers.dim();
+        if use_gemm(d, k) { Self::with_gemm(centers) } else { Assigner::Direct(centers) }
+    }
+
+    /// The GEMM way, whatever the shape.
+    pub(crate) fn with_gemm(centers: ArrayView2<'a, F>) -> Self {
+        Assigner::Gemm(centers, gemm::CenterNorms::new(centers))
+    }
+
+    /// Nearest centre and direct squared distance for every row of `block` (standard layout);
+    /// `x_norms` gives ‖x‖ per row (the matrix-product path needs it).
+    pub(crate) fn nearest_rows(&self, block: ArrayView2<F>, x_norms: &[f64], out: &mut [(usize, F)]) {
+        match self {
+            Assigner::Direct(centers) => nearest_each(
+                block.as_slice().expect("standard layout"),
+                centers.as_slice().expect("standard layout"),
+                centers.ncols(),
+                out,
+            ),
+            Assigner::Gemm(centers, norms) => {
+                // The product runs over chunks of rows that keep its scratch in cache.
+                let mut scratch = gemm::Scratch::new();
+                let chunks = block.axis_chunks_iter(ndarray::Axis(0), GEMM_ROWS);
+                for ((rows, norms_part), out_part) in
+                    chunks.zip(x_norms.chunks(GEMM_ROWS)).zip(out.chunks_mut(GEMM_ROWS))
+                {
+                    gemm::nearest_block(rows, norms_part, *centers, norms, &mut scratch, out_part);
+                }
+            }
+        }
+    }
+}
+
+/// ‖x‖ of every row (standard layout), for [`Assigner::nearest_rows`].
+pub(crate) fn row_norms<F: Float>(x: ArrayView2<F>) -> Vec<f64> {
+    let d = x.ncols();
+    x.as_slice()
+        .expect("standard layout")
+        .chunks_exact(d.max(1))
+        .map(|r| r.iter().map(|&v| v * v).sum::<F>().to_f64().sqrt())
+        .collect()
+}
+
+/// Whether the matrix-product path pays for this shape (measured crossover).
+fn use_gemm(d: usize, k: usize) -> bool {
+    d >= 16 && k >= 8 && d * k >= 256
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,7 +177,7 @@ mod tests {
 
     #[test]
     fn sq_dist_matches_reference_for_every_length() {
-        for d in 0..40 {
+        for d in 0..70 {
             let a: Vec<f64> = (0..d).map(|i| (i as f64 * 0.37).sin()).collect();
             let b: Vec<f64> = (0..d).map(|i| (i as f64 * 0.11).cos()).collect();
             let got = sq_dist(&a, &b);
@@ -89,5 +195,48 @@ mod tests {
         assert_eq!((j, d), (0, 1.0));
         let (j, _) = nearest(&[-0.9f32, 0.0], &[1.0, 0.0, -1.0, 0.0], 2);
         assert_eq!(j, 1);
+    }
+
+    /// The GEMM path with its certified argmin gives exactly the direct kernel's labels and
+    /// distances, including on exact ties (duplicated centres) and near-ties.
+    fn gemm_equals_direct<F: Float>() {
+        let mut rng = crate::rng::Rng::new(17);
+        for &(n, d, k) in &[(300usize, 16usize, 8usize), (600, 40, 33), (257, 128, 64), (100, 3, 5)] {
+            let x = ndarray::Array2::from_shape_fn((n, d), |_| F::from_f64(rng.normal() * 3.0));
+            let mut c = ndarray::Array2::from_shape_fn((k, d), |_| F::from_f64(rng.normal() * 3.0));
+            // An exact duplicate and a near-duplicate centre, and centres equal to data rows.
+            let row1 = c.row(1).to_owned();
+            c.row_mut(k - 1).assign(&row1);
+            let near = row1.mapv(|v| v + F::from_f64(1e-6));
+            c.row_mut(k - 2).assign(&near);
+            c.row_mut(0).assign(&x.row(5));
+            let norms = row_norms(x.view());
+            let mut a = vec![(0, F::ZERO); n];
+            let mut b = vec![(0, F::ZERO); n];
+            Assigner::with_gemm(c.view()).nearest_rows(x.view(), &norms, &mut a);
+            for (slot, row) in b.iter_mut().zip(x.outer_iter()) {
+                *slot = nearest(row.as_slice().unwrap(), c.as_slice().unwrap(), d);
+            }
+            assert_eq!(a, b, "n={n} d={d} k={k}");
+        }
+    }
+
+    #[test]
+    fn gemm_equals_direct_f64() {
+        gemm_equals_direct::<f64>();
+    }
+
+    #[test]
+    fn gemm_equals_direct_f32() {
+        gemm_equals_direct::<f32>();
+    }
+
+    #[test]
+    fn min_value_of_any_length() {
+        for n in 0..50 {
+            let v: Vec<f32> = (0..n).map(|i| ((i * 37) % 23) as f32 - 5.0).collect();
+            let want = v.iter().copied().fold(f32::MAX, f32::min);
+            assert_eq!(min_value(&v), want);
+        }
     }
 }
