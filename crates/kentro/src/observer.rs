@@ -16,6 +16,12 @@ pub trait Observer: Sync {
     /// A run finished after `n_iter` iterations with final inertia `inertia`.
     fn run_finished(&self, _run: usize, _n_iter: usize, _inertia: f64) {}
 
+    /// Whether [`Observer::iteration`] should receive the inertia of each iteration. Bound-based
+    /// algorithms skip most distances and compute it only when asked (default: asked).
+    fn wants_iteration_inertia(&self) -> bool {
+        true
+    }
+
     /// Asked between iterations; returning `true` stops the fit with
     /// [`KMeansError::Cancelled`](crate::KMeansError::Cancelled).
     fn should_stop(&self) -> bool {
@@ -27,4 +33,8 @@ pub trait Observer: Sync {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoObserver;
 
-impl Observer for NoObserver {}
+impl Observer for NoObserver {
+    fn wants_iteration_inertia(&self) -> bool {
+        false
+    }
+}

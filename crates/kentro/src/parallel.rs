@@ -7,8 +7,41 @@ use rayon::join;
 /// Rows per leaf block. Fixed: changing it changes results in the last bits.
 pub(crate) const LEAF_ROWS: usize = 256;
 
-/// Runs `leaf(first_row, out_rows)` over fixed blocks of `LEAF_ROWS` rows, in parallel, and
-/// combines the results with `merge(left, right)` along a fixed tree. `out` holds `per_row`
+/// Per-row outputs that can be cut between two rows, handed to the leaves.
+pub(crate) trait RowParts: Send + Sized {
+    /// The first `rows` rows, and the rest.
+    fn split(self, rows: usize) -> (Self, Self);
+}
+
+/// A mutable slice holding `per_row` entries per row.
+pub(crate) struct Rows<'a, T> {
+    pub(crate) data: &'a mut [T],
+    pub(crate) per_row: usize,
+}
+
+impl<'a, T> Rows<'a, T> {
+    pub(crate) fn new(data: &'a mut [T], per_row: usize) -> Self {
+        Rows { data, per_row }
+    }
+}
+
+impl<T: Send> RowParts for Rows<'_, T> {
+    fn split(self, rows: usize) -> (Self, Self) {
+        let (a, b) = self.data.split_at_mut(rows * self.per_row);
+        (Rows { data: a, per_row: self.per_row }, Rows { data: b, per_row: self.per_row })
+    }
+}
+
+impl<A: RowParts, B: RowParts> RowParts for (A, B) {
+    fn split(self, rows: usize) -> (Self, Self) {
+        let (a1, a2) = self.0.split(rows);
+        let (b1, b2) = self.1.split(rows);
+        ((a1, b1), (a2, b2))
+    }
+}
+
+/// Runs `leaf(first_row, end_row, out_rows)` over fixed blocks of `LEAF_ROWS` rows, in parallel,
+/// and combines the results with `merge(left, right)` along a fixed tree. `out` holds `per_row`
 /// entries per row, and each leaf receives its own rows' part of it.
 pub(crate) fn par_blocks<T, R, L, M>(n_rows: usize, per_row: usize, out: &mut [T], leaf: &L, merge: &M) -> R
 where
@@ -17,49 +50,41 @@ where
     L: Fn(usize, usize, &mut [T]) -> R + Sync,
     M: Fn(&mut R, R) + Sync,
 {
-    par_blocks_sized(LEAF_ROWS, n_rows, per_row, out, leaf, merge)
+    debug_assert_eq!(out.len(), n_rows * per_row);
+    par_blocks_sized(
+        LEAF_ROWS,
+        n_rows,
+        Rows::new(out, per_row),
+        &|s, e, rows: Rows<T>| leaf(s, e, rows.data),
+        merge,
+    )
 }
 
-/// [`par_blocks`] with leaves of `leaf_rows` rows: larger leaves for work whose per-leaf result
-/// is big (a k × d partial sum). `leaf_rows` must not depend on the thread count.
-pub(crate) fn par_blocks_sized<T, R, L, M>(
-    leaf_rows: usize,
-    n_rows: usize,
-    per_row: usize,
-    out: &mut [T],
-    leaf: &L,
-    merge: &M,
-) -> R
+/// [`par_blocks`] with leaves of `leaf_rows` rows (larger leaves for work whose per-leaf result
+/// is big, such as a k × d partial sum) and any [`RowParts`] as outputs. `leaf_rows` must not
+/// depend on the thread count.
+pub(crate) fn par_blocks_sized<P, R, L, M>(leaf_rows: usize, n_rows: usize, out: P, leaf: &L, merge: &M) -> R
 where
-    T: Send,
+    P: RowParts,
     R: Send,
-    L: Fn(usize, usize, &mut [T]) -> R + Sync,
+    L: Fn(usize, usize, P) -> R + Sync,
     M: Fn(&mut R, R) + Sync,
 {
-    debug_assert_eq!(out.len(), n_rows * per_row);
     let n_blocks = n_rows.div_ceil(leaf_rows).max(1);
-    let shape = Shape { leaf_rows, n_rows, per_row };
+    let shape = Shape { leaf_rows, n_rows };
     blocks(&shape, 0, n_blocks, out, leaf, merge)
 }
 
 struct Shape {
     leaf_rows: usize,
     n_rows: usize,
-    per_row: usize,
 }
 
-fn blocks<T, R, L, M>(
-    shape: &Shape,
-    first_block: usize,
-    n_blocks: usize,
-    out: &mut [T],
-    leaf: &L,
-    merge: &M,
-) -> R
+fn blocks<P, R, L, M>(shape: &Shape, first_block: usize, n_blocks: usize, out: P, leaf: &L, merge: &M) -> R
 where
-    T: Send,
+    P: RowParts,
     R: Send,
-    L: Fn(usize, usize, &mut [T]) -> R + Sync,
+    L: Fn(usize, usize, P) -> R + Sync,
     M: Fn(&mut R, R) + Sync,
 {
     let start = first_block * shape.leaf_rows;
@@ -69,7 +94,7 @@ where
     }
     let left_blocks = n_blocks / 2;
     // The left half is made of whole blocks, so its rows are all in `out`.
-    let (lo, hi) = out.split_at_mut(left_blocks * shape.leaf_rows * shape.per_row);
+    let (lo, hi) = out.split(left_blocks * shape.leaf_rows);
     let (mut a, b) = join(
         || blocks(shape, first_block, left_blocks, lo, leaf, merge),
         || blocks(shape, first_block + left_blocks, n_blocks - left_blocks, hi, leaf, merge),
@@ -104,5 +129,25 @@ mod tests {
             assert_eq!(covered, n);
             assert!(rows.windows(2).all(|w| w[0].1 == w[1].0));
         }
+    }
+
+    #[test]
+    fn two_outputs_split_together() {
+        let n = 1000;
+        let mut a = vec![0usize; n];
+        let mut b = vec![0.0f64; 3 * n];
+        par_blocks_sized(
+            300,
+            n,
+            (Rows::new(&mut a, 1), Rows::new(&mut b, 3)),
+            &|s, e, (ra, rb): (Rows<usize>, Rows<f64>)| {
+                assert_eq!((ra.data.len(), rb.data.len()), (e - s, 3 * (e - s)));
+                ra.data.iter_mut().enumerate().for_each(|(i, v)| *v = s + i);
+                rb.data.iter_mut().enumerate().for_each(|(i, v)| *v = (3 * s + i) as f64);
+            },
+            &|_, _| {},
+        );
+        assert!(a.iter().enumerate().all(|(i, &v)| i == v));
+        assert!(b.iter().enumerate().all(|(i, &v)| i as f64 == v));
     }
 }

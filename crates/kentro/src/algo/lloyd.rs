@@ -1,14 +1,16 @@
 //! Exact Lloyd iterations with scikit-learn's rules: stop on unchanged labels or a small total
 //! centre shift, relocate empty clusters to far points, and finish with an assignment so that
-//! labels agree with the final centres.
+//! labels agree with the final centres. How each iteration assigns the points is an
+//! [`AssignStep`]: every step gives the same labels, so every algorithm gives the same run.
 
+use multiversion::multiversion;
 use ndarray::{Array2, ArrayView2, s};
 
 use crate::error::KMeansError;
 use crate::float::Float;
 use crate::kernels::{Assigner, row_norms, sq_dist};
 use crate::observer::Observer;
-use crate::parallel::{LEAF_ROWS, par_blocks, par_blocks_sized};
+use crate::parallel::{LEAF_ROWS, Rows, par_blocks, par_blocks_sized};
 
 /// The outcome of one run from one start.
 #[derive(Debug, Clone)]
@@ -20,23 +22,125 @@ pub(crate) struct Run<F> {
 }
 
 /// What one pass over the data gathers, per cluster, in `f64`.
-struct Partial {
-    sums: Vec<f64>,
-    weights: Vec<f64>,
-    inertia: f64,
-    changed: usize,
+pub(crate) struct Partial {
+    pub sums: Vec<f64>,
+    pub weights: Vec<f64>,
+    pub inertia: f64,
+    pub changed: usize,
 }
 
 impl Partial {
-    fn zeros(k: usize, d: usize) -> Self {
+    pub(crate) fn zeros(k: usize, d: usize) -> Self {
         Partial { sums: vec![0.0; k * d], weights: vec![0.0; k], inertia: 0.0, changed: 0 }
     }
 
-    fn merge(&mut self, other: Partial) {
+    pub(crate) fn merge(&mut self, other: Partial) {
         self.sums.iter_mut().zip(&other.sums).for_each(|(a, b)| *a += b);
         self.weights.iter_mut().zip(&other.weights).for_each(|(a, b)| *a += b);
         self.inertia += other.inertia;
         self.changed += other.changed;
+    }
+}
+
+/// Rows per leaf of an assignment pass: big enough that zeroing and merging the leaf's k × d
+/// partial sums stays cheap. Every step uses it, so their sums are bit-identical.
+pub(crate) fn leaf_rows(k: usize, d: usize) -> usize {
+    (k * d / 16).clamp(LEAF_ROWS, 32 * LEAF_ROWS).next_multiple_of(LEAF_ROWS)
+}
+
+/// Adds a leaf's rows into `p`: each row `i` (from `first`) to cluster `labels[i]`, with its
+/// squared distance `dists[i]` when given. `changed` counts rows whose label differs from `old`.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+pub(crate) fn accumulate<F: Float>(
+    rows: &[F],
+    d: usize,
+    first: usize,
+    labels: &[usize],
+    dists: Option<&[F]>,
+    weights: Option<&[f64]>,
+    p: &mut Partial,
+) {
+    for (i, (xi, &j)) in rows.chunks_exact(d).zip(labels).enumerate() {
+        let sums = &mut p.sums[j * d..(j + 1) * d];
+        let w = weights.map_or(1.0, |w| w[first + i]);
+        p.weights[j] += w;
+        if let Some(dists) = dists {
+            p.inertia += w * dists[i].to_f64();
+        }
+        if weights.is_none() {
+            sums.iter_mut().zip(xi).for_each(|(acc, &v)| *acc += v.to_f64());
+        } else {
+            sums.iter_mut().zip(xi).for_each(|(acc, &v)| *acc += w * v.to_f64());
+        }
+    }
+}
+
+/// One way of assigning every sample to its nearest centre in an iteration.
+pub(crate) trait AssignStep<F: Float> {
+    /// Assigns every sample to its nearest centre, updating `labels`, and returns the per-cluster
+    /// sums (accumulated in [`leaf_rows`] leaves, in row order). The inertia of the assignment is
+    /// included when `want_inertia`.
+    fn assign(
+        &mut self,
+        data: &Data<F>,
+        centers: ArrayView2<F>,
+        labels: &mut [usize],
+        want_inertia: bool,
+    ) -> Partial;
+
+    /// The centres moved from `old` to `new` (bound-based steps update their bounds).
+    fn centers_moved(&mut self, _old: ArrayView2<F>, _new: ArrayView2<F>) {}
+}
+
+/// The prepared samples of a run, with what every step needs.
+pub(crate) struct Data<'a, F> {
+    pub x: ArrayView2<'a, F>,
+    pub x_norms: Vec<f64>,
+    pub weights: Option<&'a [f64]>,
+}
+
+impl<'a, F: Float> Data<'a, F> {
+    pub(crate) fn new(x: ArrayView2<'a, F>, weights: Option<&'a [f64]>) -> Self {
+        Data { x, x_norms: row_norms(x), weights }
+    }
+}
+
+/// Plain Lloyd: every distance every iteration (by GEMM where that is faster).
+pub(crate) struct LloydStep;
+
+impl<F: Float> AssignStep<F> for LloydStep {
+    fn assign(
+        &mut self,
+        data: &Data<F>,
+        centers: ArrayView2<F>,
+        labels: &mut [usize],
+        _want: bool,
+    ) -> Partial {
+        let (k, d) = centers.dim();
+        let assigner = Assigner::new(centers);
+        par_blocks_sized(
+            leaf_rows(k, d),
+            labels.len(),
+            Rows::new(labels, 1),
+            &|s, e, out: Rows<usize>| {
+                let block = data.x.slice(s![s..e, ..]);
+                let mut nearest = vec![(0usize, F::ZERO); e - s];
+                assigner.nearest_rows(block, &data.x_norms[s..e], &mut nearest);
+                let mut p = Partial::zeros(k, d);
+                let mut dists = Vec::with_capacity(e - s);
+                for (label, &(j, dist)) in out.data.iter_mut().zip(&nearest) {
+                    if *label != j {
+                        p.changed += 1;
+                        *label = j;
+                    }
+                    dists.push(dist);
+                }
+                let rows = block.to_slice().expect("standard layout");
+                accumulate(rows, d, s, out.data, Some(&dists), data.weights, &mut p);
+                p
+            },
+            &|a: &mut Partial, b| a.merge(b),
+        )
     }
 }
 
@@ -52,27 +156,30 @@ pub(crate) struct RunConfig<'a> {
     pub observer: &'a dyn Observer,
 }
 
-/// Runs Lloyd from `centers` on `x` (standard layout).
-pub(crate) fn lloyd<F: Float>(
-    x: ArrayView2<F>,
-    weights: Option<&[f64]>,
+/// Runs the iterations from `centers` on `data`, assigning with `step`.
+pub(crate) fn run<F: Float>(
+    data: &Data<F>,
     mut centers: Array2<F>,
+    step: &mut dyn AssignStep<F>,
     cfg: &RunConfig,
 ) -> Result<Run<F>, KMeansError> {
-    let (n, d) = x.dim();
+    let (n, d) = data.x.dim();
     let k = centers.nrows();
-    let data = x.as_slice().expect("standard layout");
+    let x = data.x.as_slice().expect("standard layout");
+    let weights = data.weights;
     let mut labels = vec![usize::MAX; n];
-    let x_norms = row_norms(x);
+    let want_inertia = cfg.observer.wants_iteration_inertia();
     let mut strict = false;
     let mut n_iter = cfg.max_iter;
     for iter in 0..cfg.max_iter {
         if cfg.observer.should_stop() {
             return Err(KMeansError::Cancelled);
         }
-        let mut p = assign_and_sum(x, &x_norms, weights, centers.view(), &mut labels);
-        cfg.observer.iteration(cfg.run, iter, p.inertia * cfg.inertia_unit);
-        relocate_empty(data, d, weights, centers.as_slice().unwrap(), &labels, &mut p);
+        let mut p = step.assign(data, centers.view(), &mut labels, want_inertia);
+        if want_inertia {
+            cfg.observer.iteration(cfg.run, iter, p.inertia * cfg.inertia_unit);
+        }
+        relocate_empty(x, d, weights, centers.as_slice().unwrap(), &labels, &mut p);
         let new_centers = average::<F>(&p, k, d);
         let shift: f64 = centers
             .iter()
@@ -82,6 +189,7 @@ pub(crate) fn lloyd<F: Float>(
                 diff * diff
             })
             .sum();
+        step.centers_moved(centers.view(), new_centers.view());
         centers = new_centers;
         if p.changed == 0 {
             strict = true;
@@ -95,61 +203,11 @@ pub(crate) fn lloyd<F: Float>(
     }
     if !strict {
         // Labels must agree with the centres returned.
-        assign_and_sum(x, &x_norms, weights, centers.view(), &mut labels);
+        step.assign(data, centers.view(), &mut labels, false);
     }
-    let inertia = inertia(data, d, weights, centers.as_slice().unwrap(), &labels);
+    let inertia = inertia(x, d, weights, centers.as_slice().unwrap(), &labels);
     cfg.observer.run_finished(cfg.run, n_iter, inertia * cfg.inertia_unit);
     Ok(Run { labels, centers, inertia, n_iter })
-}
-
-/// Assigns every sample to its nearest centre (updating `labels`, counting changes) and sums the
-/// weighted samples, weights and squared distances per cluster.
-fn assign_and_sum<F: Float>(
-    x: ArrayView2<F>,
-    x_norms: &[f64],
-    weights: Option<&[f64]>,
-    centers: ArrayView2<F>,
-    labels: &mut [usize],
-) -> Partial {
-    let (k, d) = centers.dim();
-    let assigner = Assigner::new(centers);
-    // Leaves big enough that zeroing and merging their k × d partial sums stays cheap.
-    let leaf_rows = (k * d / 16).clamp(LEAF_ROWS, 32 * LEAF_ROWS).next_multiple_of(LEAF_ROWS);
-    par_blocks_sized(
-        leaf_rows,
-        labels.len(),
-        1,
-        labels,
-        &|s, e, out: &mut [usize]| {
-            let mut p = Partial::zeros(k, d);
-            let block = x.slice(s![s..e, ..]);
-            let mut nearest = vec![(0usize, F::ZERO); e - s];
-            assigner.nearest_rows(block, &x_norms[s..e], &mut nearest);
-            let rows = block.to_slice().expect("standard layout").chunks_exact(d);
-            for (i, ((label, &(j, dist)), xi)) in out.iter_mut().zip(&nearest).zip(rows).enumerate() {
-                if *label != j {
-                    p.changed += 1;
-                    *label = j;
-                }
-                let sums = &mut p.sums[j * d..(j + 1) * d];
-                match weights {
-                    None => {
-                        p.weights[j] += 1.0;
-                        p.inertia += dist.to_f64();
-                        sums.iter_mut().zip(xi).for_each(|(acc, &v)| *acc += v.to_f64());
-                    }
-                    Some(w) => {
-                        let w = w[s + i];
-                        p.weights[j] += w;
-                        p.inertia += w * dist.to_f64();
-                        sums.iter_mut().zip(xi).for_each(|(acc, &v)| *acc += w * v.to_f64());
-                    }
-                }
-            }
-            p
-        },
-        &|a: &mut Partial, b| a.merge(b),
-    )
 }
 
 /// Weighted sum of squared distances of every sample to the centre of its label.

@@ -13,7 +13,7 @@ use crate::observer::Observer;
 use crate::params::{Init, NInit, ValidKMeansParams};
 use crate::rng::Rng;
 use crate::validate::{check_data, check_weights, safe_scale};
-use lloyd::{RunConfig, lloyd};
+use lloyd::{Data, LloydStep, RunConfig};
 
 /// The data as the algorithms see it: scaled by an exact power of two where needed, then centred
 /// on its column means (scikit-learn centres too, for accuracy). The one working copy of a fit.
@@ -99,6 +99,7 @@ pub(crate) fn fit<F: Float>(
     let prepared = Prepared::new(x, scale);
     let tol = if params.tol == 0.0 { 0.0 } else { params.tol * prepared.mean_variance() };
     let inertia_unit = 1.0 / (scale * scale);
+    let data = Data::new(prepared.x.view(), weights);
 
     let mut best: Option<lloyd::Run<F>> = None;
     for run in 0..params.n_init {
@@ -117,7 +118,7 @@ pub(crate) fn fit<F: Float>(
             Init::Centers(c) => prepared.to_prepared(c),
         };
         let cfg = RunConfig { max_iter: params.max_iter, tol, run, inertia_unit, observer };
-        let result = lloyd(xp, weights, init, &cfg)?;
+        let result = lloyd::run(&data, init, &mut LloydStep, &cfg)?;
         let better = match &best {
             None => true,
             Some(b) => result.inertia < b.inertia && !same_clustering(&result.labels, &b.labels, k),

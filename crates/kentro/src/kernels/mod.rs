@@ -42,7 +42,8 @@ pub(crate) fn sq_dist<F: Float>(a: &[F], b: &[F]) -> F {
     let mut width = LANES / 2;
     while width > 0 {
         for l in 0..width {
-            acc[l] = acc[l] + acc[l + width];
+            let right = acc[l + width];
+            acc[l] += right;
         }
         width /= 2;
     }

@@ -1,0 +1,233 @@
+//! The command line: subcommands, their arguments and help texts (clap derive).
+
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use kentro::NInit;
+
+/// K-Means clustering of CSV and NPY files, with scikit-learn's algorithm and defaults.
+#[derive(Debug, Parser)]
+#[command(name = "kentro", version, max_term_width = 100)]
+#[command(after_help = "Start with `kentro demo`, or `kentro blobs -o data.csv` and then \
+    `kentro fit data.csv -k 3 --columns x0,x1 --plot clusters.png`.")]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the scikit-learn K-Means tutorial: 300 blobs, fit, score, plot (PNG and SVG).
+    Demo(DemoArgs),
+    /// Fit K-Means to a CSV or NPY file; save the model, the labels and a plot.
+    Fit(FitArgs),
+    /// Assign the rows of a CSV or NPY file to the clusters of a saved model.
+    Predict(PredictArgs),
+    /// Generate Gaussian blobs (scikit-learn's make_blobs) as a CSV file.
+    #[command(long_about = "Generate Gaussian blobs (scikit-learn's make_blobs) as a CSV file.\n\n\
+        The CSV has a header line: the features x0, x1, …, x{D-1}, then `label`, the blob each \
+        row was drawn from. To cluster the features only, select them by name or index:\n\n    \
+        kentro blobs -n 300 --centers 3 -o data.csv\n    \
+        kentro fit data.csv -k 3 --columns x0,x1\n    \
+        kentro fit data.csv -k 3 --exclude label")]
+    Blobs(BlobsArgs),
+}
+
+/// `kentro demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Folder for the four plots (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "kentro-demo")]
+    pub out: PathBuf,
+}
+
+/// Where the data comes from and which columns to use (shared by `fit` and `predict`).
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// Input data: a CSV file (header detected, or set with --header/--no-header) or a .npy
+    /// array (float32 or float64, 2-D, C or Fortran order).
+    #[arg(value_name = "DATA")]
+    pub data: PathBuf,
+
+    /// Columns to use, by header name or 0-based index, comma-separated (default: all).
+    #[arg(long, value_name = "COLS", value_delimiter = ',')]
+    pub columns: Option<Vec<String>>,
+
+    /// Columns to leave out, by header name or 0-based index (e.g. `--exclude label`).
+    #[arg(long, value_name = "COLS", value_delimiter = ',')]
+    pub exclude: Vec<String>,
+
+    /// The CSV's first line is a header (default: detected: a header when no cell of the
+    /// first line is a number).
+    #[arg(long, conflicts_with = "no_header")]
+    pub header: bool,
+
+    /// The CSV's first line is data.
+    #[arg(long)]
+    pub no_header: bool,
+
+    /// CSV field separator (default: tab for .tsv files, otherwise comma).
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+}
+
+/// `kentro fit`.
+#[derive(Debug, Args)]
+#[command(after_help = "Output: a short summary on stdout (k, inertia, iterations, cluster sizes, the \
+    files written) and any fit warning on stderr; --quiet prints neither, nor the progress bar. \
+    Errors are always printed. With more than two features, the plot shows the first two \
+    principal components.")]
+pub struct FitArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// Number of clusters.
+    #[arg(short = 'k', long = "n-clusters", value_name = "K")]
+    pub k: usize,
+
+    /// Seed of every random choice; results depend on it, never on --threads.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
+
+    /// How the initial centres are chosen.
+    #[arg(long, value_enum, default_value_t = InitMethod::KMeansPlusPlus)]
+    pub init: InitMethod,
+
+    /// Runs from different starts, keeping the lowest inertia: a number, or `auto` (1 for
+    /// k-means++, 10 for random).
+    #[arg(long, value_name = "N", value_parser = parse_n_init, default_value = "auto")]
+    pub n_init: NInit,
+
+    /// Most Lloyd iterations per run [default: 300].
+    #[arg(long, value_name = "N")]
+    pub max_iter: Option<usize>,
+
+    /// Convergence tolerance, relative to the mean feature variance [default: 1e-4].
+    #[arg(long, value_name = "TOL", allow_negative_numbers = true)]
+    pub tol: Option<f64>,
+
+    /// Worker threads [default: rayon's, which honours RAYON_NUM_THREADS]. Never changes the
+    /// result.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<NonZeroUsize>,
+
+    /// Save the fitted model (JSON) here, for `kentro predict`.
+    #[arg(long, short = 'o', value_name = "MODEL.json")]
+    pub out: Option<PathBuf>,
+
+    /// Write the label of every input row here: a CSV with the header `label`, one row per
+    /// input row, in input order.
+    #[arg(long, value_name = "LABELS.csv")]
+    pub labels: Option<PathBuf>,
+
+    /// Draw the clusters and centres; the format follows the extension (.png or .svg).
+    #[arg(long, value_name = "FILE.png|svg")]
+    pub plot: Option<PathBuf>,
+
+    /// Print nothing on success (no summary, no warnings, no progress bar).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// `kentro predict`.
+#[derive(Debug, Args)]
+#[command(after_help = "Columns: when the model records feature names (fitted on a CSV with a header) \
+    and DATA has a header, the same columns are selected by name; otherwise all columns (or \
+    --columns) are used and their number must match the model's.")]
+pub struct PredictArgs {
+    /// A model saved by `kentro fit --out`.
+    #[arg(value_name = "MODEL")]
+    pub model: PathBuf,
+
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// Write the labels here (CSV with the header `label`) instead of stdout.
+    #[arg(long, short = 'o', value_name = "LABELS.csv")]
+    pub out: Option<PathBuf>,
+}
+
+/// `kentro blobs`.
+#[derive(Debug, Args)]
+pub struct BlobsArgs {
+    /// Number of samples, split evenly over the centres.
+    #[arg(short = 'n', long = "n-samples", value_name = "N", default_value_t = 100)]
+    pub n_samples: usize,
+
+    /// Number of blob centres, drawn uniformly in the box (-10, 10).
+    #[arg(long, value_name = "C", default_value_t = 3)]
+    pub centers: usize,
+
+    /// Number of features.
+    #[arg(long, value_name = "D", default_value_t = 2)]
+    pub features: usize,
+
+    /// Standard deviation of each blob.
+    #[arg(long, value_name = "S", default_value_t = 1.0, allow_negative_numbers = true)]
+    pub std: f64,
+
+    /// Seed of the generator.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
+
+    /// Write the CSV here instead of stdout.
+    #[arg(long, short = 'o', value_name = "DATA.csv")]
+    pub out: Option<PathBuf>,
+}
+
+/// The initialisation methods offered on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InitMethod {
+    /// Greedy k-means++ (scikit-learn's default).
+    #[value(name = "k-means++")]
+    KMeansPlusPlus,
+    /// k distinct rows chosen at random.
+    Random,
+}
+
+fn parse_n_init(text: &str) -> Result<NInit, String> {
+    if text.eq_ignore_ascii_case("auto") {
+        return Ok(NInit::Auto);
+    }
+    match text.parse::<usize>() {
+        Ok(0) | Err(_) => Err(format!("expected `auto` or a number >= 1, got {text:?}")),
+        Ok(n) => Ok(NInit::Runs(n)),
+    }
+}
+
+fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "\\t" | "tab" => Ok(b'\t'),
+        _ if text.len() == 1 && text.is_ascii() => Ok(text.as_bytes()[0]),
+        _ => Err(format!("expected one ASCII character (or `tab`), got {text:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn n_init_accepts_auto_and_positive_numbers() {
+        assert_eq!(parse_n_init("auto"), Ok(NInit::Auto));
+        assert_eq!(parse_n_init("4"), Ok(NInit::Runs(4)));
+        assert!(parse_n_init("0").is_err());
+        assert!(parse_n_init("many").is_err());
+    }
+
+    #[test]
+    fn delimiters_are_single_characters_or_tab() {
+        assert_eq!(parse_delimiter(";"), Ok(b';'));
+        assert_eq!(parse_delimiter("tab"), Ok(b'\t'));
+        assert!(parse_delimiter(";;").is_err());
+    }
+}

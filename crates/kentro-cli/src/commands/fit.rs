@@ -1,0 +1,244 @@
+//! `kentro fit`: K-Means on a data file; the model, the labels, a plot and a summary.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Context;
+use kentro::{Float, Init, KMeans, KMeansParams, ValidKMeansParams};
+use ndarray::{Array2, ArrayView2, Axis};
+
+use crate::cli::{FitArgs, InitMethod};
+use crate::output;
+use crate::pca::Pca;
+use crate::plot::{Format, SampleLegend, Scatter};
+use crate::progress::FitProgress;
+use crate::read::{Columns, Matrix, read_data};
+
+/// Most samples drawn in a plot; larger data is thinned evenly (the title says so).
+const MAX_PLOT_POINTS: usize = 20_000;
+/// Most clusters that get their own legend entry.
+const MAX_LEGEND_CLUSTERS: usize = 10;
+
+/// Reads the data, fits, and writes what was asked for.
+pub fn run(args: FitArgs) -> anyhow::Result<()> {
+    // Refuse a bad output name before the (possibly long) fit.
+    if let Some(plot) = &args.plot {
+        Format::from_path(plot)?;
+    }
+    let params = params(&args).check().context("invalid fit settings")?;
+    let data = read_data(&args.data.data, &super::read_options(&args.data, Columns::All))?;
+    match data.x {
+        Matrix::F32(x) => fit_and_write(x.view(), data.feature_names, &params, &args),
+        Matrix::F64(x) => fit_and_write(x.view(), data.feature_names, &params, &args),
+    }
+}
+
+fn params(args: &FitArgs) -> KMeansParams {
+    let init = match args.init {
+        InitMethod::KMeansPlusPlus => Init::KMeansPlusPlus,
+        InitMethod::Random => Init::Random,
+    };
+    let mut params = KMeans::params(args.k).seed(args.seed).init(init).n_init(args.n_init);
+    if let Some(max_iter) = args.max_iter {
+        params = params.max_iter(max_iter);
+    }
+    if let Some(tol) = args.tol {
+        params = params.tol(tol);
+    }
+    params
+}
+
+fn fit_and_write<F: Float>(
+    x: ArrayView2<F>,
+    feature_names: Option<Vec<String>>,
+    params: &ValidKMeansParams,
+    args: &FitArgs,
+) -> anyhow::Result<()> {
+    let data_path = &args.data.data;
+    let progress = FitProgress::new(args.quiet);
+    let fitted = super::in_thread_pool(args.threads, || params.fit_with(x, None, &progress))?;
+    progress.finish();
+    let mut model = fitted.with_context(|| format!("cannot fit {}", data_path.display()))?;
+    if let Some(names) = feature_names.clone() {
+        model = model.with_feature_names(names)?;
+    }
+
+    // Everything is rendered before anything is written.
+    let mut files: Vec<(&Path, Vec<u8>)> = Vec::new();
+    if let Some(path) = &args.out {
+        files.push((path, model.to_json().into_bytes()));
+    }
+    if let Some(path) = &args.labels {
+        files.push((path, output::labels_csv(model.labels()).into_bytes()));
+    }
+    if let Some(path) = &args.plot {
+        let centers = model.centers().mapv(|v| v.to_f64());
+        let bytes = cluster_plot(x, model.labels(), centers.view(), feature_names.as_deref())
+            .render(Format::from_path(path)?)?;
+        files.push((path, bytes));
+    }
+    for (path, bytes) in &files {
+        output::write_file(path, bytes)?;
+    }
+
+    if !args.quiet {
+        for warning in model.warnings() {
+            eprintln!("warning: {warning}");
+        }
+        let written: Vec<&Path> = files.iter().map(|(p, _)| *p).collect();
+        output::write_stdout(summary(&model, data_path, feature_names.as_deref(), &written).as_bytes())?;
+    }
+    Ok(())
+}
+
+/// The few lines `fit` prints: the data, inertia, iterations, cluster sizes, files written.
+fn summary<F: Float>(
+    model: &KMeans<F>,
+    data_path: &Path,
+    names: Option<&[String]>,
+    written: &[&Path],
+) -> String {
+    let k = model.n_clusters();
+    let mut sizes = vec![0usize; k];
+    for &label in model.labels() {
+        sizes[label] += 1;
+    }
+    let features = match names {
+        Some(names) => format!(" ({})", super::short_list(names)),
+        None => String::new(),
+    };
+    let mut text = String::new();
+    let mut line = |s: String| {
+        text.push_str(&s);
+        text.push('\n');
+    };
+    let plural = |n: usize, what: &str| if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") };
+    line(format!(
+        "fitted k={k} to {}: {} × {}{features}",
+        data_path.display(),
+        plural(model.labels().len(), "sample"),
+        plural(model.n_features(), "feature"),
+    ));
+    line(format!("inertia:       {}", model.inertia()));
+    line(format!("iterations:    {}", model.n_iter()));
+    let sizes = if k <= 12 {
+        super::short_list(&sizes)
+    } else {
+        let (min, max) = (sizes.iter().min().expect("k >= 1"), sizes.iter().max().expect("k >= 1"));
+        format!("smallest {min}, largest {max}")
+    };
+    line(format!("cluster sizes: {sizes}"));
+    for path in written {
+        line(format!("wrote {}", path.display()));
+    }
+    text
+}
+
+/// A scatter plot of the samples coloured by cluster, with the centres: the two features
+/// themselves, or the first two principal components when there are more.
+pub fn cluster_plot<F: Float>(
+    x: ArrayView2<F>,
+    labels: &[usize],
+    centers: ArrayView2<f64>,
+    names: Option<&[String]>,
+) -> Scatter {
+    let (n, d) = x.dim();
+    let k = centers.nrows();
+    let stride = n.div_ceil(MAX_PLOT_POINTS).max(1);
+    let rows: Vec<usize> = (0..n).step_by(stride).collect();
+    let x = x.select(Axis(0), &rows).mapv(|v| v.to_f64());
+    let plot_labels: Vec<usize> = rows.iter().map(|&i| labels[i]).collect();
+
+    let name = |j: usize| names.map_or_else(|| format!("feature {j}"), |names| names[j].clone());
+    let (points, centers, x_label, y_label, mut title) = match d {
+        1 => (
+            pairs(&x, None),
+            pairs(&centers.to_owned(), None),
+            name(0),
+            String::new(),
+            format!("K-Means clusters, k={k}"),
+        ),
+        2 => (
+            pairs(&x, Some(1)),
+            pairs(&centers.to_owned(), Some(1)),
+            name(0),
+            name(1),
+            format!("K-Means clusters, k={k}"),
+        ),
+        _ => {
+            let pca = Pca::fit(x.view());
+            let [r1, r2] = pca.explained_variance_ratio();
+            (
+                pairs(&pca.transform(x.view()), Some(1)),
+                pairs(&pca.transform(centers), Some(1)),
+                format!("PC1 ({:.1}% of variance)", 100.0 * r1),
+                format!("PC2 ({:.1}% of variance)", 100.0 * r2),
+                format!("K-Means clusters, k={k}: PCA of {d} features"),
+            )
+        }
+    };
+    if stride > 1 {
+        write!(title, " ({} of {n} samples)", rows.len()).expect("writing to a String");
+    }
+    let sample_legend = if k <= MAX_LEGEND_CLUSTERS {
+        let mut sizes = vec![0usize; k];
+        for &label in labels {
+            sizes[label] += 1;
+        }
+        SampleLegend::PerCluster(
+            sizes.iter().enumerate().map(|(c, n)| format!("cluster {c} ({n})")).collect(),
+        )
+    } else {
+        SampleLegend::None
+    };
+    Scatter {
+        title,
+        x_label,
+        y_label,
+        points,
+        clusters: Some((plot_labels, k)),
+        sample_legend,
+        centers: Some(centers),
+    }
+}
+
+/// Rows as (x, y) points: column 0, and column `y` or 0.
+fn pairs(x: &Array2<f64>, y: Option<usize>) -> Vec<(f64, f64)> {
+    x.outer_iter().map(|row| (row[0], y.map_or(0.0, |j| row[j]))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn more_than_two_features_are_drawn_on_principal_components() {
+        let x = array![[0.0, 0.0, 0.0], [1.0, 1.0, 0.1], [5.0, 5.0, 0.0], [6.0, 6.0, 0.2]];
+        let centers = array![[0.5, 0.5, 0.05], [5.5, 5.5, 0.1]];
+        let plot = cluster_plot(x.view(), &[0, 0, 1, 1], centers.view(), None);
+        assert!(plot.x_label.starts_with("PC1 (") && plot.y_label.starts_with("PC2 ("));
+        assert!(plot.title.contains("PCA of 3 features"), "{}", plot.title);
+        assert_eq!(plot.points.len(), 4);
+        assert_eq!(plot.centers.unwrap().len(), 2);
+    }
+
+    #[test]
+    fn two_features_are_drawn_as_they_are_with_their_names() {
+        let x = array![[0.0, 1.0], [2.0, 3.0]];
+        let names = ["a".to_string(), "b".to_string()];
+        let plot = cluster_plot(x.view(), &[0, 1], x.view(), Some(&names));
+        assert_eq!(plot.points, [(0.0, 1.0), (2.0, 3.0)]);
+        assert_eq!((plot.x_label.as_str(), plot.y_label.as_str()), ("a", "b"));
+    }
+
+    #[test]
+    fn large_data_is_thinned_for_the_plot() {
+        let n = 2 * MAX_PLOT_POINTS + 1;
+        let x = Array2::from_shape_fn((n, 2), |(i, j)| (i * (j + 1)) as f64);
+        let labels = vec![0; n];
+        let plot = cluster_plot(x.view(), &labels, x.slice(ndarray::s![..1, ..]), None);
+        assert!(plot.points.len() <= MAX_PLOT_POINTS);
+        assert!(plot.title.contains(&format!("of {n} samples")), "{}", plot.title);
+    }
+}
