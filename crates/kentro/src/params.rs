@@ -32,15 +32,25 @@ pub enum NInit {
     Runs(usize),
 }
 
-/// Which exact algorithm computes the Lloyd iterations. Every choice gives the same result.
+/// Which exact algorithm computes the Lloyd iterations. Every choice gives the same labels,
+/// centres and iteration count from the same start; they differ only in speed and memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Algorithm {
-    /// The fastest exact method for the data's shape (today: Lloyd).
+    /// The fastest exact method for the data's shape (today: Yinyang's grouped bounds, or Lloyd
+    /// for a single cluster).
     #[default]
     Auto,
-    /// Plain Lloyd iterations: assign every point, then move every centre.
+    /// Plain Lloyd iterations: every distance every iteration (by GEMM where that is faster).
     Lloyd,
+    /// Bounds with one lower bound per sample and centre (Elkan 2003): memory n × k; falls back
+    /// to [`Algorithm::Yinyang`] when that would exceed 2 GiB.
+    Elkan,
+    /// Bounds with a single lower bound per sample (Hamerly 2010): little memory, best in low
+    /// dimension.
+    Hamerly,
+    /// Bounds per group of about 10 centres (Ding et al. 2015): for many clusters.
+    Yinyang,
 }
 
 /// Unchecked K-Means settings. Defaults are scikit-learn's `KMeans`, with a fixed seed of 0.

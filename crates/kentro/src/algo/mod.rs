@@ -1,6 +1,7 @@
 //! The fit driver: validation, centring and scaling, the runs, and the choice of the best run.
 //! Every algorithm is exact: they differ in speed, never in result.
 
+mod bounds;
 mod lloyd;
 
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
@@ -10,10 +11,35 @@ use crate::float::Float;
 use crate::init::{kmeans_plusplus_indices, random_indices};
 use crate::model::{FitWarning, KMeans};
 use crate::observer::Observer;
-use crate::params::{Init, NInit, ValidKMeansParams};
+use crate::params::{Algorithm, Init, NInit, ValidKMeansParams};
 use crate::rng::Rng;
 use crate::validate::{check_data, check_weights, safe_scale};
+use bounds::BoundsStep;
 use lloyd::{Data, LloydStep, RunConfig};
+
+/// The exact method a fit uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Choice {
+    Lloyd,
+    /// Bound-based, with this many centre groups.
+    Bounds(usize),
+}
+
+/// Bounds memory above which Elkan's per-centre bounds give way to Yinyang's groups.
+const ELKAN_MEMORY_LIMIT: usize = 2 << 30;
+
+fn choose(algorithm: Algorithm, n: usize, _d: usize, k: usize) -> Choice {
+    let yinyang = k.div_ceil(10);
+    match algorithm {
+        Algorithm::Lloyd => Choice::Lloyd,
+        Algorithm::Hamerly => Choice::Bounds(1),
+        Algorithm::Yinyang => Choice::Bounds(yinyang),
+        Algorithm::Elkan if BoundsStep::memory(n, k) <= ELKAN_MEMORY_LIMIT => Choice::Bounds(k),
+        Algorithm::Elkan => Choice::Bounds(yinyang),
+        Algorithm::Auto if k == 1 => Choice::Lloyd,
+        Algorithm::Auto => Choice::Bounds(yinyang),
+    }
+}
 
 /// The data as the algorithms see it: scaled by an exact power of two where needed, then centred
 /// on its column means (scikit-learn centres too, for accuracy). The one working copy of a fit.
@@ -118,7 +144,13 @@ pub(crate) fn fit<F: Float>(
             Init::Centers(c) => prepared.to_prepared(c),
         };
         let cfg = RunConfig { max_iter: params.max_iter, tol, run, inertia_unit, observer };
-        let result = lloyd::run(&data, init, &mut LloydStep, &cfg)?;
+        let result = match choose(params.algorithm, n, d, k) {
+            Choice::Lloyd => lloyd::run(&data, init, &mut LloydStep, &cfg)?,
+            Choice::Bounds(t) => {
+                let mut step = BoundsStep::new(n, init.view(), t);
+                lloyd::run(&data, init, &mut step, &cfg)?
+            }
+        };
         let better = match &best {
             None => true,
             Some(b) => result.inertia < b.inertia && !same_clustering(&result.labels, &b.labels, k),

@@ -34,9 +34,36 @@ impl<F: Float> CenterNorms<F> {
     }
 }
 
-/// Scratch space for one block: the products `x·c` (rows × k).
+/// Scratch space for one block: the products `x·c` (rows × k), turned into `‖c‖² − 2 x·c`
+/// by [`nearest_block`].
 pub(crate) struct Scratch<F> {
     dots: Array2<F>,
+}
+
+impl<F: Float> CenterNorms<F> {
+    /// Half-width of the rounding-error window of a row with norm `x_norm`, in squared units:
+    /// `|(‖c‖² − 2 x·c) + ‖x‖² − ‖x − c‖²|` is below it for every centre.
+    pub(crate) fn window(&self, x_norm: f64) -> f64 {
+        let reach = x_norm + self.max;
+        self.err * reach * reach
+    }
+}
+
+/// After [`nearest_block`]: a lower bound on the squared distance of every row of the block to
+/// every centre (rows × k, row-major), from the approximations left in `scratch`.
+pub(crate) fn lower_bounds<F: Float>(
+    scratch: &Scratch<F>,
+    x_norms: &[f64],
+    norms: &CenterNorms<F>,
+    out: &mut [f64],
+) {
+    let k = norms.sq.len();
+    for ((vals, &x_norm), lb) in scratch.dots.outer_iter().zip(x_norms).zip(out.chunks_exact_mut(k)) {
+        let base = x_norm * x_norm - norms.window(x_norm);
+        for (l, &v) in lb.iter_mut().zip(vals.iter()) {
+            *l = (v.to_f64() + base).max(0.0);
+        }
+    }
 }
 
 impl<F: Float> Scratch<F> {

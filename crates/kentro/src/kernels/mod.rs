@@ -153,6 +153,62 @@ impl<'a, F: Float> Assigner<'a, F> {
     }
 }
 
+impl<F: Float> Assigner<'_, F> {
+    /// [`Assigner::nearest_rows`], and also a lower bound on the squared distance of every row
+    /// to every centre (`lb_sq`, rows × k): the start of the bound-based algorithms.
+    pub(crate) fn nearest_rows_and_bounds(
+        &self,
+        block: ArrayView2<F>,
+        x_norms: &[f64],
+        out: &mut [(usize, F)],
+        lb_sq: &mut [f64],
+    ) {
+        match self {
+            Assigner::Direct(centers) => {
+                let c = centers.as_slice().expect("standard layout");
+                let (k, d) = centers.dim();
+                let rows = block.as_slice().expect("standard layout");
+                all_distances(rows, c, d, lb_sq);
+                for (slot, lb) in out.iter_mut().zip(lb_sq.chunks_exact(k)) {
+                    // The same choice as `nearest`: the first smallest direct distance.
+                    let mut best = 0;
+                    for (j, &v) in lb.iter().enumerate() {
+                        if v < lb[best] {
+                            best = j;
+                        }
+                    }
+                    *slot = (best, F::from_f64(lb[best]));
+                }
+            }
+            Assigner::Gemm(centers, norms) => {
+                let k = centers.nrows();
+                let mut scratch = gemm::Scratch::new();
+                let chunks = block.axis_chunks_iter(ndarray::Axis(0), GEMM_ROWS);
+                for (((rows, norms_part), out_part), lb_part) in chunks
+                    .zip(x_norms.chunks(GEMM_ROWS))
+                    .zip(out.chunks_mut(GEMM_ROWS))
+                    .zip(lb_sq.chunks_mut(GEMM_ROWS * k))
+                {
+                    gemm::nearest_block(rows, norms_part, *centers, norms, &mut scratch, out_part);
+                    gemm::lower_bounds(&scratch, norms_part, norms, lb_part);
+                }
+            }
+        }
+    }
+}
+
+/// Direct squared distances of every row to every centre, as `f64` (exact conversions of the
+/// `F` values the direct kernel computes).
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn all_distances<F: Float>(rows: &[F], centers: &[F], d: usize, out: &mut [f64]) {
+    let k = centers.len() / d;
+    for (x, o) in rows.chunks_exact(d).zip(out.chunks_exact_mut(k)) {
+        for (slot, c) in o.iter_mut().zip(centers.chunks_exact(d)) {
+            *slot = sq_dist(x, c).to_f64();
+        }
+    }
+}
+
 /// ‖x‖ of every row (standard layout), for [`Assigner::nearest_rows`].
 pub(crate) fn row_norms<F: Float>(x: ArrayView2<F>) -> Vec<f64> {
     let d = x.ncols();

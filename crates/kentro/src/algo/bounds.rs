@@ -1,0 +1,341 @@
+//! Bound-based exact assignment (the Yinyang family: Ding et al., "Yinyang K-Means", ICML
+//! 2015). Centres are split into `t` groups; each sample keeps an upper bound on the distance
+//! to its centre and one lower bound per group on the distance to the group's other centres.
+//! When centres move, bounds move by their drift; a sample whose upper bound stays below every
+//! group's lower bound keeps its label without computing a distance, and a group whose lower
+//! bound stays above the best distance found is skipped.
+//!
+//! `t = 1` keeps one lower bound per sample (Hamerly's bounds), `t = k` one per centre
+//! (Elkan's), and `t ≈ k/10` is Yinyang's choice.
+//!
+//! Exactness: every bound carries a relative safety margin larger than the rounding error of the
+//! distances, and a centre is skipped only when it is farther than the best one by more than
+//! that margin; every centre not skipped is compared by the same direct distance and the same
+//! lowest-index rule as Lloyd. So labels are exactly Lloyd's, iteration by iteration.
+
+use ndarray::{ArrayView2, s};
+
+use super::lloyd::{AssignStep, Data, Partial, accumulate, leaf_rows};
+use crate::float::Float;
+use crate::kernels::{Assigner, sq_dist};
+use crate::parallel::{Rows, par_blocks_sized};
+
+/// The bound-based step with its per-sample state.
+pub(crate) struct BoundsStep {
+    /// Centres of each group, ascending.
+    groups: Vec<Vec<usize>>,
+    /// The group of each centre.
+    group_of: Vec<usize>,
+    /// Per sample: upper bound on the distance to its centre.
+    upper: Vec<f64>,
+    /// Per sample and group: lower bound on the distance to the group's other centres.
+    lower: Vec<f64>,
+    /// Upper bounds on how far each centre / each group's centres moved since the last pass.
+    drift: Vec<f64>,
+    group_drift: Vec<f64>,
+    started: bool,
+    /// Relative error allowance of one distance.
+    eta: f64,
+}
+
+impl BoundsStep {
+    /// A step for `n` samples with centres `centers`, split into about `t` groups.
+    pub(crate) fn new<F: Float>(n: usize, centers: ArrayView2<F>, t: usize) -> Self {
+        let (k, d) = centers.dim();
+        let group_of = group_centers(centers, t.clamp(1, k));
+        let t = group_of.iter().max().map_or(1, |g| g + 1);
+        let mut groups = vec![Vec::new(); t];
+        for (j, &g) in group_of.iter().enumerate() {
+            groups[g].push(j);
+        }
+        let u = F::UNIT_ROUNDOFF;
+        let gamma = |m: usize| (m as f64 * u) / (1.0 - m as f64 * u);
+        BoundsStep {
+            groups,
+            group_of,
+            upper: vec![0.0; n],
+            lower: vec![0.0; n * t],
+            drift: vec![0.0; k],
+            group_drift: vec![0.0; t],
+            started: false,
+            eta: 2.0 * gamma(d + 2) + 1e-12,
+        }
+    }
+
+    /// Memory the bounds take for `n` samples and `t` groups, in bytes.
+    pub(crate) fn memory(n: usize, t: usize) -> usize {
+        n * (t + 1) * std::mem::size_of::<f64>()
+    }
+
+    /// The first pass: every distance (by GEMM where faster), then the bounds.
+    fn start<F: Float>(
+        &mut self,
+        data: &Data<F>,
+        centers: ArrayView2<F>,
+        labels: &mut [usize],
+        p: &PassInfo,
+    ) -> Partial {
+        let (k, d) = centers.dim();
+        let t = self.groups.len();
+        let (eta, group_of) = (self.eta, &self.group_of);
+        let assigner = Assigner::new(centers);
+        par_blocks_sized(
+            p.leaf_rows,
+            labels.len(),
+            (Rows::new(labels, 1), (Rows::new(&mut self.upper, 1), Rows::new(&mut self.lower, t))),
+            &|s, e, (lab, (up, low)): (Rows<usize>, (Rows<f64>, Rows<f64>))| {
+                let block = data.x.slice(s![s..e, ..]);
+                let mut nearest = vec![(0usize, F::ZERO); e - s];
+                let mut lb_sq = vec![0.0f64; (e - s) * k];
+                assigner.nearest_rows_and_bounds(block, &data.x_norms[s..e], &mut nearest, &mut lb_sq);
+                let mut part = Partial::zeros(k, d);
+                let mut dists = Vec::with_capacity(e - s);
+                for (i, &(a, dist)) in nearest.iter().enumerate() {
+                    if lab.data[i] != a {
+                        part.changed += 1;
+                        lab.data[i] = a;
+                    }
+                    dists.push(dist);
+                    up.data[i] = dist.to_f64().sqrt() * (1.0 + eta);
+                    let lows = &mut low.data[i * t..(i + 1) * t];
+                    lows.fill(f64::INFINITY);
+                    for (j, &l) in lb_sq[i * k..(i + 1) * k].iter().enumerate() {
+                        if j != a {
+                            let g = group_of[j];
+                            lows[g] = lows[g].min(l);
+                        }
+                    }
+                    lows.iter_mut().for_each(|l| *l = l.sqrt() * (1.0 - eta));
+                }
+                let rows = block.to_slice().expect("standard layout");
+                accumulate(rows, d, s, lab.data, Some(&dists), data.weights, &mut part);
+                part
+            },
+            &|a: &mut Partial, b| a.merge(b),
+        )
+    }
+}
+
+/// Facts every leaf of a pass needs.
+struct PassInfo {
+    leaf_rows: usize,
+    want_inertia: bool,
+}
+
+impl<F: Float> AssignStep<F> for BoundsStep {
+    fn assign(
+        &mut self,
+        data: &Data<F>,
+        centers: ArrayView2<F>,
+        labels: &mut [usize],
+        want_inertia: bool,
+    ) -> Partial {
+        let (k, d) = centers.dim();
+        let info = PassInfo { leaf_rows: leaf_rows(k, d), want_inertia };
+        if !self.started {
+            self.started = true;
+            return self.start(data, centers, labels, &info);
+        }
+        let t = self.groups.len();
+        let c = centers.as_slice().expect("standard layout");
+        let state = Shared {
+            c,
+            d,
+            eta: self.eta,
+            groups: &self.groups,
+            group_of: &self.group_of,
+            drift: &self.drift,
+            group_drift: &self.group_drift,
+        };
+        let want = info.want_inertia;
+        par_blocks_sized(
+            info.leaf_rows,
+            labels.len(),
+            (Rows::new(labels, 1), (Rows::new(&mut self.upper, 1), Rows::new(&mut self.lower, t))),
+            &|s, e, (lab, (up, low)): (Rows<usize>, (Rows<f64>, Rows<f64>))| {
+                let rows = data.x.slice(s![s..e, ..]).to_slice().expect("standard layout");
+                let mut part = Partial::zeros(k, d);
+                let mut dists = Vec::with_capacity(if want { e - s } else { 0 });
+                let mut seen = vec![(0.0f64, 0usize, 0.0f64, false); t];
+                for (i, x) in rows.chunks_exact(d).enumerate() {
+                    let old = lab.data[i];
+                    let (label, dist) = state.assign_one(
+                        x,
+                        old,
+                        &mut up.data[i],
+                        &mut low.data[i * t..(i + 1) * t],
+                        &mut seen,
+                        want,
+                    );
+                    if label != old {
+                        part.changed += 1;
+                        lab.data[i] = label;
+                    }
+                    if want {
+                        dists.push(dist);
+                    }
+                }
+                accumulate(rows, d, s, lab.data, want.then_some(&dists[..]), data.weights, &mut part);
+                part
+            },
+            &|a: &mut Partial, b| a.merge(b),
+        )
+    }
+
+    fn centers_moved(&mut self, old: ArrayView2<F>, new: ArrayView2<F>) {
+        for (j, (a, b)) in old.outer_iter().zip(new.outer_iter()).enumerate() {
+            let moved: f64 = a.iter().zip(b.iter()).map(|(&u, &v)| (u.to_f64() - v.to_f64()).powi(2)).sum();
+            // Rounded up, so that bounds moved by it stay bounds.
+            self.drift[j] = moved.sqrt() * (1.0 + 1e-12) + f64::MIN_POSITIVE;
+        }
+        self.group_drift.fill(0.0);
+        for (j, &g) in self.group_of.iter().enumerate() {
+            self.group_drift[g] = self.group_drift[g].max(self.drift[j]);
+        }
+    }
+}
+
+/// What every sample of a bound pass reads.
+struct Shared<'a, F> {
+    c: &'a [F],
+    d: usize,
+    eta: f64,
+    groups: &'a [Vec<usize>],
+    group_of: &'a [usize],
+    drift: &'a [f64],
+    group_drift: &'a [f64],
+}
+
+impl<F: Float> Shared<'_, F> {
+    fn center(&self, j: usize) -> &[F] {
+        &self.c[j * self.d..(j + 1) * self.d]
+    }
+
+    /// The label of one sample (currently `old`), updating its bounds; with the squared distance
+    /// to the chosen centre when `want_dist` or when it was computed anyway.
+    #[inline]
+    fn assign_one(
+        &self,
+        x: &[F],
+        old: usize,
+        upper: &mut f64,
+        lower: &mut [f64],
+        seen: &mut [(f64, usize, f64, bool)],
+        want_dist: bool,
+    ) -> (usize, F) {
+        let margin = 1.0 + 2.0 * self.eta;
+        let mut u = *upper + self.drift[old];
+        let mut global = f64::INFINITY;
+        for (l, &g) in lower.iter_mut().zip(self.group_drift) {
+            *l = (*l - g).max(0.0);
+            global = global.min(*l);
+        }
+        if global > u * margin {
+            *upper = u;
+            let dist = if want_dist { sq_dist(x, self.center(old)) } else { F::ZERO };
+            return (old, dist);
+        }
+        let d_old = sq_dist(x, self.center(old));
+        let r_old = d_old.to_f64().sqrt();
+        u = r_old * (1.0 + self.eta);
+        if global > u * margin {
+            *upper = u;
+            return (old, d_old);
+        }
+        // Examine every group whose lower bound does not clear the best distance so far.
+        let mut best = (d_old, old);
+        for (g, members) in self.groups.iter().enumerate() {
+            seen[g].3 = false;
+            let bound = best.0.to_f64().sqrt() * (1.0 + self.eta);
+            if lower[g] > bound * margin {
+                continue;
+            }
+            // The two smallest distances in the group, the first with its centre.
+            let (mut m1, mut j1, mut m2) = (F::MAX, usize::MAX, F::MAX);
+            for &j in members {
+                let dist = if j == old { d_old } else { sq_dist(x, self.center(j)) };
+                if dist < m1 {
+                    m2 = m1;
+                    m1 = dist;
+                    j1 = j;
+                } else if dist < m2 {
+                    m2 = dist;
+                }
+            }
+            seen[g] = (m1.to_f64(), j1, m2.to_f64(), true);
+            if m1 < best.0 || (m1 == best.0 && j1 < best.1) {
+                best = (m1, j1);
+            }
+        }
+        let (d_best, label) = best;
+        for (g, &(m1, j1, m2, examined)) in seen.iter().enumerate() {
+            if examined {
+                let nearest_other = if j1 == label { m2 } else { m1 };
+                lower[g] = nearest_other.sqrt() * (1.0 - self.eta);
+            }
+        }
+        if label != old {
+            // The old centre is now one of its group's others.
+            let g = self.group_of[old];
+            if !seen[g].3 {
+                lower[g] = lower[g].min(r_old * (1.0 - self.eta));
+            }
+        }
+        *upper = d_best.to_f64().sqrt() * (1.0 + self.eta);
+        (label, d_best)
+    }
+}
+
+/// Splits the centres into `t` groups by a few Lloyd iterations on the centres themselves,
+/// started from a farthest-point traversal; returns the group of each centre (groups numbered
+/// from 0 with none empty). Deterministic.
+fn group_centers<F: Float>(centers: ArrayView2<F>, t: usize) -> Vec<usize> {
+    let (k, d) = centers.dim();
+    let c = centers.as_slice().expect("standard layout");
+    let row = |j: usize| &c[j * d..(j + 1) * d];
+    if t <= 1 {
+        return vec![0; k];
+    }
+    if t >= k {
+        return (0..k).collect();
+    }
+    // Farthest-point seeds.
+    let mut seeds = vec![0usize];
+    let mut far: Vec<f64> = (0..k).map(|j| sq_dist(row(j), row(0)).to_f64()).collect();
+    while seeds.len() < t {
+        let next = (0..k).fold(0, |b, j| if far[j] > far[b] { j } else { b });
+        seeds.push(next);
+        for j in 0..k {
+            far[j] = far[j].min(sq_dist(row(j), row(next)).to_f64());
+        }
+    }
+    let mut means: Vec<Vec<f64>> =
+        seeds.iter().map(|&s| row(s).iter().map(|v| v.to_f64()).collect()).collect();
+    let mut group = vec![0usize; k];
+    for _ in 0..5 {
+        for j in 0..k {
+            let dist =
+                |m: &Vec<f64>| row(j).iter().zip(m).map(|(a, b)| (a.to_f64() - b).powi(2)).sum::<f64>();
+            group[j] = (0..t).fold(0, |b, g| if dist(&means[g]) < dist(&means[b]) { g } else { b });
+        }
+        for (g, m) in means.iter_mut().enumerate() {
+            let members: Vec<usize> = (0..k).filter(|&j| group[j] == g).collect();
+            if !members.is_empty() {
+                for (f, v) in m.iter_mut().enumerate() {
+                    *v = members.iter().map(|&j| row(j)[f].to_f64()).sum::<f64>() / members.len() as f64;
+                }
+            }
+        }
+    }
+    // Renumber so that no group is empty.
+    let mut renumber = vec![usize::MAX; t];
+    let mut next = 0;
+    for g in group.iter_mut() {
+        if renumber[*g] == usize::MAX {
+            renumber[*g] = next;
+            next += 1;
+        }
+        *g = renumber[*g];
+    }
+    group
+}

@@ -1,0 +1,89 @@
+//! Every exact algorithm gives Lloyd's run: the same labels after every iteration, bit-identical
+//! centres and inertia, and the same iteration count — on varied data, in f32 and f64.
+
+use kentro::datasets::Blobs;
+use kentro::{Algorithm, Float, Init, KMeans};
+use ndarray::{Array1, Array2};
+
+const ALGORITHMS: [Algorithm; 4] =
+    [Algorithm::Elkan, Algorithm::Hamerly, Algorithm::Yinyang, Algorithm::Auto];
+
+fn datasets() -> Vec<(String, Array2<f64>, usize)> {
+    let mut out = Vec::new();
+    for &(n, d, centers, k, std) in &[
+        (800usize, 2usize, 5usize, 7usize, 1.5f64),
+        (600, 16, 8, 20, 3.0),
+        (500, 40, 10, 33, 6.0),
+        (300, 128, 4, 12, 8.0),
+    ] {
+        let (x, _) =
+            Blobs::new(n).n_features(d).centers(centers).cluster_std(std).seed(n as u64).generate().unwrap();
+        out.push((format!("blobs n={n} d={d} k={k}"), x, k));
+    }
+    // Uniform data converges slowly: many iterations with few changes.
+    let mut s = 12345u64;
+    let uniform = Array2::from_shape_fn((1500, 3), |_| {
+        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    });
+    out.push(("uniform 1500x3 k=25".into(), uniform, 25));
+    // Heavy duplicates: exact ties between centres and empty clusters.
+    let dup = Array2::from_shape_fn((400, 2), |(i, j)| ((i % 6) * (j + 1)) as f64);
+    out.push(("duplicates k=9".into(), dup, 9));
+    out
+}
+
+fn check<F: Float>(x: &Array2<f64>, k: usize, weights: Option<&Array1<f64>>, name: &str) {
+    let x: Array2<F> = x.mapv(F::from_f64);
+    let fit = |algorithm: Algorithm, max_iter: usize| {
+        let params = KMeans::params(k)
+            .init(Init::Random)
+            .n_init(kentro::NInit::Runs(1))
+            .seed(3)
+            .tol(0.0)
+            .max_iter(max_iter)
+            .algorithm(algorithm)
+            .check()
+            .unwrap();
+        match weights {
+            Some(w) => params.fit_weighted(x.view(), w.view()).unwrap(),
+            None => params.fit(x.view()).unwrap(),
+        }
+    };
+    let full = fit(Algorithm::Lloyd, 300);
+    let bits = |m: &KMeans<F>| m.centers().iter().map(|v| v.to_f64().to_bits()).collect::<Vec<_>>();
+    for max_iter in (1..=full.n_iter()).chain([300]) {
+        let lloyd = fit(Algorithm::Lloyd, max_iter);
+        for algorithm in ALGORITHMS {
+            let other = fit(algorithm, max_iter);
+            let what = format!("{name} {} {algorithm:?} max_iter={max_iter}", F::DTYPE);
+            assert_eq!(other.labels(), lloyd.labels(), "{what}: labels");
+            assert_eq!(bits(&other), bits(&lloyd), "{what}: centres");
+            assert_eq!(other.inertia().to_bits(), lloyd.inertia().to_bits(), "{what}: inertia");
+            assert_eq!(other.n_iter(), lloyd.n_iter(), "{what}: n_iter");
+        }
+    }
+}
+
+#[test]
+fn every_algorithm_is_lloyd_iteration_by_iteration_f64() {
+    for (name, x, k) in datasets() {
+        check::<f64>(&x, k, None, &name);
+    }
+}
+
+#[test]
+fn every_algorithm_is_lloyd_iteration_by_iteration_f32() {
+    for (name, x, k) in datasets() {
+        check::<f32>(&x, k, None, &name);
+    }
+}
+
+#[test]
+fn every_algorithm_is_lloyd_with_weights() {
+    for (name, x, k) in datasets().into_iter().take(3) {
+        let w = Array1::from_shape_fn(x.nrows(), |i| [0.0, 0.5, 1.0, 3.0, 10.0][i % 5]);
+        check::<f64>(&x, k, Some(&w), &name);
+        check::<f32>(&x, k, Some(&w), &name);
+    }
+}
