@@ -17,3 +17,6 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 
 step "cargo test"
 cargo test --workspace --locked
+
+step "the Python face"
+scripts/test-python.sh

@@ -101,6 +101,10 @@ pub struct FitArgs {
     #[arg(long, value_name = "N", value_parser = parse_n_init, default_value = "auto")]
     pub n_init: NInit,
 
+    /// The exact algorithm; every choice gives the same result, only the speed differs.
+    #[arg(long, value_enum, default_value_t = AlgorithmName::Auto)]
+    pub algorithm: AlgorithmName,
+
     /// Most Lloyd iterations per run [default: 300].
     #[arg(long, value_name = "N")]
     pub max_iter: Option<usize>,
@@ -186,6 +190,33 @@ pub enum InitMethod {
     KMeansPlusPlus,
     /// k distinct rows chosen at random.
     Random,
+}
+
+/// The exact algorithms offered on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AlgorithmName {
+    /// The fastest for the data's shape.
+    Auto,
+    /// Every distance, every iteration.
+    Lloyd,
+    /// One lower bound per sample and centre (memory n × k).
+    Elkan,
+    /// One lower bound per sample.
+    Hamerly,
+    /// One lower bound per sample and group of about 10 centres.
+    Yinyang,
+}
+
+impl From<AlgorithmName> for kentro::Algorithm {
+    fn from(name: AlgorithmName) -> Self {
+        match name {
+            AlgorithmName::Auto => kentro::Algorithm::Auto,
+            AlgorithmName::Lloyd => kentro::Algorithm::Lloyd,
+            AlgorithmName::Elkan => kentro::Algorithm::Elkan,
+            AlgorithmName::Hamerly => kentro::Algorithm::Hamerly,
+            AlgorithmName::Yinyang => kentro::Algorithm::Yinyang,
+        }
+    }
 }
 
 fn parse_n_init(text: &str) -> Result<NInit, String> {

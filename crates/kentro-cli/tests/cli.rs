@@ -217,7 +217,8 @@ fn blobs_writes_a_csv_with_features_and_labels() {
 fn thread_count_does_not_change_the_model() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();
-    blobs(d, "data.csv", &["-n", "200", "--centers", "5", "--features", "4"]);
+    // Enough rows for many leaf blocks, so that threads really share the work.
+    blobs(d, "data.csv", &["-n", "3000", "--centers", "5", "--features", "4"]);
     for threads in ["1", "2"] {
         kentro(d)
             .args(["fit", "data.csv", "-k", "5", "--exclude", "label", "--n-init", "3", "--threads", threads])
@@ -226,6 +227,25 @@ fn thread_count_does_not_change_the_model() {
             .success();
     }
     assert_eq!(fs::read(d.join("model1.json")).unwrap(), fs::read(d.join("model2.json")).unwrap());
+}
+
+#[test]
+fn every_algorithm_writes_the_same_model() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    blobs(d, "data.csv", &["-n", "1500", "--centers", "6", "--features", "3"]);
+    let algorithms = ["auto", "lloyd", "elkan", "hamerly", "yinyang"];
+    for algorithm in algorithms {
+        kentro(d)
+            .args(["fit", "data.csv", "-k", "6", "--exclude", "label", "--algorithm", algorithm])
+            .args(["--out", &format!("{algorithm}.json"), "-q"])
+            .assert()
+            .success();
+    }
+    let first = fs::read(d.join("auto.json")).unwrap();
+    for algorithm in algorithms {
+        assert_eq!(fs::read(d.join(format!("{algorithm}.json"))).unwrap(), first, "{algorithm}");
+    }
 }
 
 #[test]

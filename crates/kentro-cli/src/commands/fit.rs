@@ -38,7 +38,11 @@ fn params(args: &FitArgs) -> KMeansParams {
         InitMethod::KMeansPlusPlus => Init::KMeansPlusPlus,
         InitMethod::Random => Init::Random,
     };
-    let mut params = KMeans::params(args.k).seed(args.seed).init(init).n_init(args.n_init);
+    let mut params = KMeans::params(args.k)
+        .seed(args.seed)
+        .init(init)
+        .n_init(args.n_init)
+        .algorithm(args.algorithm.into());
     if let Some(max_iter) = args.max_iter {
         params = params.max_iter(max_iter);
     }
