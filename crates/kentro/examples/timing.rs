@@ -39,7 +39,7 @@ fn main() {
             time(&x, k, algorithm);
         }
     }
-    if only.is_some() {
+    if only.as_ref().is_some_and(|o| o != "pp") {
         return;
     }
     let t = Instant::now();

@@ -32,6 +32,12 @@ impl<T: Send> RowParts for Rows<'_, T> {
     }
 }
 
+impl RowParts for () {
+    fn split(self, _rows: usize) -> (Self, Self) {
+        ((), ())
+    }
+}
+
 impl<A: RowParts, B: RowParts> RowParts for (A, B) {
     fn split(self, rows: usize) -> (Self, Self) {
         let (a1, a2) = self.0.split(rows);

@@ -88,11 +88,18 @@ proptest! {
 
 #[test]
 fn thread_count_never_changes_a_bit() {
-    let (x, _) = kentro::datasets::Blobs::new(5000).centers(6).n_features(3).seed(4).generate().unwrap();
-    let w = ndarray::Array1::from_shape_fn(5000, |i| 0.5 + (i % 7) as f64);
+    // Narrow rows (direct kernels) and wide rows (matrix products in k-means++ and Lloyd).
+    for (n, d, k) in [(5000, 3, 6), (20_000, 40, 12)] {
+        thread_count_check(n, d, k);
+    }
+}
+
+fn thread_count_check(n: usize, d: usize, k: usize) {
+    let (x, _) = kentro::datasets::Blobs::new(n).centers(k).n_features(d).seed(4).generate().unwrap();
+    let w = ndarray::Array1::from_shape_fn(n, |i| 0.5 + (i % 7) as f64);
     let fit = |threads: usize| {
         pool(threads).install(|| {
-            let p = KMeans::params(6).n_init(kentro::NInit::Runs(3)).seed(11).check().unwrap();
+            let p = KMeans::params(k).n_init(kentro::NInit::Runs(3)).seed(11).check().unwrap();
             p.fit_weighted(x.view(), w.view()).unwrap()
         })
     };

@@ -1,14 +1,24 @@
 //! Greedy k-means++ with scikit-learn's candidate rule.
 
-use ndarray::ArrayView2;
+use ndarray::{Array2, ArrayView2, Axis};
 
 use crate::float::Float;
+use crate::kernels::gemm::dot_products;
 use crate::kernels::sq_dist;
-use crate::parallel::par_blocks;
+use multiversion::multiversion;
+
+use crate::parallel::{LEAF_ROWS, Rows, par_blocks, par_blocks_sized};
 use crate::rng::Rng;
 
 /// Row indices of `n_clusters` greedy k-means++ centres of `x` (standard layout, finite, with at
 /// least `n_clusters` rows).
+///
+/// The candidate rule is scikit-learn's; the evaluation is accelerated by the triangle inequality
+/// (Raff, "Exact Acceleration of K-Means++ and K-Means‖", IJCAI 2021): every sample remembers its
+/// nearest chosen centre `c_j`, and a candidate `c` can bring it closer only if
+/// `‖c − c_j‖ < 2·√D(x)`, so most samples are settled without reading them. All candidates of a
+/// step are evaluated in one pass over the data and compared by the potential they remove (which
+/// is what "the lowest resulting potential" means).
 pub(crate) fn kmeans_plusplus_indices<F: Float>(
     x: ArrayView2<F>,
     weights: Option<&[f64]>,
@@ -25,9 +35,8 @@ pub(crate) fn kmeans_plusplus_indices<F: Float>(
     // First centre: a sample drawn in proportion to its weight.
     let total_weight: f64 = weights.map_or(n as f64, |w| w.iter().sum());
     let first = draw_by_mass(n, &weight, &[rng.uniform() * total_weight], false)[0];
-    let mut indices = vec![first];
-
-    // closest[i]: squared distance of sample i to its nearest chosen centre.
+    let mut chosen = vec![first];
+    let mut nearest = vec![0u32; n];
     let mut closest = vec![F::ZERO; n];
     let c0 = row(first);
     par_blocks(
@@ -41,61 +50,174 @@ pub(crate) fn kmeans_plusplus_indices<F: Float>(
         },
         &|_, _| {},
     );
-    let mass = |closest: &[F], i: usize| weight(i) * closest[i].to_f64();
-    let mut potential: f64 = weighted_sum(&closest, weights);
+    let mut cand_dist = vec![F::ZERO; n * n_local_trials];
+    let sq_norms = sq_norms(data, d);
 
-    let mut candidate_dist = vec![F::ZERO; n * n_local_trials];
     for _ in 1..n_clusters {
+        let mass = |i: usize| weight(i) * closest[i].to_f64();
+        let potential: f64 = (0..n).map(mass).sum();
         let targets: Vec<f64> = (0..n_local_trials).map(|_| rng.uniform() * potential).collect();
-        let candidates = draw_by_mass(n, &|i| mass(&closest, i), &targets, true);
-
-        // All candidates in one pass over the data: min(closest, d²(x, candidate)) per sample,
-        // and each candidate's potential, summed along the fixed tree.
-        let t = candidates.len();
-        let pots: Vec<f64> = par_blocks(
-            n,
-            t,
-            &mut candidate_dist,
-            &|s, _e, out: &mut [F]| {
-                let mut pots = vec![0.0f64; t];
-                for (r, i) in out.chunks_exact_mut(t).zip(s..) {
-                    let xi = row(i);
-                    for (c, &cand) in candidates.iter().enumerate() {
-                        let dist = sq_dist(xi, row(cand));
-                        let m = if dist < closest[i] { dist } else { closest[i] };
-                        r[c] = m;
-                        pots[c] += weight(i) * m.to_f64();
-                    }
-                }
-                pots
-            },
-            &|a: &mut Vec<f64>, b| a.iter_mut().zip(b).for_each(|(x, y)| *x += y),
-        );
-        // The lowest potential wins; ties go to the first candidate drawn.
+        let candidates = draw_by_mass(n, &mass, &targets, true);
+        // Distances from each candidate to each chosen centre, for the triangle inequality.
+        let gaps: Vec<Vec<f64>> = candidates
+            .iter()
+            .map(|&c| chosen.iter().map(|&j| sq_dist(row(c), row(j)).to_f64().sqrt()).collect())
+            .collect();
+        let cand_rows = x.select(Axis(0), &candidates);
+        let gains = gains(data, d, weights, &cand_rows, &gaps, &closest, &nearest, &sq_norms, &mut cand_dist);
+        // The lowest resulting potential is the largest gain; ties go to the first drawn.
         let mut best = 0;
-        for c in 1..t {
-            if pots[c] < pots[best] {
+        for c in 1..candidates.len() {
+            if gains[c] > gains[best] {
                 best = c;
             }
         }
-        potential = pots[best];
-        for (ci, r) in closest.iter_mut().zip(candidate_dist.chunks_exact(t)) {
-            *ci = r[best];
-        }
-        indices.push(candidates[best]);
+        let label = chosen.len() as u32;
+        settle(&cand_dist, candidates.len(), best, label, &mut closest, &mut nearest);
+        chosen.push(candidates[best]);
     }
-    indices
+    chosen
 }
 
-/// Σ w_i · v_i in f64, in the fixed order of the leaf tree.
-fn weighted_sum<F: Float>(v: &[F], weights: Option<&[f64]>) -> f64 {
-    par_blocks(
-        v.len(),
-        0,
-        &mut [] as &mut [u8],
-        &|s, e, _| (s..e).map(|i| weights.map_or(1.0, |w| w[i]) * v[i].to_f64()).sum::<f64>(),
-        &|a: &mut f64, b| *a += b,
+/// Relative allowance for rounding in the triangle-inequality test: a sample is skipped only
+/// when the candidate is farther than twice its distance by more than the rounding of distances.
+const SLACK: f64 = 1e-5;
+
+/// Whether candidate at distance `gap` from a sample's nearest centre may bring the sample, at
+/// squared distance `current` from it, closer.
+#[inline(always)]
+fn may_improve<F: Float>(gap: f64, current: F) -> bool {
+    let r = current.to_f64().sqrt();
+    gap < 2.0 * r * (1.0 + SLACK)
+}
+
+/// ‖x‖² of every row, for the matrix-product evaluation (empty when it is not used).
+fn sq_norms<F: Float>(data: &[F], d: usize) -> Vec<F> {
+    if d < GEMM_MIN_FEATURES {
+        return Vec::new();
+    }
+    data.chunks_exact(d).map(|x| x.iter().map(|&v| v * v).sum()).collect()
+}
+
+/// Evaluates the candidates of a step: for each, the weighted potential it would remove (summed
+/// along the fixed tree); and per sample and candidate, the squared distance where it is smaller
+/// than the sample's current one (`F::MAX` elsewhere).
+fn gains<F: Float>(
+    data: &[F],
+    d: usize,
+    weights: Option<&[f64]>,
+    candidates: &Array2<F>,
+    gaps: &[Vec<f64>],
+    closest: &[F],
+    nearest: &[u32],
+    sq_norms: &[F],
+    cand_dist: &mut [F],
+) -> Vec<f64> {
+    let t = candidates.nrows();
+    let n = closest.len();
+    let cand_norms: Vec<F> = candidates.outer_iter().map(|c| c.iter().map(|&v| v * v).sum()).collect();
+    let gemm = d >= GEMM_MIN_FEATURES;
+    par_blocks_sized(
+        if gemm { GEMM_LEAF_ROWS } else { LEAF_ROWS },
+        n,
+        Rows::new(cand_dist, t),
+        &|s, e, out: Rows<F>| {
+            let mut gain = vec![0.0f64; t];
+            let rows = &data[s * d..e * d];
+            let dots = gemm.then(|| {
+                let block = ArrayView2::from_shape((e - s, d), rows).expect("whole rows");
+                let mut dots = Array2::from_elem((e - s, t), F::ZERO);
+                dot_products(block, candidates.view(), &mut dots);
+                dots
+            });
+            let leaf = Leaf {
+                rows,
+                d,
+                start: s,
+                weights,
+                candidates,
+                cand_norms: &cand_norms,
+                x_norms: sq_norms,
+                gaps,
+                closest,
+                nearest,
+            };
+            evaluate(&leaf, dots.as_ref(), out.data, &mut gain);
+            gain
+        },
+        &|a: &mut Vec<f64>, b| a.iter_mut().zip(b).for_each(|(x, y)| *x += y),
     )
+}
+
+/// Features from which the candidates' distances come from a matrix product.
+const GEMM_MIN_FEATURES: usize = 24;
+/// Rows per matrix product: thin products need tall blocks to run at speed.
+const GEMM_LEAF_ROWS: usize = 16 * LEAF_ROWS;
+
+/// One leaf of a candidate evaluation.
+struct Leaf<'a, F> {
+    rows: &'a [F],
+    d: usize,
+    start: usize,
+    weights: Option<&'a [f64]>,
+    candidates: &'a Array2<F>,
+    cand_norms: &'a [F],
+    /// ‖x‖² of every sample (only with a matrix product).
+    x_norms: &'a [F],
+    gaps: &'a [Vec<f64>],
+    closest: &'a [F],
+    nearest: &'a [u32],
+}
+
+/// With `dots` (rows × candidates) the distances come from `‖x‖² + ‖c‖² − 2 x·c`, clipped at
+/// 0 (its rounding only perturbs the sampling weights, by a relative 1e-7 in f32); without,
+/// directly.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn evaluate<F: Float>(leaf: &Leaf<F>, dots: Option<&Array2<F>>, out: &mut [F], gain: &mut [f64]) {
+    let (d, t) = (leaf.d, leaf.candidates.nrows());
+    let c = leaf.candidates.as_slice().expect("standard layout");
+    let two = F::ONE + F::ONE;
+    for (o, (x, r)) in leaf.rows.chunks_exact(d).zip(out.chunks_exact_mut(t)).enumerate() {
+        let i = leaf.start + o;
+        let current = leaf.closest[i];
+        let j = leaf.nearest[i] as usize;
+        let w = leaf.weights.map_or(1.0, |w| w[i]);
+        for (cand, slot) in r.iter_mut().enumerate() {
+            *slot = F::MAX;
+            if !may_improve(leaf.gaps[cand][j], current) {
+                continue;
+            }
+            let dist = match dots {
+                Some(dots) => {
+                    let v = leaf.x_norms[i] + leaf.cand_norms[cand] - two * dots[[o, cand]];
+                    if v > F::ZERO { v } else { F::ZERO }
+                }
+                None => sq_dist(x, &c[cand * d..(cand + 1) * d]),
+            };
+            if dist < current {
+                *slot = dist;
+                gain[cand] += w * (current - dist).to_f64();
+            }
+        }
+    }
+}
+
+/// Makes candidate `best` (of `t`, with squared distances `cand_dist` from [`gains`]) chosen
+/// centre number `label`: every sample it is now nearest to records it.
+fn settle<F: Float>(
+    cand_dist: &[F],
+    t: usize,
+    best: usize,
+    label: u32,
+    closest: &mut [F],
+    nearest: &mut [u32],
+) {
+    for ((current, near), r) in closest.iter_mut().zip(nearest.iter_mut()).zip(cand_dist.chunks_exact(t)) {
+        if r[best] < *current {
+            *current = r[best];
+            *near = label;
+        }
+    }
 }
 
 /// For each target t (in [0, total mass)), the sample where the running sum of `mass` first

@@ -144,7 +144,7 @@ fn certified_argmin<F: Float>(
 /// caller parallelises over blocks). Rounding may differ between kernels; the certified argmin
 /// makes the result independent of it.
 #[allow(unsafe_code)]
-fn dot_products<F: Float>(block: ArrayView2<F>, centers: ArrayView2<F>, dots: &mut Array2<F>) {
+pub(crate) fn dot_products<F: Float>(block: ArrayView2<F>, centers: ArrayView2<F>, dots: &mut Array2<F>) {
     let (m, depth) = block.dim();
     let n = centers.nrows();
     assert!(block.is_standard_layout() && centers.is_standard_layout() && dots.is_standard_layout());
