@@ -31,6 +31,17 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     #[test]
+    fn one_or_two_threads_give_the_same_bits(x in data(1500, 30), k in 1usize..9, seed in 0u64..1000) {
+        let k = k.min(x.nrows());
+        let fit = |threads: usize| pool(threads).install(|| KMeans::params(k).seed(seed).fit(x.view()).unwrap());
+        let (a, b) = (fit(1), fit(2));
+        prop_assert_eq!(a.labels(), b.labels());
+        prop_assert_eq!(a.inertia().to_bits(), b.inertia().to_bits());
+        let bits = |m: &KMeans| m.centers().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        prop_assert_eq!(bits(&a), bits(&b));
+    }
+
+    #[test]
     fn labels_in_range_and_predict_agrees(x in data(300, 6), k in 1usize..6, seed in 0u64..1000) {
         let k = k.min(x.nrows());
         let model = KMeans::params(k).seed(seed).fit(x.view()).unwrap();
