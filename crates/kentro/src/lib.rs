@@ -43,6 +43,6 @@ mod validate;
 pub use error::{KMeansError, ParamError};
 pub use float::Float;
 pub use init::kmeans_plusplus;
-pub use model::{FORMAT_VERSION, FitWarning, KMeans, write_atomic};
-pub use observer::{NoObserver, Observer};
+pub use model::{FORMAT_NAME, FORMAT_VERSION, FitWarning, KMeans, write_atomic};
+pub use observer::{Convergence, NoObserver, Observer};
 pub use params::{Algorithm, Init, KMeansParams, NInit, ValidKMeansParams};

@@ -246,7 +246,8 @@ impl<F: Float> KMeans<F> {
 
 /// The model file format: JSON, no code, no timestamps. Bump [`FORMAT_VERSION`] on any change.
 pub const FORMAT_VERSION: u64 = 1;
-const FORMAT_NAME: &str = "kentro.kmeans";
+/// The model file's format name.
+pub const FORMAT_NAME: &str = "kentro.kmeans";
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -13,6 +13,10 @@ pub trait Observer: Sync {
     /// output reports it.
     fn iteration(&self, _run: usize, _iteration: usize, _inertia: f64) {}
 
+    /// A run converged at `iteration` (from 0), and how. Not called when it stopped at
+    /// `max_iter`.
+    fn converged(&self, _run: usize, _iteration: usize, _how: Convergence) {}
+
     /// A run finished after `n_iter` iterations with final inertia `inertia`.
     fn run_finished(&self, _run: usize, _n_iter: usize, _inertia: f64) {}
 
@@ -22,11 +26,26 @@ pub trait Observer: Sync {
         true
     }
 
-    /// Asked between iterations; returning `true` stops the fit with
+    /// Asked between iterations and between k-means++ centres; returning `true` stops the fit with
     /// [`KMeansError::Cancelled`](crate::KMeansError::Cancelled).
     fn should_stop(&self) -> bool {
         false
     }
+}
+
+/// Why a run stopped before `max_iter`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum Convergence {
+    /// No label changed in the last iteration.
+    Strict,
+    /// The summed squared centre shift fell to the tolerance (both in the data's squared units).
+    CenterShift {
+        /// Σ‖c_new − c_old‖² of the last iteration.
+        shift: f64,
+        /// The effective tolerance, `tol × mean(var(X))`.
+        tol: f64,
+    },
 }
 
 /// An observer that ignores everything.

@@ -9,7 +9,7 @@ use ndarray::{Array2, ArrayView2, s};
 use crate::error::KMeansError;
 use crate::float::Float;
 use crate::kernels::{Assigner, row_norms, sq_dist};
-use crate::observer::Observer;
+use crate::observer::{Convergence, Observer};
 use crate::parallel::{LEAF_ROWS, Rows, par_blocks, par_blocks_sized};
 
 /// The outcome of one run from one start.
@@ -49,7 +49,7 @@ pub(crate) fn leaf_rows(k: usize, d: usize) -> usize {
 }
 
 /// Adds a leaf's rows into `p`: each row `i` (from `first`) to cluster `labels[i]`, with its
-/// squared distance `dists[i]` when given. `changed` counts rows whose label differs from `old`.
+/// squared distance `dists[i]` when given.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 pub(crate) fn accumulate<F: Float>(
     rows: &[F],
@@ -60,17 +60,33 @@ pub(crate) fn accumulate<F: Float>(
     weights: Option<&[f64]>,
     p: &mut Partial,
 ) {
-    for (i, (xi, &j)) in rows.chunks_exact(d).zip(labels).enumerate() {
-        let sums = &mut p.sums[j * d..(j + 1) * d];
-        let w = weights.map_or(1.0, |w| w[first + i]);
-        p.weights[j] += w;
-        if let Some(dists) = dists {
-            p.inertia += w * dists[i].to_f64();
+    let n = labels.len();
+    let Partial { sums, weights: cluster_weights, inertia, .. } = p;
+    match weights {
+        None => {
+            for (xi, &j) in rows.chunks_exact(d).zip(labels) {
+                cluster_weights[j] += 1.0;
+                let s = &mut sums[j * d..(j + 1) * d];
+                for (acc, &v) in s.iter_mut().zip(xi) {
+                    *acc += v.to_f64();
+                }
+            }
+            if let Some(dists) = dists {
+                *inertia += dists[..n].iter().map(|v| v.to_f64()).sum::<f64>();
+            }
         }
-        if weights.is_none() {
-            sums.iter_mut().zip(xi).for_each(|(acc, &v)| *acc += v.to_f64());
-        } else {
-            sums.iter_mut().zip(xi).for_each(|(acc, &v)| *acc += w * v.to_f64());
+        Some(w) => {
+            let w = &w[first..first + n];
+            for ((xi, &j), &wi) in rows.chunks_exact(d).zip(labels).zip(w) {
+                cluster_weights[j] += wi;
+                let s = &mut sums[j * d..(j + 1) * d];
+                for (acc, &v) in s.iter_mut().zip(xi) {
+                    *acc += wi * v.to_f64();
+                }
+            }
+            if let Some(dists) = dists {
+                *inertia += dists[..n].iter().zip(w).map(|(v, wi)| wi * v.to_f64()).sum::<f64>();
+            }
         }
     }
 }
@@ -194,10 +210,13 @@ pub(crate) fn run<F: Float>(
         if p.changed == 0 {
             strict = true;
             n_iter = iter + 1;
+            cfg.observer.converged(cfg.run, iter, Convergence::Strict);
             break;
         }
         if shift <= cfg.tol {
             n_iter = iter + 1;
+            let (shift, tol) = (shift * cfg.inertia_unit, cfg.tol * cfg.inertia_unit);
+            cfg.observer.converged(cfg.run, iter, Convergence::CenterShift { shift, tol });
             break;
         }
     }

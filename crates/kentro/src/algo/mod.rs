@@ -137,7 +137,7 @@ pub(crate) fn fit<F: Float>(
         let xp = prepared.x.view();
         let init = match &params.init {
             Init::KMeansPlusPlus => {
-                let idx = kmeans_plusplus_indices(xp, weights, k, params.n_local_trials, &mut rng);
+                let idx = kmeans_plusplus_indices(xp, weights, k, params.n_local_trials, &mut rng, observer)?;
                 xp.select(Axis(0), &idx)
             }
             Init::Random => xp.select(Axis(0), &random_indices(n, weights, k, &mut rng)),

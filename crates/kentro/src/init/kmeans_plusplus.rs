@@ -2,9 +2,11 @@
 
 use ndarray::{Array2, ArrayView2, Axis};
 
+use crate::error::KMeansError;
 use crate::float::Float;
 use crate::kernels::gemm::dot_products;
 use crate::kernels::sq_dist;
+use crate::observer::Observer;
 use multiversion::multiversion;
 
 use crate::parallel::{LEAF_ROWS, Rows, par_blocks, par_blocks_sized};
@@ -25,7 +27,8 @@ pub(crate) fn kmeans_plusplus_indices<F: Float>(
     n_clusters: usize,
     n_local_trials: usize,
     rng: &mut Rng,
-) -> Vec<usize> {
+    observer: &dyn Observer,
+) -> Result<Vec<usize>, KMeansError> {
     let n = x.nrows();
     let d = x.ncols();
     let data = x.as_slice().expect("standard layout");
@@ -54,6 +57,9 @@ pub(crate) fn kmeans_plusplus_indices<F: Float>(
     let sq_norms = sq_norms(data, d);
 
     for _ in 1..n_clusters {
+        if observer.should_stop() {
+            return Err(KMeansError::Cancelled);
+        }
         let mass = |i: usize| weight(i) * closest[i].to_f64();
         let potential: f64 = (0..n).map(mass).sum();
         let targets: Vec<f64> = (0..n_local_trials).map(|_| rng.uniform() * potential).collect();
@@ -76,7 +82,7 @@ pub(crate) fn kmeans_plusplus_indices<F: Float>(
         settle(&cand_dist, candidates.len(), best, label, &mut closest, &mut nearest);
         chosen.push(candidates[best]);
     }
-    chosen
+    Ok(chosen)
 }
 
 /// Relative allowance for rounding in the triangle-inequality test: a sample is skipped only
@@ -274,7 +280,7 @@ mod tests {
     fn picks_distinct_points_when_possible() {
         let x = ndarray::Array2::from_shape_fn((50, 2), |(i, j)| (i * 7 + j * 3) as f64 % 11.0);
         let mut rng = Rng::new(0);
-        let idx = kmeans_plusplus_indices(x.view(), None, 5, 3, &mut rng);
+        let idx = kmeans_plusplus_indices(x.view(), None, 5, 3, &mut rng, &crate::NoObserver).unwrap();
         for a in 0..5 {
             for b in 0..a {
                 assert_ne!(x.row(idx[a]), x.row(idx[b]));

@@ -10,6 +10,7 @@ use ndarray::{Array2, ArrayView1, ArrayView2};
 
 use crate::error::{KMeansError, ParamError};
 use crate::float::Float;
+use crate::observer::NoObserver;
 use crate::params::default_local_trials;
 use crate::rng::Rng;
 use crate::validate::{check_data, check_weights, safe_scale};
@@ -50,10 +51,10 @@ pub fn kmeans_plusplus<F: Float>(
     let scale = safe_scale::<F>(max_abs);
     let mut rng = Rng::new(seed);
     let indices = if scale == 1.0 && x.is_standard_layout() {
-        kmeans_plusplus_indices(x, weights.as_deref(), n_clusters, trials, &mut rng)
+        kmeans_plusplus_indices(x, weights.as_deref(), n_clusters, trials, &mut rng, &NoObserver)?
     } else {
         let scaled = x.mapv(|v| F::from_f64(v.to_f64() * scale));
-        kmeans_plusplus_indices(scaled.view(), weights.as_deref(), n_clusters, trials, &mut rng)
+        kmeans_plusplus_indices(scaled.view(), weights.as_deref(), n_clusters, trials, &mut rng, &NoObserver)?
     };
     Ok((x.select(ndarray::Axis(0), &indices), indices))
 }

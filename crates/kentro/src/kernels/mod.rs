@@ -83,7 +83,43 @@ pub(crate) fn nearest<F: Float>(x: &[F], centers: &[F], d: usize) -> (usize, F) 
 /// [`nearest`] for every row of `rows` (`d` values each).
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 fn nearest_each<F: Float>(rows: &[F], centers: &[F], d: usize, out: &mut [(usize, F)]) {
-    for (slot, x) in out.iter_mut().zip(rows.chunks_exact(d)) {
+    let mut done = 0;
+    if d < LANES {
+        // Narrow rows: vectorise across rows instead of within one, `ROWS` at a time. For
+        // d < LANES, [`sq_dist`] is the plain left-to-right sum, so this is bit-identical.
+        const ROWS: usize = 8;
+        // The chunk transposed (feature-major), so each feature of 8 rows is one vector.
+        let mut columns = vec![[F::ZERO; ROWS]; d];
+        for (chunk, o) in rows.chunks_exact(ROWS * d).zip(out.chunks_exact_mut(ROWS)) {
+            for (l, x) in chunk.chunks_exact(d).enumerate() {
+                for (col, &v) in columns.iter_mut().zip(x) {
+                    col[l] = v;
+                }
+            }
+            let mut best = [F::MAX; ROWS];
+            let mut index = [0usize; ROWS];
+            for (j, c) in centers.chunks_exact(d).enumerate() {
+                let mut dist = [F::ZERO; ROWS];
+                for (col, &cf) in columns.iter().zip(c) {
+                    for l in 0..ROWS {
+                        let t = col[l] - cf;
+                        dist[l] += t * t;
+                    }
+                }
+                for l in 0..ROWS {
+                    if dist[l] < best[l] {
+                        best[l] = dist[l];
+                        index[l] = j;
+                    }
+                }
+            }
+            for l in 0..ROWS {
+                o[l] = (index[l], best[l]);
+            }
+            done += ROWS;
+        }
+    }
+    for (slot, x) in out[done..].iter_mut().zip(rows[done * d..].chunks_exact(d)) {
         *slot = nearest(x, centers, d);
     }
 }
@@ -275,6 +311,30 @@ mod tests {
                 *slot = nearest(row.as_slice().unwrap(), c.as_slice().unwrap(), d);
             }
             assert_eq!(a, b, "n={n} d={d} k={k}");
+        }
+    }
+
+    /// The across-rows kernel for narrow data equals the per-row kernel bit for bit, ties included.
+    #[test]
+    fn narrow_rows_equal_the_per_row_kernel() {
+        let mut rng = crate::rng::Rng::new(5);
+        for d in 1..20 {
+            for k in [1usize, 3, 8, 17] {
+                let n = 37;
+                // Values on a coarse grid, so that ties happen.
+                let x: Vec<f64> = (0..n * d).map(|_| (rng.below(5) as f64) * 0.5).collect();
+                let c: Vec<f64> = (0..k * d).map(|_| (rng.below(5) as f64) * 0.5).collect();
+                let mut got = vec![(0, 0.0); n];
+                nearest_each(&x, &c, d, &mut got);
+                let want: Vec<_> = x.chunks_exact(d).map(|r| nearest(r, &c, d)).collect();
+                assert_eq!(got, want, "d={d} k={k}");
+                let x32: Vec<f32> = x.iter().map(|&v| v as f32 + 0.1).collect();
+                let c32: Vec<f32> = c.iter().map(|&v| v as f32).collect();
+                let mut got32 = vec![(0, 0.0f32); n];
+                nearest_each(&x32, &c32, d, &mut got32);
+                let want32: Vec<_> = x32.chunks_exact(d).map(|r| nearest(r, &c32, d)).collect();
+                assert_eq!(got32, want32, "f32 d={d} k={k}");
+            }
         }
     }
 

@@ -1,0 +1,109 @@
+"""The PyO3 glue between kentro's Rust core and this package (private)."""
+
+from collections.abc import Callable
+from typing import Literal, final
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "ALGORITHMS",
+    "MODEL_FORMAT_VERSION",
+    "Model",
+    "__version__",
+    "_panic_for_tests",
+    "adjusted_rand_score",
+    "fit",
+    "kmeans_plusplus",
+    "make_blobs",
+    "pool_threads",
+]
+
+__version__: str
+MODEL_FORMAT_VERSION: int
+ALGORITHMS: tuple[str, ...]
+
+_Float = np.float32 | np.float64
+_Matrix = npt.NDArray[np.float32] | npt.NDArray[np.float64]
+
+@final
+class Model:
+    """A fitted K-Means model from kentro's Rust core."""
+
+    @staticmethod
+    def from_json(text: str) -> Model: ...
+    @staticmethod
+    def load(path: str) -> Model: ...
+    @staticmethod
+    def from_parts(
+        centers: _Matrix,
+        labels: npt.NDArray[np.int64],
+        inertia: float,
+        n_iter: int,
+        feature_names: list[str] | None = None,
+    ) -> Model: ...
+    def to_float64(self) -> Model: ...
+    @property
+    def dtype(self) -> Literal["float32", "float64"]: ...
+    @property
+    def n_clusters(self) -> int: ...
+    @property
+    def n_features(self) -> int: ...
+    @property
+    def inertia(self) -> float: ...
+    @property
+    def n_iter(self) -> int: ...
+    @property
+    def feature_names(self) -> list[str] | None: ...
+    def centers(self) -> npt.NDArray[_Float]: ...
+    def labels(self) -> npt.NDArray[np.int32]: ...
+    def warnings(self) -> list[tuple[str, str]]: ...
+    def with_feature_names(self, names: list[str]) -> Model: ...
+    def predict(self, x: _Matrix, n_threads: int = 0) -> npt.NDArray[np.int32]: ...
+    def transform(self, x: _Matrix, n_threads: int = 0) -> npt.NDArray[_Float]: ...
+    def score(
+        self,
+        x: _Matrix,
+        sample_weight: npt.NDArray[np.float64] | None = None,
+        n_threads: int = 0,
+    ) -> float: ...
+    def to_json(self) -> str: ...
+    def save(self, path: str) -> None: ...
+
+def fit(
+    x: _Matrix,
+    n_clusters: int,
+    *,
+    init: str | npt.NDArray[np.float64],
+    n_init: int,
+    max_iter: int,
+    tol: float,
+    seed: int,
+    algorithm: str,
+    sample_weight: npt.NDArray[np.float64] | None = None,
+    n_threads: int = 0,
+    progress: Callable[[str, int, int, float, float], object] | None = None,
+) -> Model: ...
+def kmeans_plusplus(
+    x: _Matrix,
+    n_clusters: int,
+    *,
+    sample_weight: npt.NDArray[np.float64] | None = None,
+    seed: int = 0,
+    n_local_trials: int | None = None,
+    n_threads: int = 0,
+) -> tuple[npt.NDArray[_Float], npt.NDArray[np.int64]]: ...
+def make_blobs(
+    n_samples: int,
+    n_features: int,
+    centers: int | npt.NDArray[np.float64],
+    cluster_std: list[float],
+    center_box: tuple[float, float],
+    shuffle: bool,
+    seed: int,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def adjusted_rand_score(
+    labels_true: npt.NDArray[np.int64], labels_pred: npt.NDArray[np.int64]
+) -> float: ...
+def pool_threads(n_threads: int = 0) -> int: ...
+def _panic_for_tests(n_threads: int = 0) -> None: ...

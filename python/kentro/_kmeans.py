@@ -1,0 +1,772 @@
+"""K-Means clustering: scikit-learn's ``KMeans`` over kentro's Rust core."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from numbers import Integral, Real
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from kentro import _kentro
+from kentro._threads import effective_n_threads
+from kentro._validation import draw_seed, reject_sparse, weights_or_none
+
+__all__ = ["KMeans", "kmeans_plusplus", "load"]
+
+
+def _is_arraylike_not_scalar(x: Any) -> bool:
+    """Whether ``init`` is an array of centres (scikit-learn's own test)."""
+    arraylike = hasattr(x, "__len__") or hasattr(x, "shape") or hasattr(x, "__array__")
+    return arraylike and not np.isscalar(x)
+
+
+def _same_clustering(a: np.ndarray, b: np.ndarray, n_clusters: int) -> bool:
+    """Whether two labelings are the same partition up to a renaming of the clusters."""
+    mapping = np.full(n_clusters, -1, dtype=np.int64)
+    labels, first = np.unique(a, return_index=True)
+    mapping[labels] = b[first]
+    return bool(np.array_equal(mapping[a], b))
+
+
+def _centres_model(
+    centers: Any,
+    labels: np.ndarray | None = None,
+    inertia: float = 0.0,
+    n_iter: int = 0,
+    feature_names: list[str] | None = None,
+) -> _kentro.Model:
+    """A core model from centres (and, for a model file, the other fitted attributes)."""
+    centers = np.asarray(centers)
+    dtype = np.float32 if centers.dtype == np.float32 else np.float64
+    centers = np.ascontiguousarray(centers, dtype=dtype)
+    codes = (
+        np.empty(0, np.int64) if labels is None else np.asarray(labels, dtype=np.int64)
+    )
+    return _kentro.Model.from_parts(
+        centers, np.ascontiguousarray(codes), float(inertia), int(n_iter), feature_names
+    )
+
+
+class KMeans(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator
+):
+    """K-Means clustering: a drop-in for :class:`sklearn.cluster.KMeans`, computed in Rust.
+
+    Same signature, defaults, attributes, methods, warnings and error messages as
+    scikit-learn's estimator; given the same initial centres the Lloyd iterations
+    reach the same labels. The work runs in kentro's Rust core on all cores (see
+    :class:`kentro.threadpool_limits`) without holding the GIL, and Ctrl-C stops a
+    long fit.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        The number of clusters to form, and of centroids to generate.
+
+    init : {'k-means++', 'random'}, callable or array-like of shape \
+            (n_clusters, n_features), default='k-means++'
+        Method for initialization:
+
+        * ``'k-means++'``: greedy k-means++ (scikit-learn's: ``2 + int(ln k)``
+          candidates per step, the best one kept).
+        * ``'random'``: ``n_clusters`` distinct rows of X drawn at random
+          (in proportion to their weight).
+        * an array of shape (n_clusters, n_features): the initial centres.
+        * a callable ``init(X, n_clusters, random_state=random_state)`` that
+          returns the initial centres; it is given X as passed to ``fit`` (not
+          mean-centred, unlike scikit-learn's), which only matters for a callable
+          that returns centres unrelated to X.
+
+    n_init : 'auto' or int, default='auto'
+        Number of runs from different initial centres; the result with the lowest
+        inertia is kept. ``'auto'`` means 10 runs for ``init='random'`` or a
+        callable, and 1 run for ``'k-means++'`` or an array.
+
+    max_iter : int, default=300
+        Maximum number of Lloyd iterations in one run.
+
+    tol : float, default=1e-4
+        Relative tolerance: a run stops when the summed squared centre shift of an
+        iteration is at most ``tol`` times the mean of the feature variances of X.
+
+    verbose : int, default=0
+        Verbosity mode: print the inertia of every iteration (to ``sys.stdout``).
+
+    random_state : int, RandomState instance or None, default=None
+        Randomness of the initialization. An int is the core's seed itself (the
+        command-line tool's ``--seed`` gives the same clusters); a ``RandomState``
+        (or ``None``, numpy's global one) gives a seed drawn from it.
+
+    copy_x : bool, default=True
+        Accepted for compatibility. kentro never modifies X: the core centres its
+        own working copy, whatever this says.
+
+    algorithm : {"lloyd", "elkan", "auto", "lloyd-plain", "hamerly", "yinyang"}, \
+            default="lloyd"
+        ``"lloyd"`` (and its alias ``"auto"``) gives exact Lloyd results, computed
+        by whichever exact method kentro finds fastest for the data. The other
+        names force one method: ``"elkan"`` (Elkan's bounds, n_samples x
+        n_clusters memory), ``"hamerly"`` (one bound per sample, for low
+        dimensions), ``"yinyang"`` (grouped bounds, for many clusters) and
+        ``"lloyd-plain"`` (every distance every iteration). All of them give the
+        same labels and centres from the same start; only the speed differs.
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_clusters, n_features)
+        Coordinates of the cluster centres, in the dtype of X (float32 or float64).
+
+    labels_ : ndarray of shape (n_samples,), dtype int32
+        The cluster of each training sample; always consistent with ``predict``.
+
+    inertia_ : float
+        Sum of squared distances of the samples to their closest centre, weighted
+        by the sample weights if given.
+
+    n_iter_ : int
+        Number of iterations of the best run.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X` has
+        feature names that are all strings.
+
+    See Also
+    --------
+    sklearn.cluster.KMeans : The reference implementation.
+    kmeans_plusplus : The k-means++ seeding on its own.
+    load : Read a model written by :meth:`save` or by the ``kentro`` CLI.
+
+    Notes
+    -----
+    Results depend on the seed and never on the number of threads. Sparse input
+    is not supported yet (a clear ``TypeError``, never a silent densify).
+
+    Examples
+    --------
+    >>> from kentro import KMeans
+    >>> import numpy as np
+    >>> X = np.array([[1, 2], [1, 4], [1, 0],
+    ...               [10, 2], [10, 4], [10, 0]])
+    >>> kmeans = KMeans(n_clusters=2, random_state=0, n_init="auto").fit(X)
+    >>> kmeans.labels_
+    array([0, 0, 0, 1, 1, 1], dtype=int32)
+    >>> kmeans.predict([[0, 0], [12, 3]])
+    array([0, 1], dtype=int32)
+    >>> kmeans.cluster_centers_
+    array([[ 1.,  2.],
+           [10.,  2.]])
+    """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "init": [StrOptions({"k-means++", "random"}), callable, "array-like"],
+        "n_init": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+        "copy_x": ["boolean"],
+        "algorithm": [StrOptions(set(_kentro.ALGORITHMS))],
+    }
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        *,
+        init: str | Callable[..., Any] | Any = "k-means++",
+        n_init: str | int = "auto",
+        max_iter: int = 300,
+        tol: float = 1e-4,
+        verbose: int = 0,
+        random_state: int | np.random.RandomState | None = None,
+        copy_x: bool = True,
+        algorithm: str = "lloyd",
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.init = init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_init = n_init
+        self.verbose = verbose
+        self.random_state = random_state
+        self.copy_x = copy_x
+        self.algorithm = algorithm
+
+    # -- checks ------------------------------------------------------------------------------
+
+    def _check_params_vs_input(self, X: np.ndarray) -> tuple[int, str]:
+        """scikit-learn's checks of the settings against X: (runs, algorithm name)."""
+        if X.shape[0] < self.n_clusters:
+            raise ValueError(
+                f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}."
+            )
+        if self.n_init == "auto":
+            if isinstance(self.init, str) and self.init == "k-means++":
+                n_init = 1
+            elif isinstance(self.init, str) and self.init == "random":
+                n_init = 10
+            elif callable(self.init):
+                n_init = 10
+            else:
+                n_init = 1
+        else:
+            n_init = int(self.n_init)
+        if _is_arraylike_not_scalar(self.init) and n_init != 1:
+            warnings.warn(
+                "Explicit initial center position passed: performing only"
+                f" one init in {self.__class__.__name__} instead of "
+                f"n_init={n_init}.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            n_init = 1
+        algorithm = self.algorithm
+        if algorithm == "elkan" and self.n_clusters == 1:
+            warnings.warn(
+                "algorithm='elkan' doesn't make sense for a single cluster. Using 'lloyd' instead.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            algorithm = "lloyd"
+        return n_init, algorithm
+
+    def _validate_center_shape(self, X: np.ndarray, centers: np.ndarray) -> None:
+        if centers.shape[0] != self.n_clusters:
+            raise ValueError(
+                f"The shape of the initial centers {centers.shape} does not "
+                f"match the number of clusters {self.n_clusters}."
+            )
+        if centers.shape[1] != X.shape[1]:
+            raise ValueError(
+                f"The shape of the initial centers {centers.shape} does not "
+                f"match the number of features of the data {X.shape[1]}."
+            )
+
+    def _check_test_data(self, X: Any) -> np.ndarray:
+        reject_sparse(X, "kentro.KMeans")
+        return validate_data(
+            self,
+            X,
+            reset=False,
+            dtype=[np.float64, np.float32],
+            order="C",
+            accept_sparse=False,
+        )
+
+    def _progress(self) -> Callable[[str, int, int, float, float], None] | None:
+        """The callable that prints scikit-learn's verbose lines, or None."""
+        if not self.verbose:
+            return None
+
+        def progress(
+            event: str, run: int, count: int, value: float, tol: float
+        ) -> None:
+            if event == "iteration":
+                if count == 0:
+                    print("Initialization complete")
+                print(f"Iteration {count}, inertia {value}.")
+            elif event == "converged_strict":
+                print(f"Converged at iteration {count}: strict convergence.")
+            elif event == "converged_shift":
+                print(
+                    f"Converged at iteration {count}: center shift {value} "
+                    f"within tolerance {tol}."
+                )
+
+        return progress
+
+    # -- fitting -----------------------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KMeans:
+        """Compute k-means clustering.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training instances to cluster. float32 data stays float32; float64
+            C-contiguous data reaches the core without a copy. Sparse input is not
+            supported yet (``TypeError``).
+
+        y : Ignored
+            Not used, present here for API consistency by convention.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            The weights for each observation in X (non-negative). If None, all
+            observations are assigned equal weight. Weights are used by the
+            k-means++ and random initializations, not by an array or callable one.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+
+        Examples
+        --------
+        >>> import kentro
+        >>> X, _ = kentro.make_blobs(300, centers=3, cluster_std=0.6, random_state=0)
+        >>> km = kentro.KMeans(n_clusters=3, random_state=0).fit(X)
+        >>> km.cluster_centers_.shape, km.labels_.shape
+        ((3, 2), (300,))
+        """
+        # Parameters were validated by _fit_context, as in scikit-learn.
+        reject_sparse(X, "kentro.KMeans")
+        X = validate_data(
+            self, X, dtype=[np.float64, np.float32], order="C", accept_sparse=False
+        )
+        n_init, algorithm = self._check_params_vs_input(X)
+        random_state = check_random_state(self.random_state)
+        weights = weights_or_none(sample_weight, X)
+
+        init = self.init
+        if _is_arraylike_not_scalar(init):
+            init = check_array(init, dtype=X.dtype, copy=True, order="C")
+            self._validate_center_shape(X, init)
+
+        k = int(self.n_clusters)
+        common: dict[str, Any] = dict(
+            max_iter=int(self.max_iter),
+            tol=float(self.tol),
+            algorithm=algorithm,
+            sample_weight=weights,
+            n_threads=effective_n_threads(),
+            progress=self._progress(),
+        )
+        if callable(init):
+            model = None
+            for _ in range(n_init):
+                centers = init(X, k, random_state=random_state)
+                centers = check_array(centers, dtype=X.dtype, copy=False, order="C")
+                self._validate_center_shape(X, centers)
+                run = _kentro.fit(
+                    X, k, init=centers.astype(np.float64), n_init=1, seed=0, **common
+                )
+                if model is None or (
+                    run.inertia < model.inertia
+                    and not _same_clustering(run.labels(), model.labels(), k)
+                ):
+                    model = run
+        else:
+            init_arg = init if isinstance(init, str) else init.astype(np.float64)
+            seed = draw_seed(self.random_state)
+            model = _kentro.fit(X, k, init=init_arg, n_init=n_init, seed=seed, **common)
+        assert model is not None
+
+        for kind, message in model.warnings():
+            if kind == "fewer_distinct_clusters":
+                warnings.warn(message, ConvergenceWarning, stacklevel=2)
+            elif kind != "explicit_init_runs_once":  # already warned above
+                warnings.warn(message, UserWarning, stacklevel=2)
+
+        centers = model.centers()
+        self.cluster_centers_ = centers
+        self._n_features_out = centers.shape[0]
+        self.labels_ = model.labels()
+        self.inertia_ = float(model.inertia)
+        self.n_iter_ = int(model.n_iter)
+        self._predictor = _centres_model(centers)
+        return self
+
+    def fit_predict(
+        self, X: Any, y: Any = None, sample_weight: Any = None
+    ) -> np.ndarray:
+        """Compute cluster centres and predict the cluster of each sample.
+
+        Equivalent to ``fit(X).labels_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training instances to cluster.
+
+        y : Ignored
+            Not used, present here for API consistency by convention.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            The weights for each observation in X.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,), dtype int32
+            Index of the cluster each sample belongs to.
+
+        Examples
+        --------
+        >>> from kentro import KMeans
+        >>> KMeans(2, random_state=0).fit_predict([[0.0], [0.1], [5.0], [5.1]])
+        array([0, 0, 1, 1], dtype=int32)
+        """
+        return self.fit(X, sample_weight=sample_weight).labels_
+
+    def fit_transform(
+        self, X: Any, y: Any = None, sample_weight: Any = None
+    ) -> np.ndarray:
+        """Compute the clustering and the distance of each sample to every centre.
+
+        Equivalent to ``fit(X).transform(X)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training instances to cluster.
+
+        y : Ignored
+            Not used, present here for API consistency by convention.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            The weights for each observation in X.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_clusters)
+            X transformed into the cluster-distance space.
+
+        Examples
+        --------
+        >>> from kentro import KMeans
+        >>> KMeans(2, random_state=0).fit_transform([[0.0], [1.0], [10.0]]).round(2)
+        array([[ 0.5, 10. ],
+               [ 0.5,  9. ],
+               [ 9.5,  0. ]])
+        """
+        return self.fit(X, sample_weight=sample_weight)._transform(
+            self._check_test_data(X)
+        )
+
+    # -- using the fitted model --------------------------------------------------------------
+
+    def _predictor_for(self, X: np.ndarray) -> tuple[_kentro.Model, np.ndarray]:
+        """The core model for the current ``cluster_centers_``, and X in the dtype to use
+        (float64 when X and the centres differ)."""
+        centers = self.cluster_centers_
+        model = getattr(self, "_predictor", None)
+        if (
+            model is None
+            or model.dtype != np.asarray(centers).dtype.name
+            or not np.array_equal(model.centers(), centers)
+        ):
+            model = _centres_model(centers)
+        if model.dtype == "float32" and X.dtype == np.float64:
+            model = model.to_float64()
+        elif model.dtype == "float64" and X.dtype == np.float32:
+            X = X.astype(np.float64)
+        return model, X
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predict the closest cluster each sample in X belongs to.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            New data to predict.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,), dtype int32
+            Index of the cluster each sample belongs to.
+
+        Examples
+        --------
+        >>> from kentro import KMeans
+        >>> km = KMeans(2, random_state=0).fit([[0.0], [0.1], [5.0], [5.1]])
+        >>> km.predict([[4.0], [-1.0]])
+        array([1, 0], dtype=int32)
+        """
+        check_is_fitted(self)
+        model, X = self._predictor_for(self._check_test_data(X))
+        return model.predict(X, n_threads=effective_n_threads())
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Transform X to a cluster-distance space.
+
+        Each column is the Euclidean distance to one cluster centre.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            New data to transform.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_clusters)
+            X transformed in the new space (float32 for float32 data and centres).
+
+        Examples
+        --------
+        >>> from kentro import KMeans
+        >>> km = KMeans(2, random_state=0).fit([[0.0], [1.0], [10.0]])
+        >>> km.transform([[4.0]])
+        array([[3.5, 6. ]])
+        """
+        check_is_fitted(self)
+        return self._transform(self._check_test_data(X))
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        model, X = self._predictor_for(X)
+        return model.transform(X, n_threads=effective_n_threads())
+
+    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
+        """Opposite of the value of X on the K-means objective.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            New data.
+
+        y : Ignored
+            Not used, present here for API consistency by convention.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            The weights for each observation in X.
+
+        Returns
+        -------
+        score : float
+            Minus the (weighted) sum of squared distances of X to its closest centres.
+
+        Examples
+        --------
+        >>> from kentro import KMeans
+        >>> km = KMeans(1, random_state=0).fit([[0.0], [2.0]])
+        >>> km.score([[0.0], [4.0]])
+        -10.0
+        """
+        check_is_fitted(self)
+        X = self._check_test_data(X)
+        weights = weights_or_none(sample_weight, X)
+        model, X = self._predictor_for(X)
+        return float(model.score(X, weights, n_threads=effective_n_threads()))
+
+    # -- model files -------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the fitted model to a kentro model file (JSON).
+
+        The file is the command-line tool's model format: ``kentro predict`` reads it,
+        and :func:`kentro.load` reads files written by ``kentro fit``. It is written to
+        a temporary file first and renamed, so a reader never sees half a file.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Where to write the model.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import kentro
+        >>> km = kentro.KMeans(2, random_state=0).fit([[0.0], [0.1], [5.0], [5.1]])
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.json")
+        >>> km.save(path)
+        >>> kentro.load(path).predict([[4.0]])
+        array([1], dtype=int32)
+        """
+        check_is_fitted(self)
+        names = getattr(self, "feature_names_in_", None)
+        model = _centres_model(
+            self.cluster_centers_,
+            labels=np.asarray(self.labels_),
+            inertia=self.inertia_,
+            n_iter=self.n_iter_,
+            feature_names=None if names is None else [str(n) for n in names],
+        )
+        model.save(os.fspath(path))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> KMeans:
+        """Read a model file written by :meth:`save` or by the ``kentro`` CLI.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The model file.
+
+        Returns
+        -------
+        kmeans : KMeans
+            A fitted estimator (``n_clusters`` from the file, other parameters at
+            their defaults), with the file's centres, labels, inertia, iteration
+            count and feature names.
+        """
+        model = _kentro.Model.load(os.fspath(path))
+        est = cls(n_clusters=model.n_clusters)
+        centers = model.centers()
+        est.cluster_centers_ = centers
+        est._n_features_out = centers.shape[0]
+        est.labels_ = model.labels()
+        est.inertia_ = float(model.inertia)
+        est.n_iter_ = int(model.n_iter)
+        est.n_features_in_ = int(model.n_features)
+        names = model.feature_names
+        if names is not None:
+            est.feature_names_in_ = np.asarray(names, dtype=object)
+        est._predictor = _centres_model(centers)
+        return est
+
+    # -- scikit-learn protocol ---------------------------------------------------------------
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        state.pop("_predictor", None)  # rebuilt from cluster_centers_
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        if hasattr(self, "cluster_centers_"):
+            self._predictor = _centres_model(self.cluster_centers_)
+
+
+def load(path: str | os.PathLike[str]) -> KMeans:
+    """Read a kentro model file (from :meth:`KMeans.save` or the ``kentro`` CLI).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The model file.
+
+    Returns
+    -------
+    kmeans : KMeans
+        A fitted estimator that predicts with the file's centres.
+
+    Raises
+    ------
+    kentro.exceptions.ModelFileError
+        The file is not a kentro model, or of a version this build cannot read.
+    kentro.exceptions.ModelIOError
+        The file cannot be read (also an :class:`OSError`).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import kentro
+    >>> X, _ = kentro.make_blobs(100, centers=2, random_state=1)
+    >>> km = kentro.KMeans(2, random_state=0).fit(X)
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.json")
+    >>> km.save(path)
+    >>> again = kentro.load(path)
+    >>> bool((again.predict(X) == km.labels_).all())
+    True
+    """
+    return KMeans.load(path)
+
+
+@validate_params(
+    {
+        "X": ["array-like", "sparse matrix"],
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "sample_weight": ["array-like", None],
+        "x_squared_norms": ["array-like", None],
+        "random_state": ["random_state"],
+        "n_local_trials": [Interval(Integral, 1, None, closed="left"), None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def kmeans_plusplus(
+    X: Any,
+    n_clusters: int,
+    *,
+    sample_weight: Any = None,
+    x_squared_norms: Any = None,
+    random_state: int | np.random.RandomState | None = None,
+    n_local_trials: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Choose ``n_clusters`` initial centres by greedy k-means++.
+
+    As :func:`sklearn.cluster.kmeans_plusplus`: the first centre is a sample drawn
+    in proportion to its weight; each next one is the best (lowest resulting
+    inertia) of ``n_local_trials`` candidates drawn in proportion to weight times
+    squared distance to the nearest chosen centre.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The data to pick seeds from (sparse input is not supported yet).
+
+    n_clusters : int
+        The number of centroids to initialize.
+
+    sample_weight : array-like of shape (n_samples,), default=None
+        The weights for each observation in `X`. If `None`, all observations
+        are assigned equal weight.
+
+    x_squared_norms : array-like of shape (n_samples,), default=None
+        Accepted for compatibility (its length is checked); kentro computes what it
+        needs itself.
+
+    random_state : int or RandomState instance, default=None
+        Determines random number generation for centroid initialization. Pass
+        an int for reproducible output across multiple function calls.
+
+    n_local_trials : int, default=None
+        The number of seeding trials for each center (except the first); None
+        means ``2 + int(log(n_clusters))``. 1 gives vanilla k-means++.
+
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_features)
+        The initial centers for k-means, in the dtype of X.
+
+    indices : ndarray of shape (n_clusters,)
+        The index location of the chosen centers in the data array X. For a
+        given index and center, X[index] = center.
+
+    Examples
+    --------
+    >>> from kentro import kmeans_plusplus
+    >>> import numpy as np
+    >>> X = np.array([[1, 2], [1, 4], [1, 0],
+    ...               [10, 2], [10, 4], [10, 0]])
+    >>> centers, indices = kmeans_plusplus(X, n_clusters=2, random_state=0)
+    >>> bool((X[indices] == centers).all()), len(set(X[indices, 0]))
+    (True, 2)
+    """
+    reject_sparse(X, "kentro.kmeans_plusplus")
+    X = check_array(X, dtype=[np.float64, np.float32], order="C")
+    weights = weights_or_none(sample_weight, X)
+    if X.shape[0] < n_clusters:
+        raise ValueError(
+            f"n_samples={X.shape[0]} should be >= n_clusters={n_clusters}."
+        )
+    if x_squared_norms is not None:
+        x_squared_norms = check_array(x_squared_norms, dtype=X.dtype, ensure_2d=False)
+        if x_squared_norms.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"The length of x_squared_norms {x_squared_norms.shape[0]} should "
+                f"be equal to the length of n_samples {X.shape[0]}."
+            )
+    centers, indices = _kentro.kmeans_plusplus(
+        X,
+        int(n_clusters),
+        sample_weight=weights,
+        seed=draw_seed(random_state),
+        n_local_trials=None if n_local_trials is None else int(n_local_trials),
+        n_threads=effective_n_threads(),
+    )
+    return centers, indices

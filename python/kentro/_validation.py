@@ -1,0 +1,44 @@
+"""Input checks shared by the estimators and functions (scikit-learn's helpers first)."""
+
+from __future__ import annotations
+
+from numbers import Integral
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import check_random_state
+
+
+def reject_sparse(X: Any, what: str) -> None:
+    """Raise a clear TypeError for sparse input, which the core does not take yet."""
+    if sp.issparse(X):
+        raise TypeError(
+            f"{what} does not support sparse input yet (got {type(X).__name__}). "
+            "kentro never densifies a sparse matrix silently: convert it yourself with "
+            "X.toarray() if it fits in memory, or use scikit-learn for sparse data."
+        )
+
+
+def draw_seed(random_state: Any) -> int:
+    """The core's seed for a scikit-learn ``random_state``.
+
+    An int is used as the seed itself (so the CLI's ``--seed`` gives the same clusters); a
+    ``RandomState`` (or ``None``: numpy's global one) gives a seed drawn from it, so that
+    ``np.random.seed`` and shared ``RandomState`` objects behave as with scikit-learn.
+    """
+    rng = check_random_state(random_state)  # also rejects invalid ints
+    if isinstance(random_state, Integral) and not isinstance(random_state, bool):
+        return int(random_state)
+    return int(rng.randint(np.iinfo(np.int32).max))
+
+
+def weights_or_none(sample_weight: Any, X: np.ndarray) -> np.ndarray | None:
+    """scikit-learn's sample-weight validation, as float64 for the core; None stays None."""
+    from sklearn.utils.validation import _check_sample_weight
+
+    if sample_weight is None:
+        return None
+    # Round to X's dtype first, as scikit-learn does, so float32 fits see the same weights.
+    sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+    return np.ascontiguousarray(sample_weight, dtype=np.float64)

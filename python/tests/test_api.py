@@ -1,0 +1,469 @@
+"""kentro.KMeans as a drop-in for sklearn.cluster.KMeans: signature, inputs, outputs, errors."""
+
+import inspect
+import pickle
+import re
+import tracemalloc
+import warnings
+
+import kentro
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+import sklearn.cluster
+from kentro import KMeans
+from sklearn.base import BaseEstimator, clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, y = kentro.make_blobs(300, centers=3, cluster_std=0.6, random_state=0)
+    return X, y
+
+
+# -- the estimator's shape ---------------------------------------------------------------------
+
+
+def test_signature_and_defaults_match_sklearn():
+    ours = inspect.signature(KMeans.__init__)
+    theirs = inspect.signature(sklearn.cluster.KMeans.__init__)
+    assert list(ours.parameters) == list(theirs.parameters)
+    for name, p in theirs.parameters.items():
+        assert ours.parameters[name].kind == p.kind, name
+        assert ours.parameters[name].default == p.default, name
+    assert KMeans().get_params() == sklearn.cluster.KMeans().get_params()
+
+
+def test_mixins_in_sklearns_order():
+    def sklearn_bases(cls):
+        return [
+            c
+            for c in cls.__mro__
+            if c.__module__.startswith("sklearn.") and not c.__name__.startswith("_")
+        ]
+
+    ours = sklearn_bases(KMeans)
+    theirs = sklearn_bases(sklearn.cluster.KMeans)
+    assert ours == [c for c in theirs if c is not sklearn.cluster.KMeans]
+    names = [c.__name__ for c in ours]
+    assert names.index("TransformerMixin") < names.index("ClusterMixin")
+    assert names.index("ClusterMixin") < names.index("BaseEstimator")
+
+
+def test_init_only_stores_arguments():
+    init = np.zeros((2, 2))
+    km = KMeans(n_clusters=-5, init=init, algorithm="nonsense")
+    assert km.init is init and km.n_clusters == -5 and km.algorithm == "nonsense"
+
+
+def test_fitted_attributes(blobs):
+    X, _ = blobs
+    km = KMeans(3, random_state=0).fit(X)
+    assert (
+        km.cluster_centers_.shape == (3, 2) and km.cluster_centers_.dtype == np.float64
+    )
+    assert km.labels_.dtype == np.int32 and km.labels_.shape == (300,)
+    assert isinstance(km.inertia_, float) and km.inertia_ > 0
+    assert isinstance(km.n_iter_, int) and 1 <= km.n_iter_ <= 300
+    assert km.n_features_in_ == 2
+    assert not hasattr(km, "feature_names_in_")
+    assert list(km.get_feature_names_out()) == ["kmeans0", "kmeans1", "kmeans2"]
+    assert km.score(X) == pytest.approx(-km.inertia_, rel=1e-12)
+
+
+def test_methods_agree(blobs):
+    X, _ = blobs
+    km = KMeans(3, random_state=0).fit(X)
+    np.testing.assert_array_equal(km.predict(X), km.labels_)
+    np.testing.assert_array_equal(KMeans(3, random_state=0).fit_predict(X), km.labels_)
+    D = km.transform(X)
+    np.testing.assert_array_equal(D.argmin(axis=1), km.labels_)
+    expected = np.sqrt(((X[:, None, :] - km.cluster_centers_[None]) ** 2).sum(-1))
+    np.testing.assert_allclose(D, expected, rtol=1e-12)
+    np.testing.assert_allclose(
+        KMeans(3, random_state=0).fit_transform(X), D, rtol=1e-12
+    )
+
+
+def test_random_state_semantics(blobs):
+    X, _ = blobs
+    a = KMeans(3, n_init=3, init="random", random_state=7).fit(X)
+    b = KMeans(3, n_init=3, init="random", random_state=7).fit(X)
+    np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+    # A RandomState or numpy's global state give reproducible seeds, as in scikit-learn.
+    c = KMeans(3, random_state=np.random.RandomState(3)).fit(X)
+    d = KMeans(3, random_state=np.random.RandomState(3)).fit(X)
+    np.testing.assert_array_equal(c.cluster_centers_, d.cluster_centers_)
+    np.random.seed(11)  # noqa: NPY002  (numpy's legacy global state, as sklearn uses)
+    e = KMeans(3).fit(X)
+    np.random.seed(11)  # noqa: NPY002
+    f = KMeans(3).fit(X)
+    np.testing.assert_array_equal(e.cluster_centers_, f.cluster_centers_)
+
+
+def test_algorithm_names(blobs):
+    X, _ = blobs
+    ref = KMeans(3, random_state=0).fit(X)
+    for name in ["lloyd", "elkan", "auto", "lloyd-plain", "hamerly", "yinyang"]:
+        km = KMeans(3, random_state=0, algorithm=name).fit(X)
+        np.testing.assert_array_equal(km.labels_, ref.labels_)
+        np.testing.assert_array_equal(km.cluster_centers_, ref.cluster_centers_)
+    with pytest.raises(InvalidParameterError, match="'algorithm' parameter of KMeans"):
+        KMeans(3, algorithm="full").fit(X)
+
+
+def test_elkan_with_one_cluster_warns_like_sklearn(blobs):
+    X, _ = blobs
+    msg = "algorithm='elkan' doesn't make sense for a single cluster. Using 'lloyd' instead."
+    with pytest.warns(RuntimeWarning, match=re.escape(msg)):
+        KMeans(1, algorithm="elkan").fit(X)
+
+
+def test_n_init_auto_and_explicit_init_warning(blobs):
+    X, _ = blobs
+    init = X[:3].copy()
+    msg = (
+        "Explicit initial center position passed: performing only one init in KMeans "
+        "instead of n_init=5."
+    )
+    with pytest.warns(RuntimeWarning, match=re.escape(msg)):
+        KMeans(3, init=init, n_init=5).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        KMeans(3, init=init).fit(X)
+
+
+def test_callable_init_is_called_n_init_times(blobs):
+    X, _ = blobs
+    calls = []
+
+    def first_rows(X, n_clusters, random_state):
+        calls.append(random_state)
+        start = random_state.randint(0, X.shape[0] - n_clusters)
+        return X[start : start + n_clusters]
+
+    km = KMeans(3, init=first_rows, random_state=0).fit(X)
+    assert len(calls) == 10  # n_init="auto" is 10 for a callable
+    assert all(isinstance(r, np.random.RandomState) for r in calls)
+    assert km.inertia_ == pytest.approx(
+        KMeans(3, random_state=0).fit(X).inertia_, rel=1e-6
+    )
+    with pytest.raises(ValueError, match=r"does not match the number of clusters 3"):
+        KMeans(3, init=lambda X, k, random_state: X[:2]).fit(X)
+
+
+def test_fewer_distinct_clusters_warns_like_sklearn():
+    X = np.array([[0.0, 0.0]] * 5 + [[1.0, 1.0]] * 5)
+    msg = (
+        "Number of distinct clusters (2) found smaller than n_clusters (3). "
+        "Possibly due to duplicate points in X."
+    )
+    with pytest.warns(ConvergenceWarning, match=re.escape(msg)):
+        KMeans(3, random_state=0).fit(X)
+
+
+# -- inputs ------------------------------------------------------------------------------------
+
+
+def test_float32_stays_float32(blobs):
+    X = blobs[0].astype(np.float32)
+    km = KMeans(3, random_state=0).fit(X)
+    assert km.cluster_centers_.dtype == np.float32
+    assert km.transform(X).dtype == np.float32
+    assert km.fit_transform(X).dtype == np.float32
+    # Mixed dtypes compute in float64 (where scikit-learn 1.9 raises a buffer-dtype error).
+    assert km.transform(X.astype(np.float64)).dtype == np.float64
+    np.testing.assert_array_equal(km.predict(X.astype(np.float64)), km.labels_)
+
+
+def test_float64_c_contiguous_is_not_copied_by_python():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200_000, 8))  # 12.8 MB
+    before = X.copy()
+    km = KMeans(4, random_state=0, max_iter=3)
+    tracemalloc.start()
+    try:
+        km.fit(X)
+        km.predict(X)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # numpy allocations are traced; a copy of X would show up as >= X.nbytes.
+    assert peak < X.nbytes / 4, peak
+    np.testing.assert_array_equal(X, before)  # and X is never modified
+
+
+def test_lists_and_integers(blobs):
+    X, _ = blobs
+    km_list = KMeans(3, random_state=0).fit(X.tolist())
+    km = KMeans(3, random_state=0).fit(X)
+    np.testing.assert_array_equal(km_list.labels_, km.labels_)
+    Xi = np.array([[0, 0], [0, 1], [10, 10], [10, 11]])
+    ki = KMeans(2, random_state=0).fit(Xi)
+    assert ki.cluster_centers_.dtype == np.float64
+
+
+def test_pandas_feature_names(blobs):
+    X, _ = blobs
+    df = pd.DataFrame(X, columns=["a", "b"])
+    km = KMeans(3, random_state=0).fit(df)
+    np.testing.assert_array_equal(km.feature_names_in_, ["a", "b"])
+    np.testing.assert_array_equal(km.predict(df), km.labels_)
+    with pytest.raises(ValueError, match="feature names should match"):
+        km.predict(pd.DataFrame(X, columns=["b", "c"]))
+    out = KMeans(3, random_state=0).set_output(transform="pandas").fit(df).transform(df)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == ["kmeans0", "kmeans1", "kmeans2"]
+
+
+@pytest.mark.parametrize("fmt", ["csr_matrix", "csr_array", "csc_matrix"])
+def test_sparse_is_a_clear_type_error(blobs, fmt):
+    X = getattr(sp, fmt)(blobs[0])
+    with pytest.raises(TypeError, match="does not support sparse input"):
+        KMeans(3).fit(X)
+    km = KMeans(3, random_state=0).fit(blobs[0])
+    for method in (km.predict, km.transform, km.score):
+        with pytest.raises(TypeError, match="does not support sparse input"):
+            method(X)
+    with pytest.raises(TypeError, match="does not support sparse input"):
+        kentro.kmeans_plusplus(X, 3)
+
+
+# -- errors: scikit-learn's validation first, with its types and messages ----------------------
+
+
+def _sk_and_ours(fn):
+    """The exception (type, message) that fn(estimator_class) raises for each library."""
+    out = []
+    for cls in (sklearn.cluster.KMeans, KMeans):
+        with pytest.raises(Exception) as info:
+            fn(cls)
+        out.append((type(info.value), str(info.value)))
+    return out
+
+
+X10 = np.random.default_rng(0).normal(size=(10, 3))
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "nan",
+        "inf",
+        "too_few_samples",
+        "zero_clusters",
+        "predict_width",
+        "weight_length",
+        "weights_all_zero",
+        "init_rows",
+        "init_cols",
+        "init_nan",
+        "one_d",
+        "empty",
+        "no_features",
+        "not_fitted",
+        "bad_n_init",
+        "negative_tol",
+    ],
+)
+def test_errors_match_sklearn(case):
+    X = X10.copy()
+    fns = {
+        "nan": lambda c: c(2).fit(
+            np.where(np.arange(30).reshape(10, 3) == 4, np.nan, X)
+        ),
+        "inf": lambda c: c(2).fit(
+            np.where(np.arange(30).reshape(10, 3) == 4, np.inf, X)
+        ),
+        "too_few_samples": lambda c: c(11).fit(X),
+        "zero_clusters": lambda c: c(0).fit(X),
+        "predict_width": lambda c: (
+            c(2, random_state=0).fit(X).predict(np.zeros((2, 4)))
+        ),
+        "weight_length": lambda c: c(2).fit(X, sample_weight=np.ones(9)),
+        "weights_all_zero": lambda c: c(2).fit(X, sample_weight=np.zeros(10)),
+        "init_rows": lambda c: c(2, init=np.zeros((3, 3))).fit(X),
+        "init_cols": lambda c: c(2, init=np.zeros((2, 4))).fit(X),
+        "init_nan": lambda c: c(2, init=np.full((2, 3), np.nan)).fit(X),
+        "one_d": lambda c: c(2).fit(X[:, 0]),
+        "empty": lambda c: c(2).fit(np.zeros((0, 3))),
+        "no_features": lambda c: c(2).fit(np.zeros((10, 0))),
+        "not_fitted": lambda c: c(2).predict(X),
+        "bad_n_init": lambda c: c(2, n_init=0).fit(X),
+        "negative_tol": lambda c: c(2, tol=-1.0).fit(X),
+    }
+    (sk_type, sk_msg), (our_type, our_msg) = _sk_and_ours(fns[case])
+    assert our_type is sk_type
+    assert our_msg == sk_msg.replace("sklearn.cluster._kmeans", "kentro._kmeans")
+
+
+def test_negative_weights_are_rejected_clearly():
+    # scikit-learn accepts them silently; kentro's core refuses with the index and value.
+    w = np.ones(10)
+    w[3] = -1.0
+    with pytest.raises(
+        kentro.exceptions.SampleWeightError, match=r"sample_weight\[3\] = -1"
+    ):
+        KMeans(2).fit(X10, sample_weight=w)
+
+
+# -- sklearn machinery -------------------------------------------------------------------------
+
+
+def test_pickle_and_clone(blobs):
+    X, _ = blobs
+    km = KMeans(3, random_state=0).fit(X)
+    again = pickle.loads(pickle.dumps(km))
+    np.testing.assert_array_equal(again.predict(X), km.labels_)
+    np.testing.assert_array_equal(again.cluster_centers_, km.cluster_centers_)
+    assert "_predictor" in km.__dict__  # pickling does not touch the original
+    fresh = clone(km)
+    assert fresh.get_params() == km.get_params() and not hasattr(fresh, "labels_")
+
+
+def test_changed_centres_are_used(blobs):
+    X, _ = blobs
+    km = KMeans(3, random_state=0).fit(X)
+    km.cluster_centers_ = km.cluster_centers_[::-1].copy()
+    np.testing.assert_array_equal(km.predict(X), 2 - km.labels_)
+
+
+def test_pipeline_and_grid_search(blobs):
+    X, _ = blobs
+    pipe = Pipeline([("scale", StandardScaler()), ("km", KMeans(3, random_state=0))])
+    labels = pipe.fit(X).predict(X)
+    assert labels.shape == (300,)
+    search = GridSearchCV(
+        KMeans(random_state=0), {"n_clusters": [2, 3, 5]}, cv=3, n_jobs=2
+    )
+    search.fit(X)
+    assert (
+        search.best_params_["n_clusters"] == 5
+    )  # score (-inertia) keeps improving with k
+    assert isinstance(search.best_estimator_, KMeans)
+
+
+def test_is_an_sklearn_estimator():
+    assert isinstance(KMeans(), BaseEstimator)
+    assert KMeans().__sklearn_tags__().estimator_type == "clusterer"
+
+
+# -- verbose -----------------------------------------------------------------------------------
+
+
+def test_verbose_prints_through_sys_stdout(capsys, blobs):
+    X, _ = blobs
+    KMeans(3, random_state=0, verbose=1).fit(X)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Initialization complete"
+    assert re.fullmatch(r"Iteration 0, inertia [0-9.e+]+\.", lines[1])
+    assert re.fullmatch(
+        r"Converged at iteration \d+: (strict convergence|center shift \S+ within tolerance \S+)\.",
+        lines[-1],
+    )
+    assert sum(line.startswith("Iteration") for line in lines) >= 2
+
+
+def test_verbose_lines_match_sklearn_from_the_same_start(capsys, blobs):
+    from sklearn.cluster import KMeans as SkKMeans
+
+    X, _ = blobs
+    init = X[:3]
+    for tol in (0.0, 1e-2):
+        SkKMeans(3, init=init, n_init=1, tol=tol, verbose=1).fit(X)
+        theirs = capsys.readouterr().out.splitlines()
+        KMeans(3, init=init, n_init=1, tol=tol, verbose=1).fit(X)
+        ours = capsys.readouterr().out.splitlines()
+        assert len(ours) == len(theirs)
+        for a, b in zip(ours, theirs):
+            words_a, words_b = a.split(), b.split()
+            assert len(words_a) == len(words_b), (a, b)
+            for x, y in zip(words_a, words_b):
+                try:
+                    fx, fy = float(x.rstrip(".,")), float(y.rstrip(".,"))
+                except ValueError:
+                    assert x == y, (a, b)
+                else:
+                    assert fx == pytest.approx(fy, rel=1e-9, abs=1e-12), (a, b)
+
+
+def test_verbose_callback_errors_propagate(blobs, monkeypatch):
+    X, _ = blobs
+
+    def broken_print(*args, **kwargs):
+        raise OSError("stdout is gone")
+
+    monkeypatch.setattr("builtins.print", broken_print)
+    km = KMeans(3, random_state=0, verbose=1)
+    with pytest.raises(OSError, match="stdout is gone"):
+        km.fit(X)
+    assert not hasattr(km, "cluster_centers_")
+
+
+# -- kmeans_plusplus, make_blobs, metrics ------------------------------------------------------
+
+
+def test_kmeans_plusplus(blobs):
+    X, _ = blobs
+    centers, indices = kentro.kmeans_plusplus(X, 3, random_state=0)
+    assert centers.shape == (3, 2) and indices.dtype == np.int64
+    np.testing.assert_array_equal(X[indices], centers)
+    c32, _ = kentro.kmeans_plusplus(X.astype(np.float32), 3, random_state=0)
+    assert c32.dtype == np.float32
+    w = np.zeros(300)
+    w[[5, 50, 150]] = 1.0
+    _, idx = kentro.kmeans_plusplus(X, 3, sample_weight=w, random_state=1)
+    assert sorted(idx) == [5, 50, 150]
+    with pytest.raises(
+        ValueError, match=re.escape("n_samples=300 should be >= n_clusters=301.")
+    ):
+        kentro.kmeans_plusplus(X, 301)
+    with pytest.raises(ValueError, match="length of x_squared_norms 2"):
+        kentro.kmeans_plusplus(X, 3, x_squared_norms=np.ones(2))
+    with pytest.raises(
+        InvalidParameterError, match="'n_clusters' parameter of kmeans_plusplus"
+    ):
+        kentro.kmeans_plusplus(X, 0)
+
+
+def test_make_blobs():
+    X, y = kentro.make_blobs(n_samples=101, n_features=4, centers=5, random_state=3)
+    assert X.shape == (101, 4) and X.dtype == np.float64 and y.shape == (101,)
+    assert np.bincount(y).tolist() == [21, 20, 20, 20, 20]
+    X2, _, c = kentro.make_blobs(
+        101, 4, centers=5, random_state=3, return_centers=True, shuffle=True
+    )
+    np.testing.assert_array_equal(X, X2)
+    assert c.shape == (5, 4)
+    given = np.array([[0.0, 0.0], [100.0, 100.0]])
+    X3, y3 = kentro.make_blobs(
+        50, centers=given, cluster_std=[0.1, 0.2], random_state=0
+    )
+    assert X3.shape == (50, 2) and np.abs(X3 - given[y3]).max() < 2
+    with pytest.raises(TypeError, match="one count per centre"):
+        kentro.make_blobs([10, 20])
+    with pytest.raises(
+        InvalidParameterError, match="'n_samples' parameter of make_blobs"
+    ):
+        kentro.make_blobs(0)
+
+
+def test_adjusted_rand_score_matches_sklearn():
+    from sklearn.metrics import adjusted_rand_score as sk_ari
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        a = rng.integers(0, 4, size=50)
+        b = rng.integers(0, 3, size=50)
+        assert kentro.metrics.adjusted_rand_score(a, b) == pytest.approx(
+            sk_ari(a, b), abs=1e-12
+        )
+    assert kentro.metrics.adjusted_rand_score(["x", "x", "y"], [3, 3, 9]) == 1.0
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        kentro.metrics.adjusted_rand_score([0, 1], [0, 1, 2])
