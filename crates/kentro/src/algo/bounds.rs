@@ -13,6 +13,7 @@
 //! that margin; every centre not skipped is compared by the same direct distance and the same
 //! lowest-index rule as Lloyd. So labels are exactly Lloyd's, iteration by iteration.
 
+use multiversion::multiversion;
 use ndarray::{ArrayView2, s};
 
 use super::lloyd::{AssignStep, Data, Partial, accumulate, leaf_rows};
@@ -156,25 +157,7 @@ impl<F: Float> AssignStep<F> for BoundsStep {
                 let rows = data.x.slice(s![s..e, ..]).to_slice().expect("standard layout");
                 let mut part = Partial::zeros(k, d);
                 let mut dists = Vec::with_capacity(if want { e - s } else { 0 });
-                let mut seen = vec![(0.0f64, 0usize, 0.0f64, false); t];
-                for (i, x) in rows.chunks_exact(d).enumerate() {
-                    let old = lab.data[i];
-                    let (label, dist) = state.assign_one(
-                        x,
-                        old,
-                        &mut up.data[i],
-                        &mut low.data[i * t..(i + 1) * t],
-                        &mut seen,
-                        want,
-                    );
-                    if label != old {
-                        part.changed += 1;
-                        lab.data[i] = label;
-                    }
-                    if want {
-                        dists.push(dist);
-                    }
-                }
+                part.changed = assign_leaf(&state, rows, lab.data, up.data, low.data, want, &mut dists);
                 accumulate(rows, d, s, lab.data, want.then_some(&dists[..]), data.weights, &mut part);
                 part
             },
@@ -195,6 +178,47 @@ impl<F: Float> AssignStep<F> for BoundsStep {
     }
 }
 
+/// The bound pass over one leaf's rows: labels, bounds and (when `want`) the squared distance of
+/// every row to its centre; returns how many labels changed. Compiled for several CPUs so that
+/// the distances it does compute run in the widest SIMD available.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn assign_leaf<F: Float>(
+    state: &Shared<F>,
+    rows: &[F],
+    labels: &mut [usize],
+    upper: &mut [f64],
+    lower: &mut [f64],
+    want: bool,
+    dists: &mut Vec<F>,
+) -> usize {
+    let t = state.groups.len();
+    let mut seen = vec![GroupScan::default(); t];
+    let mut changed = 0;
+    for (i, x) in rows.chunks_exact(state.d).enumerate() {
+        let old = labels[i];
+        let (label, dist) =
+            state.assign_one(x, old, &mut upper[i], &mut lower[i * t..(i + 1) * t], &mut seen, want);
+        if label != old {
+            changed += 1;
+            labels[i] = label;
+        }
+        if want {
+            dists.push(dist);
+        }
+    }
+    changed
+}
+
+/// What the bound pass learnt about one group of centres for one sample.
+#[derive(Debug, Clone, Copy, Default)]
+struct GroupScan {
+    /// Smallest and second smallest squared distance computed, and the first's centre.
+    m1: f64,
+    j1: usize,
+    m2: f64,
+    examined: bool,
+}
+
 /// What every sample of a bound pass reads.
 struct Shared<'a, F> {
     c: &'a [F],
@@ -213,14 +237,14 @@ impl<F: Float> Shared<'_, F> {
 
     /// The label of one sample (currently `old`), updating its bounds; with the squared distance
     /// to the chosen centre when `want_dist` or when it was computed anyway.
-    #[inline]
+    #[inline(always)]
     fn assign_one(
         &self,
         x: &[F],
         old: usize,
         upper: &mut f64,
         lower: &mut [f64],
-        seen: &mut [(f64, usize, f64, bool)],
+        seen: &mut [GroupScan],
         want_dist: bool,
     ) -> (usize, F) {
         let margin = 1.0 + 2.0 * self.eta;
@@ -242,17 +266,19 @@ impl<F: Float> Shared<'_, F> {
             *upper = u;
             return (old, d_old);
         }
-        // Examine every group whose lower bound does not clear the best distance so far.
+        // Examine every group whose lower bound does not clear the best distance so far, the
+        // old centre's group first (it usually holds the answer, which tightens the rest).
         let mut best = (d_old, old);
-        for (g, members) in self.groups.iter().enumerate() {
-            seen[g].3 = false;
-            let bound = best.0.to_f64().sqrt() * (1.0 + self.eta);
-            if lower[g] > bound * margin {
+        let g_old = self.group_of[old];
+        seen.iter_mut().for_each(|s| s.examined = false);
+        for g in std::iter::once(g_old).chain((0..self.groups.len()).filter(|&g| g != g_old)) {
+            let bound = best.0.to_f64().sqrt() * (1.0 + self.eta) * margin;
+            if lower[g] > bound {
                 continue;
             }
             // The two smallest distances in the group, the first with its centre.
             let (mut m1, mut j1, mut m2) = (F::MAX, usize::MAX, F::MAX);
-            for &j in members {
+            for &j in &self.groups[g] {
                 let dist = if j == old { d_old } else { sq_dist(x, self.center(j)) };
                 if dist < m1 {
                     m2 = m1;
@@ -262,24 +288,21 @@ impl<F: Float> Shared<'_, F> {
                     m2 = dist;
                 }
             }
-            seen[g] = (m1.to_f64(), j1, m2.to_f64(), true);
+            seen[g] = GroupScan { m1: m1.to_f64(), j1, m2: m2.to_f64(), examined: true };
             if m1 < best.0 || (m1 == best.0 && j1 < best.1) {
                 best = (m1, j1);
             }
         }
         let (d_best, label) = best;
-        for (g, &(m1, j1, m2, examined)) in seen.iter().enumerate() {
-            if examined {
-                let nearest_other = if j1 == label { m2 } else { m1 };
+        for (g, scan) in seen.iter().enumerate() {
+            if scan.examined {
+                let nearest_other = if scan.j1 == label { scan.m2 } else { scan.m1 };
                 lower[g] = nearest_other.sqrt() * (1.0 - self.eta);
             }
         }
-        if label != old {
+        if label != old && !seen[g_old].examined {
             // The old centre is now one of its group's others.
-            let g = self.group_of[old];
-            if !seen[g].3 {
-                lower[g] = lower[g].min(r_old * (1.0 - self.eta));
-            }
+            lower[g_old] = lower[g_old].min(r_old * (1.0 - self.eta));
         }
         *upper = d_best.to_f64().sqrt() * (1.0 + self.eta);
         (label, d_best)
