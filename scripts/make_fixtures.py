@@ -466,6 +466,12 @@ def main():
         report.append(
             f"kmeanspp/uniform_5d_k20.json  {size} B  mean={np.mean(pot):.4f}"
         )
+        # Wide rows (kentro evaluates candidates through matrix products from 24 features).
+        X, _ = make_blobs(
+            400, n_features=24, centers=10, cluster_std=2.0, random_state=11
+        )
+        size, pot = make_kmeanspp("blobs_24d_k12", X, 12)
+        report.append(f"kmeanspp/blobs_24d_k12.json  {size} B  mean={np.mean(pot):.4f}")
     print("\n".join(report))
 
 

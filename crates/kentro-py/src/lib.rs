@@ -84,8 +84,8 @@ impl Observer for PyObserver<'_> {
         self.emit("run_started", run, n_runs, f64::NAN, f64::NAN);
     }
 
-    fn iteration(&self, run: usize, iteration: usize, inertia: f64) {
-        self.emit("iteration", run, iteration, inertia, f64::NAN);
+    fn iteration(&self, run: usize, iteration: usize, inertia: Option<f64>) {
+        self.emit("iteration", run, iteration, inertia.unwrap_or(f64::NAN), f64::NAN);
     }
 
     fn run_finished(&self, run: usize, n_iter: usize, inertia: f64) {

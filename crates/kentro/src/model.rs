@@ -13,7 +13,7 @@ use crate::parallel::par_blocks;
 use crate::validate::{check_data, check_weights, check_width, safe_scale};
 
 /// Something the fit did that the caller may want to know about; the fit still succeeded.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum FitWarning {
     /// Fewer distinct clusters were found than requested: usually duplicate points in the data.
@@ -22,6 +22,13 @@ pub enum FitWarning {
         found: usize,
         /// `n_clusters`.
         requested: usize,
+    },
+    /// The data is so small that the inertia underflows `f64` in its units (it reads 0 or loses
+    /// digits); labels and centres are exact, because the fit ran on data rescaled by a power of
+    /// two.
+    InertiaUnderflow {
+        /// The largest absolute value in the data.
+        max_abs: f64,
     },
     /// Explicit initial centres run once, whatever `n_init` asked for.
     ExplicitInitRunsOnce {
@@ -37,6 +44,11 @@ impl std::fmt::Display for FitWarning {
                 f,
                 "Number of distinct clusters ({found}) found smaller than n_clusters ({requested}). \
                  Possibly due to duplicate points in X."
+            ),
+            FitWarning::InertiaUnderflow { max_abs } => write!(
+                f,
+                "The inertia underflows in the data's units (largest |value| {max_abs:e}): labels and \
+                 centres are exact, the inertia is not. Rescale the data to read it."
             ),
             FitWarning::ExplicitInitRunsOnce { n_init } => write!(
                 f,
@@ -286,19 +298,27 @@ impl<F: Float> KMeans<F> {
     /// Reads a model from JSON text, checking the format, version, dtype, shapes and values.
     /// A `float32` model loads as `f64` exactly; a `float64` model does not load as `f32`.
     pub fn from_json(text: &str) -> Result<Self, KMeansError> {
-        let file: ModelFile = serde_json::from_str(text).map_err(|e| {
-            if text.contains(FORMAT_NAME) {
-                KMeansError::Model(e.to_string())
-            } else {
-                KMeansError::Model(format!("not a kentro model file ({e})"))
-            }
-        })?;
-        if file.format != FORMAT_NAME {
-            return Err(KMeansError::Model(format!("format is {:?}, expected {FORMAT_NAME:?}", file.format)));
+        // Format and version first, leniently, so that a newer file is refused for its version
+        // rather than for a field this build does not know.
+        #[derive(Deserialize)]
+        struct Header {
+            format: Option<String>,
+            version: Option<u64>,
         }
-        if file.version != FORMAT_VERSION {
-            return Err(KMeansError::ModelVersion { found: file.version, supported: FORMAT_VERSION });
+        let header: Header = serde_json::from_str(text)
+            .map_err(|e| KMeansError::Model(format!("not a kentro model file ({e})")))?;
+        if header.format.as_deref() != Some(FORMAT_NAME) {
+            let found = header.format.map_or("no format field".to_string(), |f| format!("format {f:?}"));
+            return Err(KMeansError::Model(format!(
+                "not a kentro model file: {found}, expected {FORMAT_NAME:?}"
+            )));
         }
+        match header.version {
+            Some(FORMAT_VERSION) => {}
+            Some(found) => return Err(KMeansError::ModelVersion { found, supported: FORMAT_VERSION }),
+            None => return Err(KMeansError::Model("no format version".into())),
+        }
+        let file: ModelFile = serde_json::from_str(text).map_err(|e| KMeansError::Model(e.to_string()))?;
         match (file.dtype.as_str(), F::DTYPE) {
             (a, b) if a == b => {}
             ("float32", "float64") => {}

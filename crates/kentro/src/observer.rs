@@ -8,10 +8,11 @@ pub trait Observer: Sync {
     /// A run from a new start begins (`run` counts from 0 up to `n_runs - 1`).
     fn run_started(&self, _run: usize, _n_runs: usize) {}
 
-    /// One Lloyd iteration of `run` finished; `inertia` is that of the iteration's assignment
-    /// (each point to its nearest centre before the centres moved), as scikit-learn's verbose
-    /// output reports it.
-    fn iteration(&self, _run: usize, _iteration: usize, _inertia: f64) {}
+    /// One Lloyd iteration of `run` finished (called for every iteration). `inertia` is that of
+    /// the iteration's assignment (each point to its nearest centre before the centres moved), as
+    /// scikit-learn's verbose output reports it — when [`Observer::wants_iteration_inertia`]
+    /// asked for it, `None` otherwise.
+    fn iteration(&self, _run: usize, _iteration: usize, _inertia: Option<f64>) {}
 
     /// A run converged at `iteration` (from 0), and how. Not called when it stopped at
     /// `max_iter`.
@@ -21,7 +22,8 @@ pub trait Observer: Sync {
     fn run_finished(&self, _run: usize, _n_iter: usize, _inertia: f64) {}
 
     /// Whether [`Observer::iteration`] should receive the inertia of each iteration. Bound-based
-    /// algorithms skip most distances and compute it only when asked (default: asked).
+    /// algorithms skip most distances and compute it only when asked (default: asked); the
+    /// calls happen either way.
     fn wants_iteration_inertia(&self) -> bool {
         true
     }

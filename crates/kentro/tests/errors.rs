@@ -193,7 +193,9 @@ mod model_file {
 
     #[test]
     fn foreign_json() {
-        assert!(matches!(load_err(r#"{"hello": 1}"#), KMeansError::Model(_)));
+        let e = load_err(r#"{"hello": 1}"#);
+        assert!(matches!(e, KMeansError::Model(_)));
+        assert!(e.to_string().contains("not a kentro model file"), "{e}");
     }
 
     #[test]
@@ -201,6 +203,14 @@ mod model_file {
         let text = model_json().replace("\"version\":1", "\"version\":99");
         let e = load_err(&text);
         assert!(matches!(e, KMeansError::ModelVersion { found: 99, supported: 1 }));
+    }
+
+    #[test]
+    fn newer_version_with_other_fields() {
+        // A future format may add and remove fields: the version is what this build refuses.
+        let e = load_err(r#"{"format":"kentro.kmeans","version":2,"algorithm_state":[1,2]}"#);
+        assert!(matches!(e, KMeansError::ModelVersion { found: 2, supported: 1 }), "{e}");
+        assert!(e.to_string().contains("version 2 is not supported"), "{e}");
     }
 
     #[test]

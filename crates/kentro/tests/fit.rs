@@ -123,6 +123,9 @@ fn tiny_f64_values_keep_their_clustering() {
     let tiny = KMeans::params(4).seed(2).fit(x.mapv(|v| v * 1e-300).view()).unwrap();
     assert_eq!(tiny.labels(), base.labels());
     assert!(tiny.inertia().is_finite());
+    // 1e-600 is below f64's range: the fit says so instead of presenting 0 as a result.
+    assert!(tiny.warnings().iter().any(|w| matches!(w, FitWarning::InertiaUnderflow { .. })));
+    assert!(!base.warnings().iter().any(|w| matches!(w, FitWarning::InertiaUnderflow { .. })));
     for (a, b) in tiny.centers().iter().zip(base.centers().iter()) {
         assert!((a / 1e-300 - b).abs() <= 1e-9 * b.abs().max(1.0));
     }
@@ -168,4 +171,66 @@ fn model_file_round_trips_exactly() {
     let wide = KMeans::<f64>::from_json(&m32.to_json()).unwrap();
     assert_eq!(wide.centers(), m32.centers().mapv(|v| v as f64));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn model_file_round_trips_every_f64_exactly() {
+    // Values from random bit patterns, over the whole exponent range: JSON must not lose an ulp.
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (k, d) = (500, 40);
+    let rows: Vec<Vec<f64>> = (0..k)
+        .map(|_| {
+            (0..d)
+                .map(|_| {
+                    loop {
+                        let v = f64::from_bits(next());
+                        if v.is_finite() {
+                            break v;
+                        }
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let text = serde_json::json!({
+        "format": "kentro.kmeans", "version": 1, "dtype": "float64", "n_clusters": k,
+        "n_features": d, "centers": rows, "inertia": 1.5, "n_iter": 3, "labels": [0, 1, 2]
+    })
+    .to_string();
+    let model = KMeans::<f64>::from_json(&text).unwrap();
+    for (i, row) in rows.iter().enumerate() {
+        for (j, v) in row.iter().enumerate() {
+            assert_eq!(model.centers()[[i, j]].to_bits(), v.to_bits(), "[{i},{j}]");
+        }
+    }
+    let again = KMeans::<f64>::from_json(&model.to_json()).unwrap();
+    assert_eq!(again, model);
+}
+
+#[test]
+fn every_iteration_is_reported_even_without_inertia() {
+    #[derive(Default)]
+    struct Count(AtomicUsize, AtomicUsize);
+    impl Observer for Count {
+        fn wants_iteration_inertia(&self) -> bool {
+            false
+        }
+        fn iteration(&self, _run: usize, _iteration: usize, inertia: Option<f64>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            if inertia.is_some() {
+                self.1.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+    let (x, _) = tutorial();
+    let obs = Count::default();
+    let model = KMeans::params(3).tol(0.0).check().unwrap().fit_with(x.view(), None, &obs).unwrap();
+    assert_eq!(obs.0.into_inner(), model.n_iter());
+    assert_eq!(obs.1.into_inner(), 0);
 }

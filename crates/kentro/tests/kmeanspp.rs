@@ -98,3 +98,32 @@ fn potentials_match_sklearn_in_distribution() {
         assert!(p > 0.01, "{}: potentials differ (p = {p})", case.name);
     }
 }
+
+/// Wide rows take the matrix-product path; far-out tight clusters make its rounding large
+/// (‖x‖² ≫ distances). Float32 seeding must still be as good as float64 seeding.
+#[test]
+fn wide_float32_rows_seed_as_well_as_float64() {
+    let (x, _) = kentro::datasets::Blobs::new(4000)
+        .n_features(32)
+        .centers(40)
+        .cluster_std(0.01)
+        .center_box(-1000.0, 1000.0)
+        .seed(3)
+        .generate()
+        .unwrap();
+    let x32 = x.mapv(|v| v as f32);
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (mut p64, mut p32) = (Vec::new(), Vec::new());
+    for seed in 0..20 {
+        let (c, _) = kmeans_plusplus(x.view(), 40, None, seed, None).unwrap();
+        p64.push(potential(&x, &c));
+        let (c, _) = kmeans_plusplus(x32.view(), 40, None, seed, None).unwrap();
+        p32.push(potential(&x, &c.mapv(|v| v as f64)));
+    }
+    let (m64, m32) = (median(p64), median(p32));
+    println!("median potential: f64 {m64:.3}, f32 {m32:.3}");
+    assert!(m32 <= 1.25 * m64, "f32 seeding is worse: {m32} vs {m64}");
+}

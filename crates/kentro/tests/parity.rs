@@ -4,12 +4,16 @@
 mod common;
 
 use common::{ParityCase, parity_cases, to_array};
-use kentro::{Float, Init, KMeans};
+use kentro::{Algorithm, Float, Init, KMeans};
 use ndarray::{Array1, Array2};
 
-fn fit_case<F: Float>(case: &ParityCase) -> KMeans<F> {
+/// Plain Lloyd and the default (bound-based) method both reproduce scikit-learn.
+const ALGORITHMS: [Algorithm; 2] = [Algorithm::Lloyd, Algorithm::Auto];
+
+fn fit_case<F: Float>(case: &ParityCase, algorithm: Algorithm) -> KMeans<F> {
     let x: Array2<F> = to_array(&case.x).mapv(F::from_f64);
     let params = KMeans::params(case.n_clusters)
+        .algorithm(algorithm)
         .init(Init::Centers(to_array(&case.init)))
         .max_iter(case.max_iter)
         .tol(case.tol)
@@ -31,8 +35,8 @@ fn float64_matches_sklearn_exactly_from_the_same_start() {
     assert!(cases.len() >= 5, "at least 5 float64 data sets");
     assert!(cases.iter().any(|c| c.sample_weight.is_some()), "a weighted case");
     assert!(cases.iter().any(|c| c.empty_cluster_relocated), "an empty-cluster relocation case");
-    for case in &cases {
-        let model = fit_case::<f64>(case);
+    for (case, algorithm) in cases.iter().flat_map(|c| ALGORITHMS.map(|a| (c, a))) {
+        let model = fit_case::<f64>(case, algorithm);
         assert_eq!(model.labels(), &case.labels[..], "{}: labels", case.name);
         assert_eq!(model.n_iter(), case.n_iter, "{}: n_iter", case.name);
         assert!(
@@ -56,8 +60,8 @@ fn float64_matches_sklearn_exactly_from_the_same_start() {
 fn float32_agrees_with_sklearn_within_float32_precision() {
     let cases: Vec<_> = parity_cases().into_iter().filter(|c| c.dtype == "float32").collect();
     assert!(!cases.is_empty());
-    for case in &cases {
-        let model = fit_case::<f32>(case);
+    for (case, algorithm) in cases.iter().flat_map(|c| ALGORITHMS.map(|a| (c, a))) {
+        let model = fit_case::<f32>(case, algorithm);
         let same = model.labels().iter().zip(&case.labels).filter(|(a, b)| a == b).count();
         let frac = same as f64 / case.labels.len() as f64;
         assert!(frac >= 0.999, "{}: {:.4} of labels equal", case.name, frac);

@@ -18,8 +18,8 @@ fn data(max_n: usize, max_d: usize) -> impl Strategy<Value = Array2<f64>> {
 struct Inertias(Mutex<Vec<f64>>);
 
 impl Observer for Inertias {
-    fn iteration(&self, _run: usize, _iteration: usize, inertia: f64) {
-        self.0.lock().unwrap().push(inertia);
+    fn iteration(&self, _run: usize, _iteration: usize, inertia: Option<f64>) {
+        self.0.lock().unwrap().push(inertia.expect("asked for"));
     }
 }
 

@@ -192,9 +192,7 @@ pub(crate) fn run<F: Float>(
             return Err(KMeansError::Cancelled);
         }
         let mut p = step.assign(data, centers.view(), &mut labels, want_inertia);
-        if want_inertia {
-            cfg.observer.iteration(cfg.run, iter, p.inertia * cfg.inertia_unit);
-        }
+        cfg.observer.iteration(cfg.run, iter, want_inertia.then_some(p.inertia * cfg.inertia_unit));
         relocate_empty(x, d, weights, centers.as_slice().unwrap(), &labels, &mut p);
         let new_centers = average::<F>(&p, k, d);
         let shift: f64 = centers

@@ -28,7 +28,11 @@ enum Choice {
 /// Bounds memory above which Elkan's per-centre bounds give way to Yinyang's groups.
 const ELKAN_MEMORY_LIMIT: usize = 2 << 30;
 
-fn choose(algorithm: Algorithm, n: usize, _d: usize, k: usize) -> Choice {
+/// `auto` keeps the bounds within this many times the input's size (the bounds are `f64`, one
+/// upper bound and `t` lower bounds per sample).
+const AUTO_MEMORY_FACTOR: usize = 4;
+
+fn choose(algorithm: Algorithm, n: usize, d: usize, k: usize, value_bytes: usize) -> Choice {
     let yinyang = k.div_ceil(10);
     match algorithm {
         Algorithm::Lloyd => Choice::Lloyd,
@@ -37,7 +41,11 @@ fn choose(algorithm: Algorithm, n: usize, _d: usize, k: usize) -> Choice {
         Algorithm::Elkan if BoundsStep::memory(n, k) <= ELKAN_MEMORY_LIMIT => Choice::Bounds(k),
         Algorithm::Elkan => Choice::Bounds(yinyang),
         Algorithm::Auto if k == 1 => Choice::Lloyd,
-        Algorithm::Auto => Choice::Bounds(yinyang),
+        Algorithm::Auto => {
+            let affordable =
+                (AUTO_MEMORY_FACTOR * d * value_bytes / std::mem::size_of::<f64>()).saturating_sub(1);
+            Choice::Bounds(yinyang.min(affordable).max(1))
+        }
     }
 }
 
@@ -144,7 +152,7 @@ pub(crate) fn fit<F: Float>(
             Init::Centers(c) => prepared.to_prepared(c),
         };
         let cfg = RunConfig { max_iter: params.max_iter, tol, run, inertia_unit, observer };
-        let result = match choose(params.algorithm, n, d, k) {
+        let result = match choose(params.algorithm, n, d, k, std::mem::size_of::<F>()) {
             Choice::Lloyd => lloyd::run(&data, init, &mut LloydStep, &cfg)?,
             Choice::Bounds(t) => {
                 let mut step = BoundsStep::new(n, init.view(), t);
@@ -164,6 +172,9 @@ pub(crate) fn fit<F: Float>(
     let inertia = best.inertia * inertia_unit;
     if !inertia.is_finite() {
         return Err(KMeansError::Overflow { what: "the inertia", max_abs });
+    }
+    if best.inertia > 0.0 && inertia < f64::MIN_POSITIVE {
+        warnings.push(FitWarning::InertiaUnderflow { max_abs });
     }
     let distinct = count_distinct(&best.labels, k);
     if distinct < k {

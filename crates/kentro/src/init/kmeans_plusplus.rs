@@ -53,7 +53,6 @@ pub(crate) fn kmeans_plusplus_indices<F: Float>(
         },
         &|_, _| {},
     );
-    let mut cand_dist = vec![F::ZERO; n * n_local_trials];
     let sq_norms = sq_norms(data, d);
 
     for _ in 1..n_clusters {
@@ -70,7 +69,7 @@ pub(crate) fn kmeans_plusplus_indices<F: Float>(
             .map(|&c| chosen.iter().map(|&j| sq_dist(row(c), row(j)).to_f64().sqrt()).collect())
             .collect();
         let cand_rows = x.select(Axis(0), &candidates);
-        let gains = gains(data, d, weights, &cand_rows, &gaps, &closest, &nearest, &sq_norms, &mut cand_dist);
+        let gains = gains(data, d, weights, &cand_rows, &gaps, &closest, &nearest, &sq_norms);
         // The lowest resulting potential is the largest gain; ties go to the first drawn.
         let mut best = 0;
         for c in 1..candidates.len() {
@@ -79,7 +78,7 @@ pub(crate) fn kmeans_plusplus_indices<F: Float>(
             }
         }
         let label = chosen.len() as u32;
-        settle(&cand_dist, candidates.len(), best, label, &mut closest, &mut nearest);
+        settle(data, d, candidates[best], &gaps[best], label, &mut closest, &mut nearest);
         chosen.push(candidates[best]);
     }
     Ok(chosen)
@@ -105,9 +104,8 @@ fn sq_norms<F: Float>(data: &[F], d: usize) -> Vec<F> {
     data.chunks_exact(d).map(|x| x.iter().map(|&v| v * v).sum()).collect()
 }
 
-/// Evaluates the candidates of a step: for each, the weighted potential it would remove (summed
-/// along the fixed tree); and per sample and candidate, the squared distance where it is smaller
-/// than the sample's current one (`F::MAX` elsewhere).
+/// Evaluates the candidates of a step: for each, the weighted potential it would remove, summed
+/// along the fixed tree.
 fn gains<F: Float>(
     data: &[F],
     d: usize,
@@ -117,7 +115,6 @@ fn gains<F: Float>(
     closest: &[F],
     nearest: &[u32],
     sq_norms: &[F],
-    cand_dist: &mut [F],
 ) -> Vec<f64> {
     let t = candidates.nrows();
     let n = closest.len();
@@ -126,8 +123,8 @@ fn gains<F: Float>(
     par_blocks_sized(
         if gemm { GEMM_LEAF_ROWS } else { LEAF_ROWS },
         n,
-        Rows::new(cand_dist, t),
-        &|s, e, out: Rows<F>| {
+        (),
+        &|s, e, ()| {
             let mut gain = vec![0.0f64; t];
             let rows = &data[s * d..e * d];
             let dots = gemm.then(|| {
@@ -148,7 +145,7 @@ fn gains<F: Float>(
                 closest,
                 nearest,
             };
-            evaluate(&leaf, dots.as_ref(), out.data, &mut gain);
+            evaluate(&leaf, dots.as_ref(), &mut gain);
             gain
         },
         &|a: &mut Vec<f64>, b| a.iter_mut().zip(b).for_each(|(x, y)| *x += y),
@@ -175,52 +172,90 @@ struct Leaf<'a, F> {
     nearest: &'a [u32],
 }
 
-/// With `dots` (rows × candidates) the distances come from `‖x‖² + ‖c‖² − 2 x·c`, clipped at
-/// 0 (its rounding only perturbs the sampling weights, by a relative 1e-7 in f32); without,
-/// directly.
+/// Adds each candidate's gain over one leaf. With `dots` (rows × candidates) the products screen
+/// out candidates that cannot improve a sample; every distance that counts is computed directly.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-fn evaluate<F: Float>(leaf: &Leaf<F>, dots: Option<&Array2<F>>, out: &mut [F], gain: &mut [f64]) {
-    let (d, t) = (leaf.d, leaf.candidates.nrows());
+fn evaluate<F: Float>(leaf: &Leaf<F>, dots: Option<&Array2<F>>, gain: &mut [f64]) {
+    let d = leaf.d;
     let c = leaf.candidates.as_slice().expect("standard layout");
     let two = F::ONE + F::ONE;
-    for (o, (x, r)) in leaf.rows.chunks_exact(d).zip(out.chunks_exact_mut(t)).enumerate() {
+    let err = expansion_error::<F>(d);
+    for (o, x) in leaf.rows.chunks_exact(d).enumerate() {
         let i = leaf.start + o;
         let current = leaf.closest[i];
         let j = leaf.nearest[i] as usize;
         let w = leaf.weights.map_or(1.0, |w| w[i]);
-        for (cand, slot) in r.iter_mut().enumerate() {
-            *slot = F::MAX;
+        for (cand, g) in gain.iter_mut().enumerate() {
             if !may_improve(leaf.gaps[cand][j], current) {
                 continue;
             }
-            let dist = match dots {
-                Some(dots) => {
-                    let v = leaf.x_norms[i] + leaf.cand_norms[cand] - two * dots[[o, cand]];
-                    if v > F::ZERO { v } else { F::ZERO }
+            if let Some(dots) = dots {
+                // The expansion only screens: a candidate that may beat `current` within the
+                // expansion's rounding error is measured directly, so every distance kept is
+                // the direct kernel's, whatever the magnitudes.
+                let x2 = leaf.x_norms[i];
+                let v = x2 + leaf.cand_norms[cand] - two * dots[[o, cand]];
+                let reach = x2.to_f64().sqrt() + leaf.cand_norms[cand].to_f64().sqrt();
+                if v.to_f64() - err * reach * reach >= current.to_f64() {
+                    continue;
                 }
-                None => sq_dist(x, &c[cand * d..(cand + 1) * d]),
-            };
+            }
+            let dist = sq_dist(x, &c[cand * d..(cand + 1) * d]);
             if dist < current {
-                *slot = dist;
-                gain[cand] += w * (current - dist).to_f64();
+                *g += w * (current - dist).to_f64();
             }
         }
     }
 }
 
-/// Makes candidate `best` (of `t`, with squared distances `cand_dist` from [`gains`]) chosen
-/// centre number `label`: every sample it is now nearest to records it.
+/// Relative error of `‖x‖² + ‖c‖² − 2 x·c` as a squared distance, in units of (‖x‖ + ‖c‖)²
+/// (twice the bound of both the expansion and the direct sum, as in the GEMM assignment).
+fn expansion_error<F: Float>(d: usize) -> f64 {
+    let u = F::UNIT_ROUNDOFF;
+    let gamma = |m: usize| (m as f64 * u) / (1.0 - m as f64 * u);
+    4.0 * (gamma(d + 2) + gamma(d) + 4.0 * u)
+}
+
+/// Makes sample `center` (at distances `gaps` from the chosen centres) chosen centre number
+/// `label`: every sample it is now nearer to records it.
 fn settle<F: Float>(
-    cand_dist: &[F],
-    t: usize,
-    best: usize,
+    data: &[F],
+    d: usize,
+    center: usize,
+    gaps: &[f64],
     label: u32,
     closest: &mut [F],
     nearest: &mut [u32],
 ) {
-    for ((current, near), r) in closest.iter_mut().zip(nearest.iter_mut()).zip(cand_dist.chunks_exact(t)) {
-        if r[best] < *current {
-            *current = r[best];
+    let c = &data[center * d..(center + 1) * d];
+    par_blocks_sized(
+        LEAF_ROWS,
+        closest.len(),
+        (Rows::new(closest, 1), Rows::new(nearest, 1)),
+        &|s, _e, (cl, ne): (Rows<F>, Rows<u32>)| settle_leaf(data, d, s, c, gaps, label, cl.data, ne.data),
+        &|_, _| {},
+    );
+}
+
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn settle_leaf<F: Float>(
+    data: &[F],
+    d: usize,
+    start: usize,
+    c: &[F],
+    gaps: &[f64],
+    label: u32,
+    closest: &mut [F],
+    nearest: &mut [u32],
+) {
+    for (o, (current, near)) in closest.iter_mut().zip(nearest.iter_mut()).enumerate() {
+        if !may_improve(gaps[*near as usize], *current) {
+            continue;
+        }
+        let i = start + o;
+        let dist = sq_dist(&data[i * d..(i + 1) * d], c);
+        if dist < *current {
+            *current = dist;
             *near = label;
         }
     }

@@ -57,7 +57,7 @@ pub struct PlusPlusCase {
 }
 
 pub fn plusplus_cases() -> Vec<PlusPlusCase> {
-    ["blobs_k10", "uniform_5d_k20"]
+    ["blobs_k10", "uniform_5d_k20", "blobs_24d_k12"]
         .iter()
         .map(|n| {
             let p = fixture_dir("kmeanspp").join(format!("{n}.json"));
