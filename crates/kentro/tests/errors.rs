@@ -163,6 +163,30 @@ fn cancelled_by_the_observer() {
 }
 
 #[test]
+fn cancelled_at_any_point_of_the_fit() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // Stop after the n-th question: during preparation, seeding, a pass or between iterations.
+    struct StopAfter(usize, AtomicUsize);
+    impl Observer for StopAfter {
+        fn should_stop(&self) -> bool {
+            self.1.fetch_add(1, Ordering::Relaxed) >= self.0
+        }
+    }
+    let (x, _) = Blobs::new(3000).centers(5).n_features(3).seed(2).generate().unwrap();
+    let params = KMeans::params(5).tol(0.0).check().unwrap();
+    let full = params.fit(x.view()).unwrap();
+    let mut cancelled = 0;
+    for n in [0, 1, 2, 5, 10, 20, 40, 80] {
+        match params.fit_with(x.view(), None, &StopAfter(n, AtomicUsize::new(0))) {
+            Err(KMeansError::Cancelled) => cancelled += 1,
+            Ok(model) => assert_eq!(model, full, "a fit that was not stopped is the full fit"),
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(cancelled >= 6, "{cancelled}");
+}
+
+#[test]
 fn bad_blob_settings() {
     assert_eq!(Blobs::new(10).centers(0).generate().unwrap_err(), ParamError::BlobCenters(0));
     assert_eq!(Blobs::new(10).n_features(0).generate().unwrap_err(), ParamError::BlobFeatures(0));

@@ -85,6 +85,9 @@ impl BoundsStep {
             labels.len(),
             (Rows::new(labels, 1), (Rows::new(&mut self.upper, 1), Rows::new(&mut self.lower, t))),
             &|s, e, (lab, (up, low)): (Rows<usize>, (Rows<f64>, Rows<f64>))| {
+                if data.stopping() {
+                    return Partial::zeros(k, d);
+                }
                 let block = data.x.slice(s![s..e, ..]);
                 let mut nearest = vec![(0usize, F::ZERO); e - s];
                 let mut lb_sq = vec![0.0f64; (e - s) * k];
@@ -154,6 +157,9 @@ impl<F: Float> AssignStep<F> for BoundsStep {
             labels.len(),
             (Rows::new(labels, 1), (Rows::new(&mut self.upper, 1), Rows::new(&mut self.lower, t))),
             &|s, e, (lab, (up, low)): (Rows<usize>, (Rows<f64>, Rows<f64>))| {
+                if data.stopping() {
+                    return Partial::zeros(k, d);
+                }
                 let rows = data.x.slice(s![s..e, ..]).to_slice().expect("standard layout");
                 let mut part = Partial::zeros(k, d);
                 let mut dists = Vec::with_capacity(if want { e - s } else { 0 });

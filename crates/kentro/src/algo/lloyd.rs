@@ -113,11 +113,19 @@ pub(crate) struct Data<'a, F> {
     pub x: ArrayView2<'a, F>,
     pub x_norms: Vec<f64>,
     pub weights: Option<&'a [f64]>,
+    /// Asked at the start of every leaf: a pass asked to stop skips its remaining work, and the
+    /// run then returns [`KMeansError::Cancelled`].
+    pub observer: &'a dyn Observer,
 }
 
 impl<'a, F: Float> Data<'a, F> {
-    pub(crate) fn new(x: ArrayView2<'a, F>, weights: Option<&'a [f64]>) -> Self {
-        Data { x, x_norms: row_norms(x), weights }
+    pub(crate) fn new(x: ArrayView2<'a, F>, weights: Option<&'a [f64]>, observer: &'a dyn Observer) -> Self {
+        Data { x, x_norms: row_norms(x), weights, observer }
+    }
+
+    /// Whether the caller asked the fit to stop.
+    pub(crate) fn stopping(&self) -> bool {
+        self.observer.should_stop()
     }
 }
 
@@ -139,6 +147,9 @@ impl<F: Float> AssignStep<F> for LloydStep {
             labels.len(),
             Rows::new(labels, 1),
             &|s, e, out: Rows<usize>| {
+                if data.stopping() {
+                    return Partial::zeros(k, d);
+                }
                 let block = data.x.slice(s![s..e, ..]);
                 let mut nearest = vec![(0usize, F::ZERO); e - s];
                 assigner.nearest_rows(block, &data.x_norms[s..e], &mut nearest);
@@ -192,6 +203,9 @@ pub(crate) fn run<F: Float>(
             return Err(KMeansError::Cancelled);
         }
         let mut p = step.assign(data, centers.view(), &mut labels, want_inertia);
+        if data.stopping() {
+            return Err(KMeansError::Cancelled);
+        }
         cfg.observer.iteration(cfg.run, iter, want_inertia.then_some(p.inertia * cfg.inertia_unit));
         relocate_empty(x, d, weights, centers.as_slice().unwrap(), &labels, &mut p);
         let new_centers = average::<F>(&p, k, d);
@@ -221,6 +235,9 @@ pub(crate) fn run<F: Float>(
     if !strict {
         // Labels must agree with the centres returned.
         step.assign(data, centers.view(), &mut labels, false);
+        if data.stopping() {
+            return Err(KMeansError::Cancelled);
+        }
     }
     let inertia = inertia(x, d, weights, centers.as_slice().unwrap(), &labels);
     cfg.observer.run_finished(cfg.run, n_iter, inertia * cfg.inertia_unit);

@@ -11,6 +11,7 @@ use crate::float::Float;
 use crate::init::{kmeans_plusplus_indices, random_indices};
 use crate::model::{FitWarning, KMeans};
 use crate::observer::Observer;
+use crate::parallel::par_blocks;
 use crate::params::{Algorithm, Init, NInit, ValidKMeansParams};
 use crate::rng::Rng;
 use crate::validate::{check_data, check_weights, safe_scale};
@@ -59,33 +60,86 @@ struct Prepared<F> {
 }
 
 impl<F: Float> Prepared<F> {
-    fn new(x: ArrayView2<F>, scale: f64) -> Self {
+    /// Scales and centres `x`, in parallel over fixed blocks of rows (so the mean is the same
+    /// for any thread count); `None` if the observer asked to stop.
+    fn new(x: ArrayView2<F>, scale: f64, observer: &dyn Observer) -> Option<Self> {
         let (n, d) = x.dim();
-        let mut sums = vec![0.0f64; d];
-        for row in x.outer_iter() {
-            for (s, &v) in sums.iter_mut().zip(row.iter()) {
-                *s += v.to_f64() * scale;
-            }
+        let sums = par_blocks(
+            n,
+            0,
+            &mut [] as &mut [u8],
+            &|s, e, _| {
+                let mut sums = vec![0.0f64; d];
+                if observer.should_stop() {
+                    return sums;
+                }
+                for row in x.slice(ndarray::s![s..e, ..]).outer_iter() {
+                    for (acc, &v) in sums.iter_mut().zip(row.iter()) {
+                        *acc += v.to_f64() * scale;
+                    }
+                }
+                sums
+            },
+            &|a: &mut Vec<f64>, b| a.iter_mut().zip(b).for_each(|(x, y)| *x += y),
+        );
+        if observer.should_stop() {
+            return None;
         }
         let mean: Vec<f64> = sums.iter().map(|s| F::from_f64(s / n as f64).to_f64()).collect();
         let mut centred = Array2::from_elem((n, d), F::ZERO);
-        for (mut out, row) in centred.outer_iter_mut().zip(x.outer_iter()) {
-            for ((o, &v), m) in out.iter_mut().zip(row.iter()).zip(&mean) {
-                *o = F::from_f64(v.to_f64() * scale - m);
-            }
+        let out = centred.as_slice_mut().expect("standard layout");
+        par_blocks(
+            n,
+            d,
+            out,
+            &|s, _e, out: &mut [F]| {
+                if observer.should_stop() {
+                    return;
+                }
+                let rows = x.slice(ndarray::s![s.., ..]);
+                for (o, row) in out.chunks_exact_mut(d).zip(rows.outer_iter()) {
+                    for ((o, &v), m) in o.iter_mut().zip(row.iter()).zip(&mean) {
+                        *o = F::from_f64(v.to_f64() * scale - m);
+                    }
+                }
+            },
+            &|_, _| {},
+        );
+        if observer.should_stop() {
+            return None;
         }
-        Prepared { x: centred, mean, scale }
+        Some(Prepared { x: centred, mean, scale })
     }
 
-    /// Mean of the per-feature variances, in the scaled units.
+    /// Mean of the per-feature variances, in the scaled units (row by row, in fixed blocks).
     fn mean_variance(&self) -> f64 {
         let (n, d) = self.x.dim();
-        let mut total = 0.0;
-        for col in self.x.axis_iter(Axis(1)) {
-            let m = col.iter().map(|v| v.to_f64()).sum::<f64>() / n as f64;
-            total += col.iter().map(|v| (v.to_f64() - m).powi(2)).sum::<f64>() / n as f64;
-        }
-        total / d as f64
+        let data = self.x.as_slice().expect("standard layout");
+        let moments = |f: &(dyn Fn(&[F], &mut [f64]) + Sync)| {
+            par_blocks(
+                n,
+                0,
+                &mut [] as &mut [u8],
+                &|s, e, _| {
+                    let mut acc = vec![0.0f64; d];
+                    for row in data[s * d..e * d].chunks_exact(d) {
+                        f(row, &mut acc);
+                    }
+                    acc
+                },
+                &|a: &mut Vec<f64>, b| a.iter_mut().zip(b).for_each(|(x, y)| *x += y),
+            )
+        };
+        let means: Vec<f64> = moments(&|row, acc| {
+            acc.iter_mut().zip(row).for_each(|(a, &v)| *a += v.to_f64());
+        })
+        .into_iter()
+        .map(|s| s / n as f64)
+        .collect();
+        let squares = moments(&|row, acc| {
+            acc.iter_mut().zip(row).zip(&means).for_each(|((a, &v), m)| *a += (v.to_f64() - m).powi(2));
+        });
+        squares.iter().map(|s| s / n as f64).sum::<f64>() / d as f64
     }
 
     /// Centres given in the caller's units, moved into the prepared space.
@@ -130,10 +184,10 @@ pub(crate) fn fit<F: Float>(
     }
 
     let scale = safe_scale::<F>(max_abs.max(init_max_abs(&params.init)));
-    let prepared = Prepared::new(x, scale);
+    let prepared = Prepared::new(x, scale, observer).ok_or(KMeansError::Cancelled)?;
     let tol = if params.tol == 0.0 { 0.0 } else { params.tol * prepared.mean_variance() };
     let inertia_unit = 1.0 / (scale * scale);
-    let data = Data::new(prepared.x.view(), weights);
+    let data = Data::new(prepared.x.view(), weights, observer);
 
     let mut best: Option<lloyd::Run<F>> = None;
     for run in 0..params.n_init {
