@@ -10,7 +10,10 @@ use kentro::NInit;
 #[derive(Debug, Parser)]
 #[command(name = "kentro", version, max_term_width = 100)]
 #[command(after_help = "Start with `kentro demo`, or `kentro blobs -o data.csv` and then \
-    `kentro fit data.csv -k 3 --columns x0,x1 --plot clusters.png`.")]
+    `kentro fit data.csv -k 3 --columns x0,x1 --plot clusters.png`.\n\n\
+    Errors are printed on one line, `error: …`. Exit status: 0 on success, 1 on an error, 2 when \
+    the command line is wrong (an unknown option, a missing or malformed value), 130 when \
+    interrupted (Ctrl-C). A command that fails or is interrupted writes none of its files.")]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -61,7 +64,8 @@ pub struct DataArgs {
     pub exclude: Vec<String>,
 
     /// The CSV's first line is a header (default: detected: a header when no cell of the
-    /// first line is a number).
+    /// first line reads as a number; `nan` and `inf` read as numbers, so a header naming a
+    /// column `nan` or `inf` needs --header).
     #[arg(long, conflicts_with = "no_header")]
     pub header: bool,
 
@@ -77,19 +81,21 @@ pub struct DataArgs {
 /// `kentro fit`.
 #[derive(Debug, Args)]
 #[command(after_help = "Output: a short summary on stdout (k, inertia, iterations, cluster sizes, the \
-    files written) and any fit warning on stderr; --quiet prints neither, nor the progress bar. \
-    Errors are always printed. With more than two features, the plot shows the first two \
-    principal components.")]
+    files written), and on stderr any warning and, for a command running over a second on a \
+    terminal, a progress line; --quiet prints none of these. Errors are always printed. The \
+    files are written only once all of them are ready: an error or Ctrl-C leaves none. A column \
+    named `label` (as `kentro blobs` writes) is clustered like any other unless left out, with a \
+    warning. With more than two features, the plot shows the first two principal components.")]
 pub struct FitArgs {
     #[command(flatten)]
     pub data: DataArgs,
 
     /// Number of clusters.
-    #[arg(short = 'k', long = "n-clusters", value_name = "K")]
+    #[arg(short = 'k', long = "n-clusters", value_name = "K", value_parser = parse_count)]
     pub k: usize,
 
     /// Seed of every random choice; results depend on it, never on --threads.
-    #[arg(long, value_name = "S", default_value_t = 0)]
+    #[arg(long, value_name = "S", default_value_t = 0, value_parser = parse_seed)]
     pub seed: u64,
 
     /// How the initial centres are chosen.
@@ -106,19 +112,20 @@ pub struct FitArgs {
     pub algorithm: AlgorithmName,
 
     /// Most Lloyd iterations per run [default: 300].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_count)]
     pub max_iter: Option<usize>,
 
     /// Convergence tolerance, relative to the mean feature variance [default: 1e-4].
-    #[arg(long, value_name = "TOL", allow_negative_numbers = true)]
+    #[arg(long, value_name = "TOL", allow_negative_numbers = true, value_parser = parse_number)]
     pub tol: Option<f64>,
 
     /// Worker threads [default: rayon's, which honours RAYON_NUM_THREADS]. Never changes the
     /// result.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_positive)]
     pub threads: Option<NonZeroUsize>,
 
-    /// Save the fitted model (JSON) here, for `kentro predict`.
+    /// Save the fitted model (JSON) here, for `kentro predict`. Outputs must not name DATA, and
+    /// their folders must exist.
     #[arg(long, short = 'o', value_name = "MODEL.json")]
     pub out: Option<PathBuf>,
 
@@ -158,23 +165,23 @@ pub struct PredictArgs {
 #[derive(Debug, Args)]
 pub struct BlobsArgs {
     /// Number of samples, split evenly over the centres.
-    #[arg(short = 'n', long = "n-samples", value_name = "N", default_value_t = 100)]
+    #[arg(short = 'n', long = "n-samples", value_name = "N", default_value_t = 100, value_parser = parse_count)]
     pub n_samples: usize,
 
     /// Number of blob centres, drawn uniformly in the box (-10, 10).
-    #[arg(long, value_name = "C", default_value_t = 3)]
+    #[arg(long, value_name = "C", default_value_t = 3, value_parser = parse_count)]
     pub centers: usize,
 
     /// Number of features.
-    #[arg(long, value_name = "D", default_value_t = 2)]
+    #[arg(long, value_name = "D", default_value_t = 2, value_parser = parse_count)]
     pub features: usize,
 
     /// Standard deviation of each blob.
-    #[arg(long, value_name = "S", default_value_t = 1.0, allow_negative_numbers = true)]
+    #[arg(long, value_name = "S", default_value_t = 1.0, allow_negative_numbers = true, value_parser = parse_number)]
     pub std: f64,
 
     /// Seed of the generator.
-    #[arg(long, value_name = "S", default_value_t = 0)]
+    #[arg(long, value_name = "S", default_value_t = 0, value_parser = parse_seed)]
     pub seed: u64,
 
     /// Write the CSV here instead of stdout.
@@ -229,6 +236,35 @@ fn parse_n_init(text: &str) -> Result<NInit, String> {
     }
 }
 
+// The value parsers: their messages complete clap's "invalid value '…' for '--option <N>': ",
+// which `main` prints on one line.
+
+/// A whole number (0 allowed; the core or the command says when it must be larger).
+fn parse_count(text: &str) -> Result<usize, String> {
+    text.trim().parse().map_err(|_| "expected a whole number".to_string())
+}
+
+/// A whole number >= 1.
+fn parse_positive(text: &str) -> Result<NonZeroUsize, String> {
+    match parse_count(text) {
+        Ok(n) => NonZeroUsize::new(n).ok_or_else(|| "expected a whole number >= 1".to_string()),
+        Err(_) => Err("expected a whole number >= 1".to_string()),
+    }
+}
+
+/// A seed: a whole number from 0 to 2^64 - 1.
+fn parse_seed(text: &str) -> Result<u64, String> {
+    text.trim().parse().map_err(|_| "expected a whole number from 0 to 18446744073709551615".to_string())
+}
+
+/// A finite number (`1e-4`, `0.5`, `-2`).
+fn parse_number(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        _ => Err("expected a finite number".to_string()),
+    }
+}
+
 fn parse_delimiter(text: &str) -> Result<u8, String> {
     match text {
         "\\t" | "tab" => Ok(b'\t'),
@@ -253,6 +289,20 @@ mod tests {
         assert_eq!(parse_n_init("4"), Ok(NInit::Runs(4)));
         assert!(parse_n_init("0").is_err());
         assert!(parse_n_init("many").is_err());
+    }
+
+    #[test]
+    fn numbers_are_parsed_with_short_messages() {
+        assert_eq!(parse_count("12"), Ok(12));
+        assert_eq!(parse_count("x"), Err("expected a whole number".into()));
+        assert_eq!(parse_positive("3"), Ok(NonZeroUsize::new(3).unwrap()));
+        assert_eq!(parse_positive("0"), Err("expected a whole number >= 1".into()));
+        assert_eq!(parse_positive("-1"), Err("expected a whole number >= 1".into()));
+        assert_eq!(parse_number("1e-4"), Ok(1e-4));
+        assert_eq!(parse_number("-2"), Ok(-2.0));
+        assert!(parse_number("nan").is_err() && parse_number("abc").is_err());
+        assert_eq!(parse_seed("18446744073709551615"), Ok(u64::MAX));
+        assert!(parse_seed("-1").is_err());
     }
 
     #[test]

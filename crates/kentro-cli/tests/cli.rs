@@ -407,3 +407,305 @@ fn a_closed_stdout_is_not_an_error() {
     assert!(status.success(), "exit {status}, stderr {stderr:?}");
     assert_eq!(stderr, "");
 }
+
+#[test]
+fn csv_errors_name_physical_lines_with_crlf_and_blank_lines() {
+    assert_fit_fails("a,b\r\n1,2\r\nzz,2\r\n", "1", r#"data.csv:3:1: cannot parse "zz" as a number"#);
+    assert_fit_fails("a,b\r\nzz,2\r\n", "1", r#"data.csv:2:1: cannot parse "zz" as a number"#);
+    assert_fit_fails("a,b\n1,2\n\n\n3,zz", "1", r#"data.csv:5:2: cannot parse "zz" as a number"#);
+    assert_fit_fails(
+        "# a comment\r\na,b\r\n\r\n# another\r\n1,2\r\n3\r\n",
+        "1",
+        "data.csv:6: expected 2 fields, found 1",
+    );
+}
+
+/// The names in `dir`, sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_failing_fit_writes_none_of_its_files() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    blobs(d, "data.csv", &["-n", "30"]);
+    // Refused before the fit: the plot's folder does not exist.
+    kentro(d)
+        .args(["fit", "data.csv", "-k", "3", "-o", "m.json", "--labels", "l.csv", "--plot", "nodir/p.png"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr("error: --plot nodir/p.png: the folder nodir does not exist\n");
+    assert_eq!(names_in(d), ["data.csv"]);
+    // An output that is a folder, or two outputs naming one file.
+    fs::create_dir(d.join("m.json")).unwrap();
+    kentro(d)
+        .args(["fit", "data.csv", "-k", "3", "--labels", "l.csv", "-o", "m.json"])
+        .assert()
+        .code(1)
+        .stderr("error: --out m.json: is a folder\n");
+    kentro(d)
+        .args(["fit", "data.csv", "-k", "3", "--labels", "same.csv", "--plot", "p.svg", "-o", "./same.csv"])
+        .assert()
+        .code(1)
+        .stderr("error: --out ./same.csv and --labels same.csv name the same file\n");
+    assert_eq!(names_in(d), ["data.csv", "m.json"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_write_failing_after_the_fit_leaves_no_file_nor_temporary() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    blobs(d, "data.csv", &["-n", "30"]);
+    fs::create_dir(d.join("locked")).unwrap();
+    fs::set_permissions(d.join("locked"), fs::Permissions::from_mode(0o555)).unwrap();
+    if fs::write(d.join("locked/probe"), "").is_ok() {
+        return; // running as root: permissions do not stop the write
+    }
+    // The model and the labels are written aside first; the plot cannot be; none is kept.
+    kentro(d)
+        .args(["fit", "data.csv", "-k", "3", "--exclude", "label", "-o", "m.json", "--labels", "l.csv"])
+        .args(["--plot", "locked/p.png"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::starts_with("error: cannot write locked/p.png: "));
+    assert_eq!(names_in(d), ["data.csv", "locked"]);
+    assert!(names_in(&d.join("locked")).is_empty());
+    // Same for the demo: its folder is refused, and not left behind when made for the plots.
+    kentro(d).args(["demo", "--out", "locked/plots"]).assert().code(1);
+    kentro(d)
+        .args(["demo", "--out", "locked"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with("error: cannot write locked/data_before_clustering.png: "));
+    assert!(names_in(&d.join("locked")).is_empty());
+    fs::set_permissions(d.join("locked"), fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn a_failing_demo_writes_none_of_its_files() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    fs::create_dir_all(d.join("plots/clustered_data.svg")).unwrap();
+    kentro(d)
+        .args(["demo", "--out", "plots"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr("error: --out plots/clustered_data.svg: is a folder\n");
+    assert_eq!(names_in(&d.join("plots")), ["clustered_data.svg"]);
+    fs::write(d.join("file"), "").unwrap();
+    kentro(d)
+        .args(["demo", "--out", "file/plots"])
+        .assert()
+        .code(1)
+        .stderr("error: --out file/plots: file is not a folder\n");
+    // A demo that succeeds makes its folder, nested.
+    kentro(d).args(["demo", "--out", "new/plots"]).assert().success();
+    assert_eq!(names_in(&d.join("new/plots")).len(), 4);
+}
+
+#[test]
+fn outputs_may_not_overwrite_the_input() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    fs::write(d.join("data.csv"), "0,0\n1,1\n5,5\n").unwrap();
+    for option in ["--out", "--labels", "--plot"] {
+        let target = if option == "--plot" { "./data.svg" } else { "./data.csv" };
+        if option == "--plot" {
+            fs::write(d.join("data.svg"), "0,0\n1,1\n").unwrap();
+        }
+        let input = if option == "--plot" { "data.svg" } else { "data.csv" };
+        kentro(d)
+            .args(["fit", input, "-k", "2", option, target])
+            .assert()
+            .code(1)
+            .stderr(format!("error: {option} {target} would overwrite the input {input}\n"));
+    }
+    assert_eq!(read(d, "data.csv"), "0,0\n1,1\n5,5\n");
+    kentro(d).args(["fit", "data.csv", "-k", "2", "-o", "m.json", "-q"]).assert().success();
+    for target in ["m.json", "data.csv"] {
+        kentro(d)
+            .args(["predict", "m.json", "data.csv", "-o", target])
+            .assert()
+            .code(1)
+            .stderr(format!("error: --out {target} would overwrite the input {target}\n"));
+    }
+    assert_eq!(read(d, "data.csv"), "0,0\n1,1\n5,5\n");
+}
+
+#[test]
+fn command_line_errors_are_one_line_with_status_2() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    fs::write(d.join("data.csv"), "0,0\n1,1\n5,5\n").unwrap();
+    for (args, expected) in [
+        (&["--threads", "0"][..], "invalid value '0' for '--threads <N>': expected a whole number >= 1"),
+        (
+            &["--n-init", "0"],
+            "invalid value '0' for '--n-init <N>': expected `auto` or a number >= 1, got \"0\"",
+        ),
+        (&["--tol", "abc"], "invalid value 'abc' for '--tol <TOL>': expected a finite number"),
+        (&["--tol", "nan"], "invalid value 'nan' for '--tol <TOL>': expected a finite number"),
+        (&["--max-iter", "many"], "invalid value 'many' for '--max-iter <N>': expected a whole number"),
+        (
+            &["--seed", "x"],
+            "invalid value 'x' for '--seed <S>': expected a whole number from 0 to 18446744073709551615",
+        ),
+    ] {
+        kentro(d)
+            .args(["fit", "data.csv", "-k", "2"])
+            .args(args)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(format!("error: {expected}\n"));
+    }
+    kentro(d)
+        .args(["fit", "data.csv"])
+        .assert()
+        .code(2)
+        .stderr("error: the following required arguments were not provided: --n-clusters <K>\n");
+    kentro(d)
+        .args(["blobs", "--std", "x"])
+        .assert()
+        .code(2)
+        .stderr("error: invalid value 'x' for '--std <S>': expected a finite number\n");
+    kentro(d).args(["fit", "data.csv", "-k", "2", "--bogus"]).assert().code(2).stderr(predicate::function(
+        |e: &str| e.starts_with("error: unexpected argument '--bogus'") && e.lines().count() == 1,
+    ));
+    // Help and version still work, on stdout.
+    kentro(d)
+        .args(["fit", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Usage: kentro fit"));
+    kentro(d).arg("--help").assert().success().stdout(predicate::str::contains("Exit status: 0 on success"));
+    kentro(d).arg("--version").assert().success().stdout(format!("kentro {}\n", env!("CARGO_PKG_VERSION")));
+}
+
+/// The `inertia:` line of `fit`'s summary.
+fn inertia_line(stdout: &[u8]) -> String {
+    String::from_utf8_lossy(stdout).lines().find(|l| l.starts_with("inertia:")).unwrap().to_string()
+}
+
+#[test]
+fn the_summary_prints_huge_and_tiny_inertias_readably() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    fs::write(d.join("huge.csv"), "1e15,0\n1.2e15,0\n3e15,1e14\n").unwrap();
+    fs::write(d.join("tiny.csv"), "1e-150,0\n1.2e-150,0\n3e-150,1e-151\n").unwrap();
+    fs::write(d.join("plain.csv"), "0,0\n1,0\n0,1\n10,10\n").unwrap();
+    let fit =
+        |name: &str| kentro(d).args(["fit", name, "-k", "1"]).assert().success().get_output().stdout.clone();
+    let huge = inertia_line(&fit("huge.csv"));
+    assert!(huge.starts_with("inertia:       2.") && huge.ends_with("e30"), "{huge}");
+    let tiny = inertia_line(&fit("tiny.csv"));
+    assert!(tiny.starts_with("inertia:       2.") && tiny.ends_with("e-300"), "{tiny}");
+    assert_eq!(inertia_line(&fit("plain.csv")), "inertia:       141.5");
+    let demo = kentro(d).args(["demo", "--out", "plots"]).assert().success().get_output().stdout.clone();
+    let demo = String::from_utf8(demo).unwrap();
+    let line = demo.lines().find(|l| l.starts_with("inertia:")).unwrap();
+    let value = line.trim_start_matches("inertia:").trim();
+    assert!(value.len() <= 8 && value.parse::<f64>().is_ok(), "{line}");
+}
+
+#[test]
+fn a_nan_header_needs_the_header_flag() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    fs::write(d.join("data.csv"), "nan,inf\n1,2\n3,4\n").unwrap();
+    kentro(d).args(["fit", "data.csv", "-k", "1"]).assert().code(1).stderr(
+        "error: data.csv:1:1: \"nan\" is not a finite number (NaN and infinity are not allowed) \
+         (if line 1 is a header, pass --header: `nan` and `inf` read as numbers, so they do not mark a header)\n",
+    );
+    kentro(d).args(["fit", "data.csv", "-k", "1", "--header", "-o", "m.json", "-q"]).assert().success();
+    let model: serde_json::Value = serde_json::from_str(&read(d, "m.json")).unwrap();
+    assert_eq!(model["feature_names"], serde_json::json!(["nan", "inf"]));
+    fs::write(d.join("mixed.csv"), "x,nan\n1,2\n").unwrap();
+    kentro(d).args(["fit", "mixed.csv", "-k", "1"]).assert().code(1).stderr(
+        "error: mixed.csv:1:1: cannot parse \"x\" as a number (if line 1 is a header, pass --header)\n",
+    );
+}
+
+#[test]
+fn a_label_column_is_clustered_only_with_a_warning() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    blobs(d, "data.csv", &["-n", "30"]);
+    kentro(d).args(["fit", "data.csv", "-k", "3"]).assert().success().stderr(
+        "warning: column `label` is clustered as a feature; if it holds known labels (as in \
+         `kentro blobs` output), leave it out with --exclude label\n",
+    );
+    kentro(d).args(["fit", "data.csv", "-k", "3", "--exclude", "label"]).assert().success().stderr("");
+    kentro(d).args(["fit", "data.csv", "-k", "3", "--columns", "x0,x1,label"]).assert().success().stderr("");
+    kentro(d).args(["fit", "data.csv", "-k", "3", "-q"]).assert().success().stderr("").stdout("");
+    fs::write(d.join("upper.csv"), "a,Label\n1,0\n2,1\n").unwrap();
+    kentro(d)
+        .args(["fit", "upper.csv", "-k", "1"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("--exclude Label"));
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_exits_130_leaving_no_file() {
+    use std::time::{Duration, Instant};
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    blobs(d, "data.csv", &["-n", "20000", "--centers", "20", "--features", "8"]);
+    // Minutes of work: many random starts.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("kentro"))
+        .current_dir(d)
+        .args(["fit", "data.csv", "-k", "20", "--init", "random", "--n-init", "1000000"])
+        .args(["-o", "m.json", "--labels", "l.csv", "--plot", "p.png"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(child.try_wait().unwrap().is_none(), "the fit ended before the interrupt");
+    let kill = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let waited = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if waited.elapsed() > Duration::from_secs(30) {
+            child.kill().unwrap();
+            panic!("Ctrl-C did not stop the fit");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(130), "{status}");
+    assert_eq!(names_in(d), ["data.csv"]);
+}
+
+/// A write that fails after the fit, once the other files are written aside: here the plot's
+/// temporary name (`.NAME.tmpPID`) is longer than a file name may be, though NAME itself is
+/// not, so only writing it fails.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_write_failing_after_the_fit_leaves_nothing() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    blobs(d, "data.csv", &["-n", "30"]);
+    let plot = format!("{}.png", "p".repeat(246));
+    kentro(d)
+        .args(["fit", "data.csv", "-k", "3", "--exclude", "label", "-o", "m.json", "--labels", "l.csv"])
+        .args(["--plot", &plot])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::starts_with(format!("error: cannot write {plot}: ")));
+    assert_eq!(names_in(d), ["data.csv"]);
+}

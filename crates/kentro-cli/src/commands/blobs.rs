@@ -11,6 +11,9 @@ pub fn run(args: BlobsArgs) -> anyhow::Result<()> {
     if args.n_samples == 0 {
         bail!("-n/--n-samples must be >= 1, got 0");
     }
+    if let Some(out) = &args.out {
+        output::check_targets(&[], &[("--out", out)])?;
+    }
     let (x, labels) = Blobs::new(args.n_samples)
         .centers(args.centers)
         .n_features(args.features)
@@ -25,7 +28,8 @@ pub fn run(args: BlobsArgs) -> anyhow::Result<()> {
         let columns = super::short_list(&columns);
         output::write_stdout(
             format!(
-                "wrote {}: {} samples from {} blobs; columns {columns}, label\n",
+                "wrote {}: {} samples from {} blobs; columns {columns}, label (the blob of each \
+                 sample: leave it out of a fit with --exclude label)\n",
                 path.display(),
                 x.nrows(),
                 args.centers

@@ -6,7 +6,7 @@
 //! # scatter "Data Before Clustering", then the clusters with the centroids overlaid
 //! ```
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use kentro::KMeans;
@@ -22,8 +22,22 @@ const CENTERS: usize = 3;
 const CLUSTER_STD: f64 = 0.60;
 const SEED: u64 = 0;
 
-/// Generates the blobs, fits, prints the scores and writes both plots as PNG and SVG.
+/// Generates the blobs, fits, prints the scores and writes both plots as PNG and SVG: all four
+/// files or, on an error, none (nor the folder, if it was made for them).
 pub fn run(args: DemoArgs) -> anyhow::Result<()> {
+    output::check_folder("--out", &args.out)?;
+    let stems = ["data_before_clustering", "clustered_data"];
+    let formats = [("png", Format::Png), ("svg", Format::Svg)];
+    let dir = args.out.as_path();
+    let paths: Vec<PathBuf> = stems
+        .iter()
+        .flat_map(|stem| formats.iter().map(move |(ext, _)| dir.join(format!("{stem}.{ext}"))))
+        .collect();
+    if args.out.is_dir() {
+        let targets: Vec<(&str, &Path)> = paths.iter().map(|p| ("--out", p.as_path())).collect();
+        output::check_targets(&[], &targets)?;
+    }
+
     let (x, truth) = Blobs::new(N_SAMPLES).centers(CENTERS).cluster_std(CLUSTER_STD).seed(SEED).generate()?;
     let model = KMeans::params(CENTERS).seed(SEED).fit(x.view())?;
     let ari = adjusted_rand_score(&truth, model.labels());
@@ -49,28 +63,31 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         centers: Some(centers),
     };
 
-    let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
-    for (stem, plot) in [("data_before_clustering", &before), ("clustered_data", &after)] {
-        for (ext, format) in [("png", Format::Png), ("svg", Format::Svg)] {
-            files.push((args.out.join(format!("{stem}.{ext}")), plot.render(format)?));
+    let mut outputs = output::Outputs::new();
+    outputs.create_dir_all(&args.out)?;
+    let mut next_path = paths.iter();
+    for plot in [&before, &after] {
+        for (_, format) in formats {
+            let path = next_path.next().expect("one path per plot and format");
+            let bytes = plot.render(format).with_context(|| format!("cannot draw {}", path.display()))?;
+            outputs.stage(path, &bytes)?;
         }
     }
-    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
-    for (path, bytes) in &files {
-        output::write_file(path, bytes)?;
-    }
+    outputs.commit()?;
 
     let mut text = format!(
         "kentro demo: the scikit-learn K-Means tutorial\n\
-         data:       make_blobs, {N_SAMPLES} samples, {CENTERS} centres, cluster_std {CLUSTER_STD:.2}, seed {SEED}\n\
+         data:       make_blobs, {N_SAMPLES} samples, {CENTERS} centres, cluster_std {}, seed {SEED}\n\
          model:      KMeans(n_clusters={CENTERS}, seed={SEED})\n\
-         inertia:    {:.4}\n\
+         inertia:    {}\n\
          iterations: {}\n\
-         ARI:        {ari:.4} (adjusted Rand index against the true blobs; 1 is a perfect match)\n",
-        model.inertia(),
+         ARI:        {} (adjusted Rand index against the true blobs; 1 is a perfect match)\n",
+        output::number(CLUSTER_STD),
+        output::number(model.inertia()),
         model.n_iter(),
+        output::number(ari),
     );
-    for (path, _) in &files {
+    for path in &paths {
         text.push_str(&format!("wrote {}\n", path.display()));
     }
     output::write_stdout(text.as_bytes())?;

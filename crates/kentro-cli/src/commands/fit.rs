@@ -19,18 +19,48 @@ const MAX_PLOT_POINTS: usize = 20_000;
 /// Most clusters that get their own legend entry.
 const MAX_LEGEND_CLUSTERS: usize = 10;
 
-/// Reads the data, fits, and writes what was asked for.
+/// Reads the data, fits, and writes what was asked for: all the files or, on an error, none.
 pub fn run(args: FitArgs) -> anyhow::Result<()> {
-    // Refuse a bad output name before the (possibly long) fit.
+    // Refuse bad settings and output names before the (possibly long) read and fit.
     if let Some(plot) = &args.plot {
         Format::from_path(plot)?;
     }
     let params = params(&args).check().context("invalid fit settings")?;
+    output::check_targets(&[&args.data.data], &targets(&args))?;
+
+    let progress = FitProgress::new(args.quiet);
+    progress.stage(format!("reading {}", args.data.data.display()));
     let data = read_data(&args.data.data, &super::read_options(&args.data, Columns::All))?;
-    match data.x {
-        Matrix::F32(x) => fit_and_write(x.view(), data.feature_names, &params, &args),
-        Matrix::F64(x) => fit_and_write(x.view(), data.feature_names, &params, &args),
+    if !args.quiet {
+        if let Some(warning) = label_warning(data.feature_names.as_deref(), &args) {
+            progress.eprintln(&warning);
+        }
     }
+    match data.x {
+        Matrix::F32(x) => fit_and_write(x.view(), data.feature_names, &params, &args, &progress),
+        Matrix::F64(x) => fit_and_write(x.view(), data.feature_names, &params, &args, &progress),
+    }
+}
+
+/// The files asked for, each with its option.
+fn targets(args: &FitArgs) -> Vec<(&'static str, &Path)> {
+    [("--out", &args.out), ("--labels", &args.labels), ("--plot", &args.plot)]
+        .into_iter()
+        .filter_map(|(option, path)| Some((option, path.as_deref()?)))
+        .collect()
+}
+
+/// A warning when a column named `label` (any case) is clustered without being asked for by
+/// `--columns`: most likely the true labels of `kentro blobs` data.
+fn label_warning(names: Option<&[String]>, args: &FitArgs) -> Option<String> {
+    if args.data.columns.is_some() {
+        return None;
+    }
+    let name = names?.iter().find(|name| name.eq_ignore_ascii_case("label"))?;
+    Some(format!(
+        "warning: column `{name}` is clustered as a feature; if it holds known labels (as in \
+         `kentro blobs` output), leave it out with --exclude {name}"
+    ))
 }
 
 fn params(args: &FitArgs) -> KMeansParams {
@@ -57,39 +87,42 @@ fn fit_and_write<F: Float>(
     feature_names: Option<Vec<String>>,
     params: &ValidKMeansParams,
     args: &FitArgs,
+    progress: &FitProgress,
 ) -> anyhow::Result<()> {
     let data_path = &args.data.data;
-    let progress = FitProgress::new(args.quiet);
-    let fitted = super::in_thread_pool(args.threads, || params.fit_with(x, None, &progress))?;
-    progress.finish();
+    let fitted = super::in_thread_pool(args.threads, || params.fit_with(x, None, progress))?;
     let mut model = fitted.with_context(|| format!("cannot fit {}", data_path.display()))?;
     if let Some(names) = feature_names.clone() {
         model = model.with_feature_names(names)?;
     }
 
-    // Everything is rendered before anything is written.
-    let mut files: Vec<(&Path, Vec<u8>)> = Vec::new();
+    // Everything is rendered and written aside before anything takes its place.
+    progress.stage("writing the files");
+    let mut outputs = output::Outputs::new();
+    let mut written: Vec<&Path> = Vec::new();
     if let Some(path) = &args.out {
-        files.push((path, model.to_json().into_bytes()));
+        outputs.stage(path, model.to_json().as_bytes())?;
+        written.push(path);
     }
     if let Some(path) = &args.labels {
-        files.push((path, output::labels_csv(model.labels()).into_bytes()));
+        outputs.stage(path, output::labels_csv(model.labels()).as_bytes())?;
+        written.push(path);
     }
     if let Some(path) = &args.plot {
         let centers = model.centers().mapv(|v| v.to_f64());
         let bytes = cluster_plot(x, model.labels(), centers.view(), feature_names.as_deref())
-            .render(Format::from_path(path)?)?;
-        files.push((path, bytes));
+            .render(Format::from_path(path)?)
+            .with_context(|| format!("cannot draw {}", path.display()))?;
+        outputs.stage(path, &bytes)?;
+        written.push(path);
     }
-    for (path, bytes) in &files {
-        output::write_file(path, bytes)?;
-    }
+    outputs.commit()?;
+    progress.finish();
 
     if !args.quiet {
         for warning in model.warnings() {
             eprintln!("warning: {warning}");
         }
-        let written: Vec<&Path> = files.iter().map(|(p, _)| *p).collect();
         output::write_stdout(summary(&model, data_path, feature_names.as_deref(), &written).as_bytes())?;
     }
     Ok(())
@@ -123,7 +156,7 @@ fn summary<F: Float>(
         plural(model.labels().len(), "sample"),
         plural(model.n_features(), "feature"),
     ));
-    line(format!("inertia:       {}", model.inertia()));
+    line(format!("inertia:       {}", output::number(model.inertia())));
     line(format!("iterations:    {}", model.n_iter()));
     let sizes = if k <= 12 {
         super::short_list(&sizes)
@@ -215,6 +248,18 @@ fn pairs(x: &Array2<f64>, y: Option<usize>) -> Vec<(f64, f64)> {
 mod tests {
     use super::*;
     use ndarray::array;
+
+    #[test]
+    fn the_summary_prints_readable_numbers() {
+        let x = array![[1e15, 0.0], [1e15 + 2e14, 0.0], [3e15, 1e14]];
+        let model = KMeans::params(1).fit(x.view()).unwrap();
+        let text = summary(&model, Path::new("d.csv"), None, &[Path::new("m.json")]);
+        let inertia = text.lines().find(|l| l.starts_with("inertia:")).unwrap();
+        assert_eq!(inertia, format!("inertia:       {}", output::number(model.inertia())));
+        assert!(inertia.contains("e30") && inertia.len() < 30, "{inertia}");
+        assert!(text.contains("fitted k=1 to d.csv: 3 samples × 2 features\n"), "{text}");
+        assert!(text.ends_with("wrote m.json\n"), "{text}");
+    }
 
     #[test]
     fn more_than_two_features_are_drawn_on_principal_components() {

@@ -11,6 +11,9 @@ use crate::read::{Columns, Matrix, read_data};
 /// writes the labels to `--out` or stdout.
 pub fn run(args: PredictArgs) -> anyhow::Result<()> {
     let model_path = &args.model;
+    if let Some(out) = &args.out {
+        output::check_targets(&[model_path, &args.data.data], &[("--out", out)])?;
+    }
     let text = std::fs::read_to_string(model_path)
         .with_context(|| format!("cannot read model {}", model_path.display()))?;
     let model = KMeans::<f64>::from_json(&text).with_context(|| model_path.display().to_string())?;

@@ -31,7 +31,7 @@ pub struct Dataset {
 /// Whether the first CSV line is a header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeaderMode {
-    /// A header when none of its cells is a number.
+    /// A header when none of its cells reads as a number (`nan` and `inf` do).
     Detect,
     /// Always a header.
     Present,
@@ -88,11 +88,11 @@ pub enum ReadError {
         column: usize,
         /// The cell's text.
         value: String,
-        /// Advice, when the cell sits on a first line that could be a header.
-        hint: &'static str,
+        /// Advice, when the cell sits on a first line that could be a header (or empty).
+        hint: String,
     },
     /// A CSV cell is empty.
-    #[error("{}:{line}:{column}: empty cell, expected a number", path.display())]
+    #[error("{}:{line}:{column}: empty cell, expected a number{hint}", path.display())]
     EmptyCell {
         /// The file.
         path: PathBuf,
@@ -100,9 +100,11 @@ pub enum ReadError {
         line: u64,
         /// 1-based column (field) number.
         column: usize,
+        /// Advice, when the cell sits on a first line that could be a header (or empty).
+        hint: String,
     },
     /// A CSV cell holds NaN or infinity.
-    #[error("{}:{line}:{column}: {value:?} is not a finite number (NaN and infinity are not allowed)", path.display())]
+    #[error("{}:{line}:{column}: {value:?} is not a finite number (NaN and infinity are not allowed){hint}", path.display())]
     NonFinite {
         /// The file.
         path: PathBuf,
@@ -112,6 +114,8 @@ pub enum ReadError {
         column: usize,
         /// The cell's text.
         value: String,
+        /// Advice, when the cell sits on a first line that could be a header (or empty).
+        hint: String,
     },
     /// A CSV row has a different number of fields from the first row.
     #[error("{}:{line}: expected {expected} fields, found {found}", path.display())]
