@@ -11,7 +11,7 @@ import matplotlib
 matplotlib.use("Agg")  # headless: write PNG files, open no window
 
 import matplotlib.pyplot as plt
-from kentro import KMeans
+from kentro import KMeans  # the only change: was "from sklearn.cluster import KMeans"
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 

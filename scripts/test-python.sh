@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Python face: a project venv, the wheel built from this tree, ruff, the stub check, pytest.
-# Usage: scripts/test-python.sh   (from anywhere; needs python3 >= 3.9 and cargo)
+# Usage: scripts/test-python.sh   (from anywhere; needs python3 >= 3.11 and cargo)
 # KENTRO_VENV overrides the venv's path (default .venv, ignored by git); an existing venv is reused.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,8 +1,10 @@
 """kentro: exact, fast, deterministic K-Means with scikit-learn's API, in Rust.
 
 ``from kentro import KMeans`` is a drop-in for ``from sklearn.cluster import KMeans``:
-same parameters, attributes and results (from the same initial centres, the same
-labels), computed by kentro's Rust core on all cores without holding the GIL.
+same parameters, attributes and results (from the same initial centres, identical
+labels, except for samples exactly equidistant from two centres, where
+scikit-learn's choice depends on BLAS rounding), computed by kentro's Rust core on
+all cores without holding the GIL.
 
 Examples
 --------

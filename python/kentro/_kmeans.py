@@ -27,6 +27,19 @@ from kentro._validation import draw_seed, reject_sparse, weights_or_none
 
 __all__ = ["KMeans", "kmeans_plusplus", "load"]
 
+# Everything a fit sets on the estimator (scikit-learn's and kentro's own); a failed fit removes
+# them all, so that the estimator is left unfitted.
+_FITTED_ATTRIBUTES = (
+    "n_features_in_",
+    "feature_names_in_",
+    "cluster_centers_",
+    "labels_",
+    "inertia_",
+    "n_iter_",
+    "_n_features_out",
+    "_predictor",
+)
+
 
 def _is_arraylike_not_scalar(x: Any) -> bool:
     """Whether ``init`` is an array of centres (scikit-learn's own test)."""
@@ -67,10 +80,11 @@ class KMeans(
     """K-Means clustering: a drop-in for :class:`sklearn.cluster.KMeans`, computed in Rust.
 
     Same signature, defaults, attributes, methods, warnings and error messages as
-    scikit-learn's estimator; given the same initial centres the Lloyd iterations
-    reach the same labels. The work runs in kentro's Rust core on all cores (see
-    :class:`kentro.threadpool_limits`) without holding the GIL, and Ctrl-C stops a
-    long fit.
+    scikit-learn's estimator, and identical labels from the same initial centres,
+    except for samples exactly equidistant from two centres, where scikit-learn's
+    choice depends on BLAS rounding. The work runs in kentro's Rust core on all
+    cores (see :class:`kentro.threadpool_limits`) without holding the GIL, and
+    Ctrl-C stops a long fit (the estimator is then left unfitted).
 
     Parameters
     ----------
@@ -87,9 +101,11 @@ class KMeans(
           (in proportion to their weight).
         * an array of shape (n_clusters, n_features): the initial centres.
         * a callable ``init(X, n_clusters, random_state=random_state)`` that
-          returns the initial centres; it is given X as passed to ``fit`` (not
-          mean-centred, unlike scikit-learn's), which only matters for a callable
-          that returns centres unrelated to X.
+          returns the initial centres. It is given X as passed to ``fit``, and
+          its centres are used as they are. scikit-learn instead passes X minus
+          its column means and adds the means back to the centres: the same start
+          for a callable whose centres move with X (rows of X, means of rows),
+          not for one that returns fixed coordinates.
 
     n_init : 'auto' or int, default='auto'
         Number of runs from different initial centres; the result with the lowest
@@ -112,8 +128,9 @@ class KMeans(
         (or ``None``, numpy's global one) gives a seed drawn from it.
 
     copy_x : bool, default=True
-        Accepted for compatibility. kentro never modifies X: the core centres its
-        own working copy, whatever this says.
+        Accepted for compatibility. kentro never modifies X: the core always
+        centres its own working copy of X, so ``copy_x=False`` does not save that
+        memory (in scikit-learn it centres X in place instead).
 
     algorithm : {"lloyd", "elkan", "auto", "lloyd-plain", "hamerly", "yinyang"}, \
             default="lloyd"
@@ -131,7 +148,11 @@ class KMeans(
         Coordinates of the cluster centres, in the dtype of X (float32 or float64).
 
     labels_ : ndarray of shape (n_samples,), dtype int32
-        The cluster of each training sample; always consistent with ``predict``.
+        The cluster of each training sample, from the fit's last assignment.
+        ``predict`` on the training data gives the same labels, except possibly
+        for a sample whose two nearest centres are equally far up to rounding
+        (for example two centres within an ulp of each other, or duplicates):
+        the two computations may then choose different ones.
 
     inertia_ : float
         Sum of squared distances of the samples to their closest centre, weighted
@@ -156,7 +177,11 @@ class KMeans(
     Notes
     -----
     Results depend on the seed and never on the number of threads. Sparse input
-    is not supported yet (a clear ``TypeError``, never a silent densify).
+    is not supported yet (a clear ``TypeError``, never a silent densify). Negative
+    sample weights are refused (:class:`kentro.exceptions.SampleWeightError`);
+    scikit-learn's validation accepts them. If ``fit`` raises (bad input, Ctrl-C,
+    an exception from ``init``), the estimator is left unfitted, whatever an
+    earlier fit had set.
 
     Examples
     --------
@@ -273,10 +298,14 @@ class KMeans(
             accept_sparse=False,
         )
 
-    def _progress(self) -> Callable[[str, int, int, float, float], None] | None:
+    def _progress(
+        self, algorithm: str
+    ) -> Callable[[str, int, int, float, float], None] | None:
         """The callable that prints scikit-learn's verbose lines, or None."""
         if not self.verbose:
             return None
+        # scikit-learn's Elkan loop ends its iteration lines without the Lloyd loop's period.
+        end = "" if algorithm == "elkan" else "."
 
         def progress(
             event: str, run: int, count: int, value: float, tol: float
@@ -284,7 +313,7 @@ class KMeans(
             if event == "iteration":
                 if count == 0:
                     print("Initialization complete")
-                print(f"Iteration {count}, inertia {value}.")
+                print(f"Iteration {count}, inertia {value}{end}")
             elif event == "converged_strict":
                 print(f"Converged at iteration {count}: strict convergence.")
             elif event == "converged_shift":
@@ -297,7 +326,6 @@ class KMeans(
 
     # -- fitting -----------------------------------------------------------------------------
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KMeans:
         """Compute k-means clustering.
 
@@ -312,7 +340,8 @@ class KMeans(
             Not used, present here for API consistency by convention.
 
         sample_weight : array-like of shape (n_samples,), default=None
-            The weights for each observation in X (non-negative). If None, all
+            The weights for each observation in X (non-negative: unlike
+            scikit-learn, kentro refuses negative weights). If None, all
             observations are assigned equal weight. Weights are used by the
             k-means++ and random initializations, not by an array or callable one.
 
@@ -320,6 +349,13 @@ class KMeans(
         -------
         self : object
             Fitted estimator.
+
+        Raises
+        ------
+        KeyboardInterrupt
+            Ctrl-C during the fit. As for any exception from ``fit``, the
+            estimator is then left unfitted (the attributes of an earlier fit are
+            removed too).
 
         Examples
         --------
@@ -329,6 +365,18 @@ class KMeans(
         >>> km.cluster_centers_.shape, km.labels_.shape
         ((3, 2), (300,))
         """
+        try:
+            return self._fit(X, sample_weight)
+        except BaseException:
+            # scikit-learn's validation sets n_features_in_ (and feature_names_in_) before
+            # the fit runs, and an earlier fit's attributes may be there: none of them
+            # describe a fit that failed.
+            for name in _FITTED_ATTRIBUTES:
+                self.__dict__.pop(name, None)
+            raise
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def _fit(self, X: Any, sample_weight: Any) -> KMeans:
         # Parameters were validated by _fit_context, as in scikit-learn.
         reject_sparse(X, "kentro.KMeans")
         X = validate_data(
@@ -350,7 +398,7 @@ class KMeans(
             algorithm=algorithm,
             sample_weight=weights,
             n_threads=effective_n_threads(),
-            progress=self._progress(),
+            progress=self._progress(algorithm),
         )
         if callable(init):
             model = None

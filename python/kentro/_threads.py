@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from numbers import Integral
@@ -10,8 +11,13 @@ from types import TracebackType
 
 __all__ = ["threadpool_limits"]
 
+# The limits in force, oldest first: one entry per live threadpool_limits(n) object (an int n),
+# keyed by a token unique to the object so that ending one removes exactly its own entry. The newest entry is
+# the limit; an empty list means no limit. The lock makes creating and ending limits from several
+# threads safe: ending one never reinstates a limit that another thread has already ended.
 _lock = threading.Lock()
-_limit: int | None = None
+_active: list[tuple[int, int]] = []
+_tokens = itertools.count()
 
 
 def _env_threads(name: str) -> int | None:
@@ -26,7 +32,8 @@ def _env_threads(name: str) -> int | None:
 
 def effective_n_threads() -> int:
     """The thread count for the next call into the core; 0 means every core."""
-    limit = _limit
+    with _lock:
+        limit = _active[-1][1] if _active else None
     if limit is not None:
         return limit
     return _env_threads("OMP_NUM_THREADS") or 0
@@ -35,9 +42,18 @@ def effective_n_threads() -> int:
 class threadpool_limits:
     """Limit the threads kentro uses, as a context manager (like ``threadpoolctl``'s).
 
-    The limit applies to every kentro call in the process (all threads) until the
-    ``with`` block ends or :meth:`restore_original_limits` is called. It takes
-    precedence over ``OMP_NUM_THREADS``. Results never depend on the thread count.
+    The limit applies to every kentro call in the process (all threads) from the
+    moment the object is created until the ``with`` block ends or
+    :meth:`restore_original_limits` is called. It takes precedence over
+    ``OMP_NUM_THREADS``. Results never depend on the thread count.
+
+    ``threadpoolctl.threadpool_limits`` does not reach kentro (its Rust threads are
+    not an OpenMP or BLAS pool): use this class, or ``OMP_NUM_THREADS``.
+
+    Limits may nest and may be used from several threads at once: while several
+    are in force, the most recently created one applies, and ending one (in any
+    order) removes only its own limit, so the others stay as they were and the
+    setting returns to the original once all have ended.
 
     Parameters
     ----------
@@ -56,15 +72,16 @@ class threadpool_limits:
     """
 
     def __init__(self, limits: int | None = None) -> None:
-        global _limit
         if limits is not None and (
             isinstance(limits, bool) or not isinstance(limits, Integral) or limits < 1
         ):
             raise ValueError(f"limits must be a positive int or None, got {limits!r}")
-        with _lock:
-            self._original = _limit
-            if limits is not None:
-                _limit = int(limits)
+        self._key = -1
+        self._active = limits is not None
+        if limits is not None:
+            with _lock:
+                self._key = next(_tokens)
+                _active.append((self._key, int(limits)))
 
     def __enter__(self) -> threadpool_limits:
         return self
@@ -78,7 +95,13 @@ class threadpool_limits:
         self.restore_original_limits()
 
     def restore_original_limits(self) -> None:
-        """Restore the limit in force before this object was created."""
-        global _limit
+        """End this limit (the other limits in force, if any, stay); calling it again does
+        nothing."""
         with _lock:
-            _limit = self._original
+            if not self._active:
+                return
+            self._active = False
+            for i in range(len(_active) - 1, -1, -1):
+                if _active[i][0] == self._key:
+                    del _active[i]
+                    break

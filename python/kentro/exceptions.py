@@ -1,10 +1,13 @@
 """Exceptions raised by kentro's Rust core.
 
-Every error that comes from the core is a :class:`KentroError`, which is a
-:class:`ValueError`, so code written for scikit-learn (``except ValueError``)
-keeps working. Most bad input never reaches the core: the estimators validate
-their arguments and data with scikit-learn's own helpers first, so users see
-scikit-learn's exceptions and messages.
+Every error that comes from the core or its glue is a :class:`KentroError`, which
+is a :class:`ValueError`, so code written for scikit-learn (``except ValueError``)
+keeps working. Where another built-in type fits better, the class has that base
+too: :class:`DTypeError` is also a :class:`TypeError`, :class:`ModelIOError` an
+:class:`OSError`, :class:`ThreadPoolError` and :class:`InternalError` a
+:class:`RuntimeError`. Most bad input never reaches the core: the estimators
+validate their arguments and data with scikit-learn's own helpers first, so users
+see scikit-learn's exceptions and messages.
 
 Examples
 --------
@@ -24,6 +27,7 @@ ModelFileError True
 from __future__ import annotations
 
 __all__ = [
+    "DTypeError",
     "DataError",
     "InternalError",
     "KentroError",
@@ -31,6 +35,7 @@ __all__ = [
     "ModelIOError",
     "ParameterError",
     "SampleWeightError",
+    "ThreadPoolError",
 ]
 
 
@@ -57,6 +62,17 @@ class ModelFileError(KentroError):
 class ModelIOError(OSError, KentroError):
     """Reading or writing a model file failed; also an :class:`OSError` with ``errno`` and
     ``filename`` set."""
+
+
+class DTypeError(TypeError, KentroError):
+    """Data whose dtype (float32 or float64) differs from the model's centres, given to the
+    core directly; also a :class:`TypeError`. (:class:`kentro.KMeans` converts instead.)"""
+
+
+class ThreadPoolError(RuntimeError, KentroError):
+    """The operating system refused to start kentro's worker threads (too many threads, or too
+    little memory); also a :class:`RuntimeError`. Fewer threads may work: see
+    :class:`kentro.threadpool_limits`."""
 
 
 class InternalError(RuntimeError, KentroError):

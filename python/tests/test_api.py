@@ -14,11 +14,12 @@ import scipy.sparse as sp
 import sklearn.cluster
 from kentro import KMeans
 from sklearn.base import BaseEstimator, clone
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.validation import check_is_fitted
 
 
 @pytest.fixture(scope="module")
@@ -304,13 +305,19 @@ def test_errors_match_sklearn(case):
 
 
 def test_negative_weights_are_rejected_clearly():
-    # scikit-learn accepts them silently; kentro's core refuses with the index and value.
+    # scikit-learn's validation accepts them (an array init then fits silently; k-means++ fails
+    # in numpy's sampling); kentro's core refuses them all, with the index and value.
     w = np.ones(10)
     w[3] = -1.0
-    with pytest.raises(
-        kentro.exceptions.SampleWeightError, match=r"sample_weight\[3\] = -1"
-    ):
-        KMeans(2).fit(X10, sample_weight=w)
+    init = X10[:2].copy()
+    sklearn.cluster.KMeans(2, init=init, n_init=1).fit(X10, sample_weight=w)
+    for km in (KMeans(2), KMeans(2, init=init, n_init=1)):
+        with pytest.raises(
+            kentro.exceptions.SampleWeightError, match=r"sample_weight\[3\] = -1"
+        ):
+            km.fit(X10, sample_weight=w)
+        with pytest.raises(NotFittedError):
+            check_is_fitted(km)
 
 
 # -- sklearn machinery -------------------------------------------------------------------------
@@ -370,18 +377,21 @@ def test_verbose_prints_through_sys_stdout(capsys, blobs):
     assert sum(line.startswith("Iteration") for line in lines) >= 2
 
 
-def test_verbose_lines_match_sklearn_from_the_same_start(capsys, blobs):
+@pytest.mark.parametrize("algorithm", ["lloyd", "elkan"])
+def test_verbose_lines_match_sklearn_from_the_same_start(capsys, blobs, algorithm):
     from sklearn.cluster import KMeans as SkKMeans
 
     X, _ = blobs
     init = X[:3]
     for tol in (0.0, 1e-2):
-        SkKMeans(3, init=init, n_init=1, tol=tol, verbose=1).fit(X)
+        SkKMeans(3, init=init, n_init=1, tol=tol, verbose=1, algorithm=algorithm).fit(X)
         theirs = capsys.readouterr().out.splitlines()
-        KMeans(3, init=init, n_init=1, tol=tol, verbose=1).fit(X)
+        KMeans(3, init=init, n_init=1, tol=tol, verbose=1, algorithm=algorithm).fit(X)
         ours = capsys.readouterr().out.splitlines()
         assert len(ours) == len(theirs)
         for a, b in zip(ours, theirs):
+            # Punctuation too: scikit-learn's Elkan lines have no period after the inertia.
+            assert a.endswith(".") == b.endswith("."), (a, b)
             words_a, words_b = a.split(), b.split()
             assert len(words_a) == len(words_b), (a, b)
             for x, y in zip(words_a, words_b):
@@ -404,6 +414,81 @@ def test_verbose_callback_errors_propagate(blobs, monkeypatch):
     with pytest.raises(OSError, match="stdout is gone"):
         km.fit(X)
     assert not hasattr(km, "cluster_centers_")
+
+
+# Every attribute a fit sets, scikit-learn's and kentro's own.
+FITTED = [
+    "n_features_in_",
+    "feature_names_in_",
+    "cluster_centers_",
+    "labels_",
+    "inertia_",
+    "n_iter_",
+    "_n_features_out",
+    "_predictor",
+]
+
+
+def _assert_unfitted(km):
+    with pytest.raises(NotFittedError):
+        check_is_fitted(km)
+    with pytest.raises(NotFittedError):
+        km.predict(np.zeros((1, 4)))
+    assert [name for name in FITTED if name in vars(km)] == []
+
+
+def _interrupting_print(*args, **kwargs):
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize(
+    "failure",
+    ["keyboard_interrupt", "progress_error", "bad_data", "init_raises", "bad_param"],
+)
+def test_a_failed_fit_leaves_the_estimator_unfitted(failure, monkeypatch):
+    # A first fit on 4 named features, then a refit on 16 that fails: nothing of either fit
+    # may remain (validation had already set n_features_in_=16 before the core ran).
+    rng = np.random.default_rng(0)
+    first = pd.DataFrame(rng.normal(size=(50, 4)), columns=list("abcd"))
+    X = rng.normal(size=(200, 16))
+    km = KMeans(3, random_state=0).fit(first)
+    assert km.n_features_in_ == 4 and hasattr(km, "feature_names_in_")
+    if failure == "keyboard_interrupt":
+        # The progress callback raises KeyboardInterrupt, as Ctrl-C does from the signal
+        # handler (test_native runs a real SIGINT).
+        monkeypatch.setattr("builtins.print", _interrupting_print)
+        km.set_params(verbose=1)
+        with pytest.raises(KeyboardInterrupt):
+            km.fit(X)
+    elif failure == "progress_error":
+        monkeypatch.setattr("builtins.print", lambda *a, **k: 1 / 0)
+        km.set_params(verbose=1)
+        with pytest.raises(ZeroDivisionError):
+            km.fit(X)
+    elif failure == "bad_data":
+        bad = X.copy()
+        bad[5, 5] = np.nan
+        with pytest.raises(ValueError, match="NaN"):
+            km.fit(bad)
+    elif failure == "init_raises":
+
+        def init(X, n_clusters, random_state):
+            raise RuntimeError("no centres today")
+
+        km.set_params(init=init)
+        with pytest.raises(RuntimeError, match="no centres today"):
+            km.fit(X)
+    else:
+        km.set_params(n_clusters=0)
+        with pytest.raises(InvalidParameterError):
+            km.fit(X)
+    _assert_unfitted(km)
+    monkeypatch.undo()
+    # And a refit works as on a fresh estimator.
+    km.set_params(verbose=0, init="k-means++", n_clusters=3)
+    again = km.fit(X)
+    assert again.n_features_in_ == 16 and again.cluster_centers_.shape == (3, 16)
+    assert not hasattr(again, "feature_names_in_")
 
 
 # -- kmeans_plusplus, make_blobs, metrics ------------------------------------------------------

@@ -5,6 +5,8 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -16,13 +18,17 @@ import pytest
 from kentro import KMeans, _kentro, _threads
 from kentro.exceptions import (
     DataError,
+    DTypeError,
     InternalError,
     KentroError,
     ModelFileError,
     ModelIOError,
     ParameterError,
     SampleWeightError,
+    ThreadPoolError,
 )
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,6 +52,15 @@ def test_hierarchy():
     assert issubclass(InternalError, RuntimeError) and issubclass(
         InternalError, KentroError
     )
+    assert issubclass(DTypeError, TypeError) and issubclass(DTypeError, KentroError)
+    assert issubclass(ThreadPoolError, RuntimeError) and issubclass(
+        ThreadPoolError, KentroError
+    )
+    assert set(kentro.exceptions.__all__) == {
+        name
+        for name, obj in vars(kentro.exceptions).items()
+        if isinstance(obj, type) and issubclass(obj, KentroError)
+    }
 
 
 def test_core_errors_map_variant_by_variant():
@@ -71,8 +86,10 @@ def test_core_errors_map_variant_by_variant():
         DataError, match="X has 3 features, but the model is expecting 2"
     ):
         model.predict(np.ones((2, 3)))
-    with pytest.raises(TypeError, match="float64 centres but X is float32"):
-        model.predict(np.ones((2, 2), dtype=np.float32))
+    x32 = np.ones((2, 2), dtype=np.float32)
+    for method in (model.predict, model.transform, model.score):
+        with pytest.raises(DTypeError, match="float64 centres but X is float32"):
+            method(x32)
 
 
 def test_model_file_errors(tmp_path):
@@ -109,6 +126,9 @@ def long_fit_data():
 
 def test_ctrl_c_interrupts_a_long_fit(long_fit_data):
     km = KMeans(64, init="random", n_init=1, max_iter=1000, tol=0.0, random_state=0)
+    # An earlier fit on another width: none of it may survive the interrupted fit.
+    km.fit(long_fit_data[:500, :4])
+    assert km.n_features_in_ == 4
     timer = threading.Timer(0.5, os.kill, args=(os.getpid(), signal.SIGINT))
     start = time.perf_counter()
     timer.start()
@@ -121,6 +141,9 @@ def test_ctrl_c_interrupts_a_long_fit(long_fit_data):
     # About a second after the signal, even on a busy 2-core machine.
     assert elapsed < 0.5 + 1.5, elapsed
     assert not hasattr(km, "cluster_centers_") and not hasattr(km, "labels_")
+    assert not hasattr(km, "n_features_in_")
+    with pytest.raises(NotFittedError):
+        check_is_fitted(km)
     # The next fit runs normally.
     assert KMeans(2, random_state=0).fit(long_fit_data[:1000]).n_iter_ >= 1
 
@@ -181,6 +204,79 @@ def test_threadpool_limits(monkeypatch):
     assert isinstance(limits, kentro.threadpool_limits)
     with pytest.raises(ValueError, match="positive int"):
         kentro.threadpool_limits(0)
+
+
+def test_threadpool_limits_overlapping_in_two_threads(monkeypatch):
+    # Two threads whose limits overlap without nesting: A starts, B starts, A ends, B ends.
+    # Ending A must neither reinstate the setting from before A (B is still in force) nor, once B
+    # ends, leave A's limit behind.
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    steps = [threading.Event() for _ in range(4)]
+    seen = {}
+
+    def a():
+        limits = kentro.threadpool_limits(1)
+        steps[0].set()
+        steps[1].wait(10)
+        limits.restore_original_limits()
+        seen["after A ends"] = _threads.effective_n_threads()
+        steps[2].set()
+
+    def b():
+        steps[0].wait(10)
+        with kentro.threadpool_limits(3):
+            seen["both"] = _threads.effective_n_threads()
+            steps[1].set()
+            steps[2].wait(10)
+            seen["B alone"] = _threads.effective_n_threads()
+
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert seen == {"both": 3, "after A ends": 3, "B alone": 3}
+    assert _threads.effective_n_threads() == 4
+    # And B ending first: A's limit comes back, then the original.
+    a_limits = kentro.threadpool_limits(2)
+    b_limits = kentro.threadpool_limits(5)
+    b_limits.restore_original_limits()
+    assert _threads.effective_n_threads() == 2
+    b_limits.restore_original_limits()  # a second call does nothing
+    assert _threads.effective_n_threads() == 2
+    a_limits.restore_original_limits()
+    assert _threads.effective_n_threads() == 4
+
+
+def test_threads_refused_is_a_thread_pool_error():
+    # In a child whose address space is capped just above its current size, the OS refuses the
+    # threads' stacks (an rlimit on processes would not bind root).
+    code = textwrap.dedent(
+        """
+        import resource
+        from kentro import _kentro
+        from kentro.exceptions import ThreadPoolError
+
+        size = next(
+            int(line.split()[1]) * 1024
+            for line in open("/proc/self/status")
+            if line.startswith("VmSize:")
+        )
+        limit = size + 64 * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        try:
+            _kentro.pool_threads(1000)
+        except ThreadPoolError as e:
+            assert isinstance(e, RuntimeError), type(e).__mro__
+            assert "kentro could not start 1000 threads" in str(e), str(e)
+            print("refused")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "refused"
 
 
 def _worker_threads():
@@ -249,13 +345,14 @@ def test_model_json_round_trips_exactly():
 
 
 def _cli():
-    """The kentro CLI binary: $KENTRO_CLI, else one cargo built in target/."""
+    """The kentro CLI binary: $KENTRO_CLI, else the newest one cargo built in target/ (an older
+    build may predate the core the wheel was built from)."""
     if os.environ.get("KENTRO_CLI"):
         return os.environ["KENTRO_CLI"]
-    for profile in ("release", "debug"):
-        path = ROOT / "target" / profile / "kentro"
-        if path.exists():
-            return str(path)
+    built = [ROOT / "target" / profile / "kentro" for profile in ("release", "debug")]
+    built = [path for path in built if path.exists()]
+    if built:
+        return str(max(built, key=lambda path: path.stat().st_mtime))
     return shutil.which("kentro")
 
 

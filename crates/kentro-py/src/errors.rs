@@ -1,10 +1,12 @@
-//! Core errors as Python exceptions. The classes live in `kentro.exceptions` (pure Python, so they
-//! carry numpydoc and multiple bases); every one subclasses `KentroError`, itself a `ValueError`.
+//! Core and glue errors as Python exceptions. The classes live in `kentro.exceptions` (pure Python,
+//! so they carry numpydoc and multiple bases); every one subclasses `KentroError`, itself a
+//! `ValueError`, and some also a closer built-in type (`DTypeError` is a `TypeError`,
+//! `ThreadPoolError` a `RuntimeError`).
 
 use std::any::Any;
 
 use kentro::KMeansError;
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
 /// The `kentro.exceptions` class for each core error, by name.
@@ -32,8 +34,9 @@ fn class_name(e: &KMeansError) -> &'static str {
     }
 }
 
-/// Builds an instance of `kentro.exceptions.<name>` with `args`, or a plain `ValueError` when the
-/// Python package cannot be imported (the glue used on its own).
+/// Builds an instance of `kentro.exceptions.<name>` with `args`. When the Python package cannot be
+/// imported (the glue used on its own), the built-in base that class has: `TypeError`,
+/// `RuntimeError`, `OSError` or `ValueError`.
 fn raise<'py, A>(py: Python<'py>, name: &str, args: A, message: &str) -> PyErr
 where
     A: pyo3::call::PyCallArgs<'py>,
@@ -44,7 +47,15 @@ where
             Ok(instance) => PyErr::from_value(instance),
             Err(e) => e,
         },
-        Err(_) => PyValueError::new_err(message.to_string()),
+        Err(_) => {
+            let message = message.to_string();
+            match name {
+                "DTypeError" => PyTypeError::new_err(message),
+                "ThreadPoolError" | "InternalError" => PyRuntimeError::new_err(message),
+                "ModelIOError" => PyOSError::new_err(message),
+                _ => PyValueError::new_err(message),
+            }
+        }
     }
 }
 

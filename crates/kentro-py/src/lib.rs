@@ -272,8 +272,8 @@ fn adjusted_rand_score(
 /// The number of threads a call with `n_threads` runs on (0: the default).
 #[pyfunction]
 #[pyo3(signature = (n_threads=0))]
-fn pool_threads(n_threads: usize) -> PyResult<usize> {
-    Ok(pool(n_threads)?.current_num_threads())
+fn pool_threads(py: Python<'_>, n_threads: usize) -> PyResult<usize> {
+    Ok(pool(py, n_threads)?.current_num_threads())
 }
 
 /// Panics inside the glue, to test that a panic reaches Python as `InternalError`.

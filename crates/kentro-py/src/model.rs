@@ -2,7 +2,6 @@
 
 use kentro::{FORMAT_NAME, FORMAT_VERSION, FitWarning, Float, KMeans, KMeansError};
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
-use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -54,8 +53,13 @@ pub(crate) fn labels_to_numpy<'py>(py: Python<'py>, labels: &[usize]) -> Bound<'
     PyArray1::from_iter(py, labels.iter().map(|&l| l as i32))
 }
 
-fn dtype_mismatch(model: &str, data: &str) -> PyErr {
-    PyTypeError::new_err(format!("the model holds {model} centres but X is {data}; convert one to the other"))
+/// `kentro.exceptions.DTypeError` (a `TypeError`): X's dtype is not the model's.
+fn dtype_mismatch(py: Python<'_>, model: &str, data: &str) -> PyErr {
+    named_error(
+        py,
+        "DTypeError",
+        format!("the model holds {model} centres but X is {data}; convert one to the other"),
+    )
 }
 
 /// The model file's first field we need before choosing a dtype.
@@ -245,7 +249,7 @@ impl Model {
                 let view = a.as_array();
                 compute(py, n_threads, || m.predict(view))?
             }
-            _ => return Err(dtype_mismatch(self.dtype(), x.dtype())),
+            _ => return Err(dtype_mismatch(py, self.dtype(), x.dtype())),
         };
         Ok(labels_to_numpy(py, &labels))
     }
@@ -267,7 +271,7 @@ impl Model {
                 let view = a.as_array();
                 compute(py, n_threads, || m.transform(view))?.into_pyarray(py).into_any()
             }
-            _ => return Err(dtype_mismatch(self.dtype(), x.dtype())),
+            _ => return Err(dtype_mismatch(py, self.dtype(), x.dtype())),
         })
     }
 
@@ -290,7 +294,7 @@ impl Model {
                 let view = a.as_array();
                 compute(py, n_threads, || m.score(view, weights))
             }
-            _ => Err(dtype_mismatch(self.dtype(), x.dtype())),
+            _ => Err(dtype_mismatch(py, self.dtype(), x.dtype())),
         }
     }
 

@@ -10,11 +10,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kentro::KMeansError;
-use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
 
-use crate::errors::{panic_to_py_err, to_py_err};
+use crate::errors::{named_error, panic_to_py_err, to_py_err};
 
 /// How often a waiting fit looks for a pending signal (Ctrl-C). Checking is cheap; this bounds
 /// the delay before a `KeyboardInterrupt` reaches the fit.
@@ -42,9 +41,17 @@ pub(crate) fn resolve_threads(requested: usize) -> usize {
     }
 }
 
-/// The cached pool of `resolve_threads(requested)` threads, built on first use.
-pub(crate) fn pool(requested: usize) -> PyResult<Arc<ThreadPool>> {
+/// The cached pool of `resolve_threads(requested)` threads, built on first use; when the OS refuses
+/// the threads, `kentro.exceptions.ThreadPoolError` (a `RuntimeError`).
+pub(crate) fn pool(py: Python<'_>, requested: usize) -> PyResult<Arc<ThreadPool>> {
     let size = resolve_threads(requested);
+    // The exception is made once the lock is released: making it runs Python, which may switch to
+    // a thread that then waits for the lock while holding the GIL.
+    cached_pool(size).map_err(|message| named_error(py, "ThreadPoolError", message))
+}
+
+/// The cached pool of `size` threads, built on first use, or why it could not be built.
+fn cached_pool(size: usize) -> Result<Arc<ThreadPool>, String> {
     let mut guard = POOLS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let pid = std::process::id();
     if guard.as_ref().is_some_and(|p| p.pid != pid) {
@@ -60,7 +67,7 @@ pub(crate) fn pool(requested: usize) -> PyResult<Arc<ThreadPool>> {
         .num_threads(size)
         .thread_name(|i| format!("kentro-{i}"))
         .build()
-        .map_err(|e| PyRuntimeError::new_err(format!("kentro could not start {size} threads: {e}")))?;
+        .map_err(|e| format!("kentro could not start {size} threads: {e}"))?;
     let built = Arc::new(built);
     pools.by_size.insert(size, Arc::clone(&built));
     Ok(built)
@@ -83,7 +90,7 @@ where
     T: Send,
     J: FnOnce() -> Result<T, KMeansError> + Send,
 {
-    let pool = pool(n_threads)?;
+    let pool = pool(py, n_threads)?;
     let outcome = py.detach(move || catch_unwind(AssertUnwindSafe(|| pool.install(job))));
     finish(py, outcome)
 }
@@ -102,7 +109,7 @@ where
     T: Send,
     J: FnOnce() -> Result<T, KMeansError> + Send,
 {
-    let pool = pool(n_threads)?;
+    let pool = pool(py, n_threads)?;
     let (tx, rx) = channel::<Outcome<T>>();
     std::thread::scope(|scope| {
         scope.spawn(move || {
