@@ -77,13 +77,18 @@ where
     M: Fn(&mut R, R) + Sync,
 {
     let n_blocks = n_rows.div_ceil(leaf_rows).max(1);
-    let shape = Shape { leaf_rows, n_rows };
+    let shape = Shape { leaf_rows, n_rows, sequential: n_rows <= SEQUENTIAL_ROWS };
     blocks(&shape, 0, n_blocks, out, leaf, merge)
 }
+
+/// Up to this many rows, the tree is walked on the calling thread: waking other threads costs
+/// more than such a pass. The tree, hence every result, is the same either way.
+const SEQUENTIAL_ROWS: usize = 2048;
 
 struct Shape {
     leaf_rows: usize,
     n_rows: usize,
+    sequential: bool,
 }
 
 fn blocks<P, R, L, M>(shape: &Shape, first_block: usize, n_blocks: usize, out: P, leaf: &L, merge: &M) -> R
@@ -101,10 +106,9 @@ where
     let left_blocks = n_blocks / 2;
     // The left half is made of whole blocks, so its rows are all in `out`.
     let (lo, hi) = out.split(left_blocks * shape.leaf_rows);
-    let (mut a, b) = join(
-        || blocks(shape, first_block, left_blocks, lo, leaf, merge),
-        || blocks(shape, first_block + left_blocks, n_blocks - left_blocks, hi, leaf, merge),
-    );
+    let left = || blocks(shape, first_block, left_blocks, lo, leaf, merge);
+    let right = || blocks(shape, first_block + left_blocks, n_blocks - left_blocks, hi, leaf, merge);
+    let (mut a, b) = if shape.sequential { (left(), right()) } else { join(left, right) };
     merge(&mut a, b);
     a
 }
