@@ -1,9 +1,9 @@
 //! `Model`: a fitted core model (float32 or float64) seen from Python.
 
-use kentro::{FORMAT_NAME, FORMAT_VERSION, FitWarning, Float, KMeans, KMeansError};
+use kentro::{FitWarning, Float, KMeans, KMeansError};
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::errors::{named_error, to_py_err};
 use crate::threads::compute;
@@ -68,32 +68,12 @@ struct Peek {
     dtype: Option<String>,
 }
 
-/// A model file assembled from parts (see [`Model::from_parts`]); the fields of the core's format.
-#[derive(Serialize)]
-struct Parts<'a> {
-    format: &'a str,
-    version: u64,
-    dtype: &'a str,
-    n_clusters: usize,
-    n_features: usize,
-    centers: Vec<Vec<f64>>,
-    inertia: f64,
-    n_iter: usize,
-    labels: Vec<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    feature_names: Option<Vec<String>>,
-}
-
 fn parse(text: &str) -> Result<Inner, KMeansError> {
     let dtype = serde_json::from_str::<Peek>(text).ok().and_then(|p| p.dtype);
     Ok(match dtype.as_deref() {
         Some("float32") => Inner::F32(KMeans::from_json(text)?),
         _ => Inner::F64(KMeans::from_json(text)?),
     })
-}
-
-fn centers_rows<F: Float>(centers: ndarray::ArrayView2<F>) -> Vec<Vec<f64>> {
-    centers.outer_iter().map(|r| r.iter().map(|v| v.to_f64()).collect()).collect()
 }
 
 #[pymethods]
@@ -124,10 +104,6 @@ impl Model {
         n_iter: usize,
         feature_names: Option<Vec<String>>,
     ) -> PyResult<Model> {
-        let rows = match &centers {
-            Matrix::F64(c) => centers_rows(c.as_array()),
-            Matrix::F32(c) => centers_rows(c.as_array()),
-        };
         let labels = labels
             .as_array()
             .iter()
@@ -136,21 +112,24 @@ impl Model {
                     .map_err(|_| named_error(py, "ModelFileError", format!("label {l} is negative")))
             })
             .collect::<PyResult<Vec<usize>>>()?;
-        let parts = Parts {
-            format: FORMAT_NAME,
-            version: FORMAT_VERSION,
-            dtype: centers.dtype(),
-            n_clusters: rows.len(),
-            n_features: rows.first().map_or(0, Vec::len),
-            centers: rows,
-            inertia,
-            n_iter,
-            labels,
-            feature_names,
+        fn build<F: Float>(
+            centers: ndarray::ArrayView2<F>,
+            labels: Vec<usize>,
+            inertia: f64,
+            n_iter: usize,
+            feature_names: Option<Vec<String>>,
+        ) -> Result<KMeans<F>, KMeansError> {
+            let model = KMeans::from_parts(centers.to_owned(), labels, inertia, n_iter)?;
+            match feature_names {
+                Some(names) => model.with_feature_names(names),
+                None => Ok(model),
+            }
+        }
+        let inner = match &centers {
+            Matrix::F64(c) => build(c.as_array(), labels, inertia, n_iter, feature_names).map(Inner::F64),
+            Matrix::F32(c) => build(c.as_array(), labels, inertia, n_iter, feature_names).map(Inner::F32),
         };
-        let text =
-            serde_json::to_string(&parts).map_err(|e| named_error(py, "ModelFileError", e.to_string()))?;
-        Model::from_json(py, &text)
+        inner.map(|inner| Model { inner }).map_err(|e| to_py_err(py, e))
     }
 
     /// The same model with float64 centres (exact for a float32 model).

@@ -80,7 +80,7 @@ pub struct KMeans<F: Float = f64> {
 }
 
 impl<F: Float> KMeans<F> {
-    pub(crate) fn from_parts(
+    pub(crate) fn from_fit(
         centers: Array2<F>,
         labels: Vec<usize>,
         inertia: f64,
@@ -325,35 +325,41 @@ impl<F: Float> KMeans<F> {
             _ => return Err(KMeansError::ModelDtype { found: file.dtype.clone(), expected: F::DTYPE }),
         }
         let (k, d) = (file.n_clusters, file.n_features);
-        if k == 0 || d == 0 {
-            return Err(KMeansError::Model(format!("n_clusters={k} and n_features={d} must be >= 1")));
-        }
         if file.centers.len() != k || file.centers.iter().any(|r| r.len() != d) {
             return Err(KMeansError::Model(format!("centers must be {k} rows of {d} values")));
         }
-        if file.centers.iter().flatten().any(|v| !v.is_finite())
-            || !file.inertia.is_finite()
-            || file.inertia < 0.0
-        {
+        let centers = Array2::from_shape_fn((k, d), |(i, j)| F::from_f64(file.centers[i][j]));
+        let model = Self::from_parts(centers, file.labels, file.inertia, file.n_iter)?;
+        match file.feature_names {
+            Some(names) if names.len() != d => {
+                Err(KMeansError::Model(format!("{} feature names for {d} features", names.len())))
+            }
+            Some(names) => model.with_feature_names(names),
+            None => Ok(model),
+        }
+    }
+
+    /// A model from its parts, checked as a model file is: at least one centre of at least one
+    /// feature, finite centres and inertia (inertia ≥ 0), every label below the number of
+    /// centres. For faces that hold a model in their own form (the Python estimator).
+    pub fn from_parts(
+        centers: Array2<F>,
+        labels: Vec<usize>,
+        inertia: f64,
+        n_iter: usize,
+    ) -> Result<Self, KMeansError> {
+        let (k, d) = centers.dim();
+        if k == 0 || d == 0 {
+            return Err(KMeansError::Model(format!("n_clusters={k} and n_features={d} must be >= 1")));
+        }
+        if centers.iter().any(|v| !v.is_finite()) || !inertia.is_finite() || inertia < 0.0 {
             return Err(KMeansError::Model("centers and inertia must be finite".into()));
         }
-        if let Some(&l) = file.labels.iter().find(|&&l| l >= k) {
+        if let Some(&l) = labels.iter().find(|&&l| l >= k) {
             return Err(KMeansError::Model(format!("label {l} is out of range for {k} clusters")));
         }
-        if let Some(names) = &file.feature_names {
-            if names.len() != d {
-                return Err(KMeansError::Model(format!("{} feature names for {d} features", names.len())));
-            }
-        }
-        let centers = Array2::from_shape_fn((k, d), |(i, j)| F::from_f64(file.centers[i][j]));
-        Ok(KMeans {
-            centers,
-            labels: file.labels,
-            inertia: file.inertia,
-            n_iter: file.n_iter,
-            warnings: Vec::new(),
-            feature_names: file.feature_names,
-        })
+        let centers = centers.as_standard_layout().into_owned();
+        Ok(KMeans { centers, labels, inertia, n_iter, warnings: Vec::new(), feature_names: None })
     }
 
     /// Writes the model file atomically: to a temporary file in the same folder, then renamed.

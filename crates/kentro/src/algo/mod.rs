@@ -234,7 +234,7 @@ pub(crate) fn fit<F: Float>(
     if distinct < k {
         warnings.push(FitWarning::FewerDistinctClusters { found: distinct, requested: k });
     }
-    Ok(KMeans::from_parts(prepared.to_caller(&best.centers), best.labels, inertia, best.n_iter, warnings))
+    Ok(KMeans::from_fit(prepared.to_caller(&best.centers), best.labels, inertia, best.n_iter, warnings))
 }
 
 fn init_max_abs(init: &Init) -> f64 {
