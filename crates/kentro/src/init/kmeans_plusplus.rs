@@ -54,6 +54,9 @@ pub(crate) fn kmeans_plusplus_indices<F: Float>(
         &|_, _| {},
     );
     let sq_norms = sq_norms(data, d);
+    // Wide rows: keep each candidate's improved distances from the evaluation (n × trials, small
+    // beside the input), so that adding the best one does not read the data again.
+    let mut found = vec![F::ZERO; if d >= 2 * n_local_trials { n * n_local_trials } else { 0 }];
 
     for _ in 1..n_clusters {
         if observer.should_stop() {
@@ -69,7 +72,7 @@ pub(crate) fn kmeans_plusplus_indices<F: Float>(
             .map(|&c| chosen.iter().map(|&j| sq_dist(row(c), row(j)).to_f64().sqrt()).collect())
             .collect();
         let cand_rows = x.select(Axis(0), &candidates);
-        let gains = gains(data, d, weights, &cand_rows, &gaps, &closest, &nearest, &sq_norms);
+        let gains = gains(data, d, weights, &cand_rows, &gaps, &closest, &nearest, &sq_norms, &mut found);
         // The lowest resulting potential is the largest gain; ties go to the first drawn.
         let mut best = 0;
         for c in 1..candidates.len() {
@@ -78,7 +81,11 @@ pub(crate) fn kmeans_plusplus_indices<F: Float>(
             }
         }
         let label = chosen.len() as u32;
-        settle(data, d, candidates[best], &gaps[best], label, &mut closest, &mut nearest);
+        if found.is_empty() {
+            settle(data, d, candidates[best], &gaps[best], label, &mut closest, &mut nearest);
+        } else {
+            settle_found(&found, candidates.len(), best, label, &mut closest, &mut nearest);
+        }
         chosen.push(candidates[best]);
     }
     Ok(chosen)
@@ -115,16 +122,18 @@ fn gains<F: Float>(
     closest: &[F],
     nearest: &[u32],
     sq_norms: &[F],
+    found: &mut [F],
 ) -> Vec<f64> {
     let t = candidates.nrows();
     let n = closest.len();
+    let per_row = if found.is_empty() { 0 } else { t };
     let cand_norms: Vec<F> = candidates.outer_iter().map(|c| c.iter().map(|&v| v * v).sum()).collect();
     let gemm = d >= GEMM_MIN_FEATURES;
     par_blocks_sized(
         if gemm { GEMM_LEAF_ROWS } else { LEAF_ROWS },
         n,
-        (),
-        &|s, e, ()| {
+        Rows::new(found, per_row),
+        &|s, e, found: Rows<F>| {
             let mut gain = vec![0.0f64; t];
             let rows = &data[s * d..e * d];
             let dots = gemm.then(|| {
@@ -145,7 +154,7 @@ fn gains<F: Float>(
                 closest,
                 nearest,
             };
-            evaluate(&leaf, dots.as_ref(), &mut gain);
+            evaluate(&leaf, dots.as_ref(), &mut gain, found.data);
             gain
         },
         &|a: &mut Vec<f64>, b| a.iter_mut().zip(b).for_each(|(x, y)| *x += y),
@@ -175,7 +184,7 @@ struct Leaf<'a, F> {
 /// Adds each candidate's gain over one leaf. With `dots` (rows × candidates) the products screen
 /// out candidates that cannot improve a sample; every distance that counts is computed directly.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-fn evaluate<F: Float>(leaf: &Leaf<F>, dots: Option<&Array2<F>>, gain: &mut [f64]) {
+fn evaluate<F: Float>(leaf: &Leaf<F>, dots: Option<&Array2<F>>, gain: &mut [f64], found: &mut [F]) {
     let d = leaf.d;
     let c = leaf.candidates.as_slice().expect("standard layout");
     let two = F::ONE + F::ONE;
@@ -185,6 +194,11 @@ fn evaluate<F: Float>(leaf: &Leaf<F>, dots: Option<&Array2<F>>, gain: &mut [f64]
         let current = leaf.closest[i];
         let j = leaf.nearest[i] as usize;
         let w = leaf.weights.map_or(1.0, |w| w[i]);
+        let t = gain.len();
+        let mut found_row = found.get_mut(o * t..(o + 1) * t);
+        if let Some(r) = found_row.as_deref_mut() {
+            r.fill(F::MAX);
+        }
         for (cand, g) in gain.iter_mut().enumerate() {
             if !may_improve(leaf.gaps[cand][j], current) {
                 continue;
@@ -203,6 +217,9 @@ fn evaluate<F: Float>(leaf: &Leaf<F>, dots: Option<&Array2<F>>, gain: &mut [f64]
             let dist = sq_dist(x, &c[cand * d..(cand + 1) * d]);
             if dist < current {
                 *g += w * (current - dist).to_f64();
+                if let Some(r) = found_row.as_deref_mut() {
+                    r[cand] = dist;
+                }
             }
         }
     }
@@ -214,6 +231,24 @@ fn expansion_error<F: Float>(d: usize) -> f64 {
     let u = F::UNIT_ROUNDOFF;
     let gamma = |m: usize| (m as f64 * u) / (1.0 - m as f64 * u);
     4.0 * (gamma(d + 2) + gamma(d) + 4.0 * u)
+}
+
+/// Makes candidate `best` of `t` chosen centre number `label`, from the distances [`gains`]
+/// found (`F::MAX` where it does not improve a sample).
+fn settle_found<F: Float>(
+    found: &[F],
+    t: usize,
+    best: usize,
+    label: u32,
+    closest: &mut [F],
+    nearest: &mut [u32],
+) {
+    for ((current, near), r) in closest.iter_mut().zip(nearest.iter_mut()).zip(found.chunks_exact(t)) {
+        if r[best] < *current {
+            *current = r[best];
+            *near = label;
+        }
+    }
 }
 
 /// Makes sample `center` (at distances `gaps` from the chosen centres) chosen centre number
