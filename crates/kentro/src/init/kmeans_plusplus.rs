@@ -5,7 +5,7 @@ use ndarray::{Array2, ArrayView2, Axis};
 use crate::error::KMeansError;
 use crate::float::Float;
 use crate::kernels::gemm::dot_products;
-use crate::kernels::sq_dist;
+use crate::kernels::{LANES, sq_dist};
 use crate::observer::Observer;
 use multiversion::multiversion;
 
@@ -136,6 +136,12 @@ fn gains<F: Float>(
         &|s, e, found: Rows<F>| {
             let mut gain = vec![0.0f64; t];
             let rows = &data[s * d..e * d];
+            if d < LANES {
+                // Narrow rows: every distance costs less than the test that would skip it.
+                found.data.fill(F::MAX);
+                evaluate_narrow(rows, s, weights, candidates, closest, &mut gain, found.data);
+                return gain;
+            }
             let dots = gemm.then(|| {
                 let block = ArrayView2::from_shape((e - s, d), rows).expect("whole rows");
                 let mut dots = Array2::from_elem((e - s, t), F::ZERO);
@@ -225,6 +231,95 @@ fn evaluate<F: Float>(leaf: &Leaf<F>, dots: Option<&Array2<F>>, gain: &mut [f64]
     }
 }
 
+/// Rows per across-rows block of the narrow kernels.
+const NARROW_ROWS: usize = 8;
+
+/// Copies `NARROW_ROWS` rows of `d` features into `columns`, feature-major, so that one feature
+/// of all the rows is one vector.
+#[inline(always)]
+fn transpose<F: Float>(chunk: &[F], d: usize, columns: &mut [[F; NARROW_ROWS]]) {
+    for (l, x) in chunk.chunks_exact(d).enumerate() {
+        for (col, &v) in columns.iter_mut().zip(x) {
+            col[l] = v;
+        }
+    }
+}
+
+/// Squared distances of the transposed rows to `c`: for `d < LANES`, [`sq_dist`] is the plain
+/// left-to-right sum, so this is bit-identical to it.
+#[inline(always)]
+fn narrow_dists<F: Float>(columns: &[[F; NARROW_ROWS]], c: &[F]) -> [F; NARROW_ROWS] {
+    let mut dist = [F::ZERO; NARROW_ROWS];
+    for (col, &cf) in columns.iter().zip(c) {
+        for l in 0..NARROW_ROWS {
+            let u = col[l] - cf;
+            dist[l] += u * u;
+        }
+    }
+    dist
+}
+
+/// [`evaluate`] for rows narrower than [`LANES`], without the triangle inequality: every
+/// candidate against every sample of the leaf (rows `start..` of the data), `NARROW_ROWS`
+/// samples per vector.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn evaluate_narrow<F: Float>(
+    rows: &[F],
+    start: usize,
+    weights: Option<&[f64]>,
+    candidates: &Array2<F>,
+    closest: &[F],
+    gain: &mut [f64],
+    found: &mut [F],
+) {
+    let d = candidates.ncols();
+    let t = gain.len();
+    let c = candidates.as_slice().expect("standard layout");
+    let n = rows.len() / d;
+    let full = n / NARROW_ROWS * NARROW_ROWS;
+    let mut columns = vec![[F::ZERO; NARROW_ROWS]; d];
+    let mut lane_gain = vec![[0.0f64; NARROW_ROWS]; t];
+    for (b, chunk) in rows[..full * d].chunks_exact(NARROW_ROWS * d).enumerate() {
+        transpose(chunk, d, &mut columns);
+        let s = start + b * NARROW_ROWS;
+        let current: [F; NARROW_ROWS] = closest[s..s + NARROW_ROWS].try_into().expect("a full block");
+        let mut w = [1.0f64; NARROW_ROWS];
+        if let Some(weights) = weights {
+            w.copy_from_slice(&weights[s..s + NARROW_ROWS]);
+        }
+        for (cand, lanes) in lane_gain.iter_mut().enumerate() {
+            let dist = narrow_dists(&columns, &c[cand * d..(cand + 1) * d]);
+            for l in 0..NARROW_ROWS {
+                let diff = if dist[l] < current[l] { (current[l] - dist[l]).to_f64() } else { 0.0 };
+                lanes[l] += w[l] * diff;
+            }
+            if !found.is_empty() {
+                for l in 0..NARROW_ROWS {
+                    if dist[l] < current[l] {
+                        found[(b * NARROW_ROWS + l) * t + cand] = dist[l];
+                    }
+                }
+            }
+        }
+    }
+    for (g, lanes) in gain.iter_mut().zip(&lane_gain) {
+        *g += lanes.iter().sum::<f64>();
+    }
+    for (o, x) in rows.chunks_exact(d).enumerate().skip(full) {
+        let i = start + o;
+        let w = weights.map_or(1.0, |w| w[i]);
+        for (cand, g) in gain.iter_mut().enumerate() {
+            let dist = sq_dist(x, &c[cand * d..(cand + 1) * d]);
+            if dist < closest[i] {
+                *g += w * (closest[i] - dist).to_f64();
+                if let Some(r) = found.get_mut(o * t + cand) {
+                    *r = dist;
+                }
+            }
+        }
+    }
+}
+
 /// Relative error of `‖x‖² + ‖c‖² − 2 x·c` as a squared distance, in units of (‖x‖ + ‖c‖)²
 /// (twice the bound of both the expansion and the direct sum, as in the GEMM assignment).
 fn expansion_error<F: Float>(d: usize) -> f64 {
@@ -283,7 +378,27 @@ fn settle_leaf<F: Float>(
     closest: &mut [F],
     nearest: &mut [u32],
 ) {
-    for (o, (current, near)) in closest.iter_mut().zip(nearest.iter_mut()).enumerate() {
+    let mut done = 0;
+    if d < LANES {
+        // Narrow rows: measure every sample, `NARROW_ROWS` per vector.
+        let mut columns = vec![[F::ZERO; NARROW_ROWS]; d];
+        let rows = &data[start * d..(start + closest.len()) * d];
+        for ((chunk, cur), near) in rows
+            .chunks_exact(NARROW_ROWS * d)
+            .zip(closest.chunks_exact_mut(NARROW_ROWS))
+            .zip(nearest.chunks_exact_mut(NARROW_ROWS))
+        {
+            transpose(chunk, d, &mut columns);
+            let dist = narrow_dists(&columns, c);
+            for l in 0..NARROW_ROWS {
+                let better = dist[l] < cur[l];
+                cur[l] = if better { dist[l] } else { cur[l] };
+                near[l] = if better { label } else { near[l] };
+            }
+            done += NARROW_ROWS;
+        }
+    }
+    for (o, (current, near)) in closest.iter_mut().zip(nearest.iter_mut()).enumerate().skip(done) {
         if !may_improve(gaps[*near as usize], *current) {
             continue;
         }

@@ -15,7 +15,7 @@ use ndarray::ArrayView2;
 use crate::float::Float;
 
 /// Independent partial sums in [`sq_dist`]: one 512-bit register of `f32`.
-const LANES: usize = 16;
+pub(crate) const LANES: usize = 16;
 
 /// Rows per matrix product in the GEMM path.
 const GEMM_ROWS: usize = 256;
