@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use kentro::datasets::Blobs;
 use kentro::metrics::adjusted_rand_score;
-use kentro::{FitWarning, Init, KMeans, KMeansError, NInit, Observer};
+use kentro::{Algorithm, FitWarning, Init, KMeans, KMeansError, NInit, Observer};
 use ndarray::{Array2, array};
 
 fn tutorial() -> (Array2<f64>, Vec<usize>) {
@@ -137,6 +137,18 @@ fn an_unrepresentable_inertia_is_refused_clearly() {
     let e = KMeans::params(2).fit(x.mapv(|v| v * 1e300).view()).unwrap_err();
     assert!(matches!(e, KMeansError::Overflow { .. }));
     assert!(e.to_string().contains("rescale"), "{e}");
+}
+
+#[test]
+fn a_zero_inertia_at_huge_magnitudes_is_zero() {
+    // Rescaled by 2^-1000 or so: 1 / scale² would overflow, and 0 × ∞ is NaN.
+    let x = array![[1e300], [1e300], [-3e300], [-3e300]];
+    for algorithm in [Algorithm::Lloyd, Algorithm::Auto] {
+        let m = KMeans::params(2).algorithm(algorithm).seed(0).fit(x.view()).unwrap();
+        assert_eq!(m.inertia(), 0.0);
+        assert_eq!(m.labels()[0], m.labels()[1]);
+        assert_ne!(m.labels()[0], m.labels()[2]);
+    }
 }
 
 #[test]

@@ -178,9 +178,17 @@ pub(crate) struct RunConfig<'a> {
     pub tol: f64,
     /// Run number, for the observer.
     pub run: usize,
-    /// Factor turning internal inertias into the caller's units.
-    pub inertia_unit: f64,
+    /// The data's power-of-two scale: internal inertias are in units of `scale²`.
+    pub scale: f64,
     pub observer: &'a dyn Observer,
+}
+
+impl RunConfig<'_> {
+    /// An internal inertia (or squared shift) in the caller's units: divided by the scale twice,
+    /// so that no factor `1 / scale²` overflows (which would turn a zero inertia into NaN).
+    pub(crate) fn unscale(&self, v: f64) -> f64 {
+        v / self.scale / self.scale
+    }
 }
 
 /// Runs the iterations from `centers` on `data`, assigning with `step`.
@@ -206,7 +214,7 @@ pub(crate) fn run<F: Float>(
         if data.stopping() {
             return Err(KMeansError::Cancelled);
         }
-        cfg.observer.iteration(cfg.run, iter, want_inertia.then_some(p.inertia * cfg.inertia_unit));
+        cfg.observer.iteration(cfg.run, iter, want_inertia.then_some(cfg.unscale(p.inertia)));
         relocate_empty(x, d, weights, centers.as_slice().unwrap(), &labels, &mut p);
         let new_centers = average::<F>(&p, k, d);
         let shift: f64 = centers
@@ -227,7 +235,7 @@ pub(crate) fn run<F: Float>(
         }
         if shift <= cfg.tol {
             n_iter = iter + 1;
-            let (shift, tol) = (shift * cfg.inertia_unit, cfg.tol * cfg.inertia_unit);
+            let (shift, tol) = (cfg.unscale(shift), cfg.unscale(cfg.tol));
             cfg.observer.converged(cfg.run, iter, Convergence::CenterShift { shift, tol });
             break;
         }
@@ -240,7 +248,7 @@ pub(crate) fn run<F: Float>(
         }
     }
     let inertia = inertia(x, d, weights, centers.as_slice().unwrap(), &labels);
-    cfg.observer.run_finished(cfg.run, n_iter, inertia * cfg.inertia_unit);
+    cfg.observer.run_finished(cfg.run, n_iter, cfg.unscale(inertia));
     Ok(Run { labels, centers, inertia, n_iter })
 }
 

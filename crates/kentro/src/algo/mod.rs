@@ -186,7 +186,6 @@ pub(crate) fn fit<F: Float>(
     let scale = safe_scale::<F>(max_abs.max(init_max_abs(&params.init)));
     let prepared = Prepared::new(x, scale, observer).ok_or(KMeansError::Cancelled)?;
     let tol = if params.tol == 0.0 { 0.0 } else { params.tol * prepared.mean_variance() };
-    let inertia_unit = 1.0 / (scale * scale);
     let data = Data::new(prepared.x.view(), weights, observer);
 
     let mut best: Option<lloyd::Run<F>> = None;
@@ -205,7 +204,7 @@ pub(crate) fn fit<F: Float>(
             Init::Random => xp.select(Axis(0), &random_indices(n, weights, k, &mut rng)),
             Init::Centers(c) => prepared.to_prepared(c),
         };
-        let cfg = RunConfig { max_iter: params.max_iter, tol, run, inertia_unit, observer };
+        let cfg = RunConfig { max_iter: params.max_iter, tol, run, scale, observer };
         let result = match choose(params.algorithm, n, d, k, std::mem::size_of::<F>()) {
             Choice::Lloyd => lloyd::run(&data, init, &mut LloydStep, &cfg)?,
             Choice::Bounds(t) => {
@@ -223,7 +222,7 @@ pub(crate) fn fit<F: Float>(
     }
     let best = best.expect("n_init >= 1");
 
-    let inertia = best.inertia * inertia_unit;
+    let inertia = best.inertia / scale / scale;
     if !inertia.is_finite() {
         return Err(KMeansError::Overflow { what: "the inertia", max_abs });
     }
