@@ -78,7 +78,9 @@ def main():
     with threadpool_limits(1):
         for seed in SEEDS:
             km = KMeans(n_clusters=N_COLORS, random_state=seed).fit(X)
-            palette = np.clip(np.round(km.cluster_centers_ * 255.0), 0, 255).astype(np.uint8)
+            palette = np.clip(np.round(km.cluster_centers_ * 255.0), 0, 255).astype(
+                np.uint8
+            )
             results.append(psnr(pixels, palette[km.labels_]))
     fixture = {
         "sklearn_version": sklearn.__version__,
