@@ -26,7 +26,9 @@ def main():
     small = photo.resize((WIDTH, height), Image.Resampling.LANCZOS)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     small.save(OUT, quality=90)
-    print(f"wrote {OUT.relative_to(ROOT)}: {WIDTH} x {height}, {OUT.stat().st_size} bytes")
+    print(
+        f"wrote {OUT.relative_to(ROOT)}: {WIDTH} x {height}, {OUT.stat().st_size} bytes"
+    )
 
 
 if __name__ == "__main__":
