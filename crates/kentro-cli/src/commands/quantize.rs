@@ -30,7 +30,7 @@ const MAX_COLORS: usize = 256;
     sizes of the original and new files, the colours used, and the PSNR (peak signal-to-noise \
     ratio on the 8-bit values, 10·log10(255²/MSE); higher is closer to the original). \
     Transparency is flattened onto white (with a warning): the quantized image is opaque. A \
-    grayscale image (a grayscale file, or every pixel with R = G = B) is clustered on its gray \
+    grayscale image (a grayscale file, or every pixel with equal R, G and B) is clustered on its gray \
     levels with the exact optimal 1-D k-means, and --sample does not apply. The files are \
     written only once all of them are ready: an error or Ctrl-C leaves none.")]
 pub struct QuantizeArgs {
