@@ -132,8 +132,8 @@ class KMeans(
         centres its own working copy of X, so ``copy_x=False`` does not save that
         memory (in scikit-learn it centres X in place instead).
 
-    algorithm : {"lloyd", "elkan", "auto", "lloyd-plain", "hamerly", "yinyang"}, \
-            default="lloyd"
+    algorithm : {"lloyd", "elkan", "auto", "lloyd-plain", "hamerly", "yinyang", \
+            "exact1d"}, default="lloyd"
         ``"lloyd"`` (and its alias ``"auto"``) gives exact Lloyd results, computed
         by whichever exact method kentro finds fastest for the data. The other
         names force one method: ``"elkan"`` (Elkan's bounds, n_samples x
@@ -141,6 +141,16 @@ class KMeans(
         dimensions), ``"yinyang"`` (grouped bounds, for many clusters) and
         ``"lloyd-plain"`` (every distance every iteration). All of them give the
         same labels and centres from the same start; only the speed differs.
+
+        ``"exact1d"`` is not a Lloyd method: for X with one feature it finds the
+        global optimum of the inertia (dynamic programming over the sorted
+        values), which Lloyd iterations only approach from their start. It
+        ignores ``init``, ``n_init``, ``max_iter``, ``tol`` and ``random_state``;
+        ``cluster_centers_`` come out in ascending order and ``n_iter_`` is 1.
+        With fewer distinct values than ``n_clusters`` the extra centres repeat
+        the largest value and stay empty (with a ``ConvergenceWarning``, as for
+        duplicate points). X with more than one feature raises
+        :class:`kentro.exceptions.DataError`.
 
     Attributes
     ----------

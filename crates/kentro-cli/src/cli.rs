@@ -37,6 +37,8 @@ pub enum Command {
         kentro fit data.csv -k 3 --columns x0,x1\n    \
         kentro fit data.csv -k 3 --exclude label")]
     Blobs(BlobsArgs),
+    /// Compress an image (PNG or JPEG) to K colours: an indexed PNG, its size and PSNR.
+    Quantize(crate::commands::quantize::QuantizeArgs),
 }
 
 /// `kentro demo`.
@@ -107,7 +109,8 @@ pub struct FitArgs {
     #[arg(long, value_name = "N", value_parser = parse_n_init, default_value = "auto")]
     pub n_init: NInit,
 
-    /// The exact algorithm; every choice gives the same result, only the speed differs.
+    /// The exact algorithm; every Lloyd method gives the same result, only the speed differs
+    /// (exact-1d, for one feature, finds the global optimum instead).
     #[arg(long, value_enum, default_value_t = AlgorithmName::Auto)]
     pub algorithm: AlgorithmName,
 
@@ -212,6 +215,10 @@ pub enum AlgorithmName {
     Hamerly,
     /// One lower bound per sample and group of about 10 centres.
     Yinyang,
+    /// Not Lloyd: the exact optimal clustering of data with one feature (ignores --init,
+    /// --n-init, --max-iter, --tol and --seed; centres come out in ascending order).
+    #[value(name = "exact-1d")]
+    Exact1d,
 }
 
 impl From<AlgorithmName> for kentro::Algorithm {
@@ -222,6 +229,7 @@ impl From<AlgorithmName> for kentro::Algorithm {
             AlgorithmName::Elkan => kentro::Algorithm::Elkan,
             AlgorithmName::Hamerly => kentro::Algorithm::Hamerly,
             AlgorithmName::Yinyang => kentro::Algorithm::Yinyang,
+            AlgorithmName::Exact1d => kentro::Algorithm::Exact1d,
         }
     }
 }
@@ -245,7 +253,7 @@ fn parse_count(text: &str) -> Result<usize, String> {
 }
 
 /// A whole number >= 1.
-fn parse_positive(text: &str) -> Result<NonZeroUsize, String> {
+pub(crate) fn parse_positive(text: &str) -> Result<NonZeroUsize, String> {
     match parse_count(text) {
         Ok(n) => NonZeroUsize::new(n).ok_or_else(|| "expected a whole number >= 1".to_string()),
         Err(_) => Err("expected a whole number >= 1".to_string()),
@@ -253,7 +261,7 @@ fn parse_positive(text: &str) -> Result<NonZeroUsize, String> {
 }
 
 /// A seed: a whole number from 0 to 2^64 - 1.
-fn parse_seed(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_seed(text: &str) -> Result<u64, String> {
     text.trim().parse().map_err(|_| "expected a whole number from 0 to 18446744073709551615".to_string())
 }
 

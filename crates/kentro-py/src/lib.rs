@@ -25,14 +25,16 @@ use crate::threads::{compute, compute_interruptible, pool};
 
 /// The `algorithm` names the glue knows, and the core method each one runs. scikit-learn's
 /// `"lloyd"` (and kentro's `"auto"`) mean exact Lloyd results by the fastest exact method; the
-/// other names force one method. Every method gives the same labels from the same start.
-const ALGORITHMS: [(&str, Algorithm); 6] = [
+/// other names force one method. Every method gives the same labels from the same start, except
+/// `"exact1d"`: the global optimum for one feature, not a Lloyd run.
+const ALGORITHMS: [(&str, Algorithm); 7] = [
     ("lloyd", Algorithm::Auto),
     ("elkan", Algorithm::Elkan),
     ("auto", Algorithm::Auto),
     ("lloyd-plain", Algorithm::Lloyd),
     ("hamerly", Algorithm::Hamerly),
     ("yinyang", Algorithm::Yinyang),
+    ("exact1d", Algorithm::Exact1d),
 ];
 
 fn parse_algorithm(py: Python<'_>, name: &str) -> PyResult<Algorithm> {

@@ -162,4 +162,11 @@ pub enum KMeansError {
         /// dtype requested.
         expected: &'static str,
     },
+    /// [`Algorithm::Exact1d`](crate::Algorithm::Exact1d) was asked for data with more than one
+    /// feature.
+    #[error("the exact 1-D algorithm needs data with one feature (d = 1), got d = {n_features}")]
+    Exact1dFeatures {
+        /// Features of the data.
+        n_features: usize,
+    },
 }

@@ -34,6 +34,8 @@ pub enum NInit {
 
 /// Which exact algorithm computes the Lloyd iterations. Every choice gives the same labels,
 /// centres and iteration count from the same start; they differ only in speed and memory.
+/// [`Algorithm::Exact1d`] is the exception: not Lloyd iterations but the global optimum, for one
+/// feature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Algorithm {
@@ -51,6 +53,18 @@ pub enum Algorithm {
     Hamerly,
     /// Bounds per group of about 10 centres (Ding et al. 2015): for many clusters.
     Yinyang,
+    /// The exact optimum of the inertia for one feature (d must be 1): dynamic programming over
+    /// the sorted values (Wang & Song 2011), O(k·m·log m) time for m distinct values and
+    /// k × m split indices of memory. Not a Lloyd run: it ignores `init`, `n_init`, `max_iter`,
+    /// `tol` and the seed, and [`Algorithm::Auto`] never picks it. The centres come out in
+    /// ascending order, `n_iter` is 1, and labels put each sample in its optimal cluster. With
+    /// fewer distinct values (of positive weight) than clusters, each value is its own cluster,
+    /// the extra centres repeat the largest value and stay empty, and the fit warns
+    /// [`FitWarning::FewerDistinctClusters`](crate::FitWarning::FewerDistinctClusters), as a
+    /// Lloyd fit does on duplicate points. Samples of weight zero go to their nearest centre.
+    /// Fitting data with more than one feature is refused
+    /// ([`KMeansError::Exact1dFeatures`](crate::KMeansError::Exact1dFeatures)).
+    Exact1d,
 }
 
 /// Unchecked K-Means settings. Defaults are scikit-learn's `KMeans`, with a fixed seed of 0.

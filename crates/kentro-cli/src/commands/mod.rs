@@ -4,6 +4,7 @@ pub mod blobs;
 pub mod demo;
 pub mod fit;
 pub mod predict;
+pub mod quantize;
 
 use std::num::NonZeroUsize;
 

@@ -2,6 +2,7 @@
 //! Every algorithm is exact: they differ in speed, never in result.
 
 mod bounds;
+mod exact1d;
 mod lloyd;
 
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
@@ -41,6 +42,8 @@ fn choose(algorithm: Algorithm, n: usize, d: usize, k: usize, value_bytes: usize
         Algorithm::Yinyang => Choice::Bounds(yinyang),
         Algorithm::Elkan if BoundsStep::memory(n, k) <= ELKAN_MEMORY_LIMIT => Choice::Bounds(k),
         Algorithm::Elkan => Choice::Bounds(yinyang),
+        // Fitted by `exact1d::fit` before any run starts; never reaches here.
+        Algorithm::Exact1d => Choice::Lloyd,
         Algorithm::Auto if k == 1 => Choice::Lloyd,
         Algorithm::Auto => {
             let affordable =
@@ -174,6 +177,13 @@ pub(crate) fn fit<F: Float>(
         if c.ncols() != d {
             return Err(KMeansError::InitFeatures { got: c.ncols(), expected: d });
         }
+    }
+
+    if params.algorithm == Algorithm::Exact1d {
+        if d != 1 {
+            return Err(KMeansError::Exact1dFeatures { n_features: d });
+        }
+        return exact1d::fit(x, weights, k, max_abs, observer);
     }
 
     let mut warnings = Vec::new();
