@@ -162,4 +162,7 @@ pub enum KMeansError {
         /// dtype requested.
         expected: &'static str,
     },
+    /// The arrays given as a CSR matrix do not describe one (the message names the first problem).
+    #[error("invalid CSR matrix: {0}")]
+    InvalidCsr(String),
 }

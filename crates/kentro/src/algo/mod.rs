@@ -3,6 +3,7 @@
 
 mod bounds;
 mod lloyd;
+pub(crate) mod sparse;
 
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 
