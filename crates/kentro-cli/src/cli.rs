@@ -37,6 +37,8 @@ pub enum Command {
         kentro fit data.csv -k 3 --columns x0,x1\n    \
         kentro fit data.csv -k 3 --exclude label")]
     Blobs(BlobsArgs),
+    /// Cluster text documents by topic (TF-IDF, spherical k-means); print each cluster's top terms.
+    Text(crate::commands::text::TextArgs),
 }
 
 /// `kentro demo`.

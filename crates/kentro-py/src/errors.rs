@@ -19,7 +19,8 @@ fn class_name(e: &KMeansError) -> &'static str {
         | KMeansError::TooFewSamples { .. }
         | KMeansError::InitFeatures { .. }
         | KMeansError::FeatureMismatch { .. }
-        | KMeansError::Overflow { .. } => "DataError",
+        | KMeansError::Overflow { .. }
+        | KMeansError::InvalidCsr(_) => "DataError",
         KMeansError::WeightLength { .. }
         | KMeansError::BadWeight { .. }
         | KMeansError::ZeroWeights

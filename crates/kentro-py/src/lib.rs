@@ -8,6 +8,7 @@
 
 mod errors;
 mod model;
+mod sparse;
 mod threads;
 
 use std::sync::Mutex;
@@ -296,5 +297,6 @@ fn _kentro(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(adjusted_rand_score, m)?)?;
     m.add_function(wrap_pyfunction!(pool_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
+    sparse::register(m)?;
     Ok(())
 }

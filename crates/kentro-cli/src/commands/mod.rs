@@ -4,6 +4,7 @@ pub mod blobs;
 pub mod demo;
 pub mod fit;
 pub mod predict;
+pub mod text;
 
 use std::num::NonZeroUsize;
 
