@@ -44,7 +44,9 @@ def parse(text):
 
 def main():
     if sklearn.__version__ != EXPECTED_SKLEARN:
-        raise SystemExit(f"need scikit-learn {EXPECTED_SKLEARN}, found {sklearn.__version__}")
+        raise SystemExit(
+            f"need scikit-learn {EXPECTED_SKLEARN}, found {sklearn.__version__}"
+        )
     cases = []
     for min_df, max_df in CASES:
         vec = TfidfVectorizer(
@@ -71,7 +73,9 @@ def main():
         "cases": cases,
     }
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "tfidf.json").write_text(json.dumps(fixture, indent=1, ensure_ascii=False) + "\n")
+    (OUT / "tfidf.json").write_text(
+        json.dumps(fixture, indent=1, ensure_ascii=False) + "\n"
+    )
     print(f"wrote {OUT / 'tfidf.json'}")
 
 

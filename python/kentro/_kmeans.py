@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from kentro import _kentro, _sparse
 from kentro._threads import effective_n_threads
-from kentro._validation import draw_seed, weights_or_none
+from kentro._validation import draw_seed, reject_sparse, weights_or_none
 
 __all__ = ["KMeans", "kmeans_plusplus", "load"]
 

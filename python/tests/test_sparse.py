@@ -29,8 +29,11 @@ def _tfidf(n_docs=300, n_topics=4, seed=0):
 
 
 def _init(X, k, seed):
+    """k rows of X as initial centres, scaled apart: TF-IDF rows all have norm 1, and an
+    empty document is then equally far from every such centre (a tie each library breaks
+    by rounding noise, as the KMeans docstring says)."""
     rows = np.random.default_rng(seed).choice(X.shape[0], size=k, replace=False)
-    return X[rows].toarray()
+    return X[rows].toarray() * np.linspace(0.8, 1.2, k)[:, None]
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -43,12 +46,16 @@ def test_same_as_sklearn_from_the_same_start_f64(seed, weighted):
     ours = KMeans(k, init=init, n_init=1).fit(X, sample_weight=w)
     ref = sklearn.cluster.KMeans(k, init=init, n_init=1).fit(X, sample_weight=w)
     np.testing.assert_array_equal(ours.labels_, ref.labels_)
-    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-7, atol=1e-12)
+    np.testing.assert_allclose(
+        ours.cluster_centers_, ref.cluster_centers_, rtol=1e-7, atol=1e-12
+    )
     assert ours.inertia_ == pytest.approx(ref.inertia_, rel=1e-7)
     assert ours.n_iter_ == ref.n_iter_
     Xnew = sp.random(50, X.shape[1], density=0.1, format="csr", random_state=seed)
     np.testing.assert_array_equal(ours.predict(Xnew), ref.predict(Xnew))
-    np.testing.assert_allclose(ours.transform(Xnew), ref.transform(Xnew), rtol=1e-7, atol=1e-12)
+    np.testing.assert_allclose(
+        ours.transform(Xnew), ref.transform(Xnew), rtol=1e-7, atol=1e-12
+    )
     assert ours.score(Xnew) == pytest.approx(ref.score(Xnew), rel=1e-7)
 
 
@@ -60,13 +67,19 @@ def test_same_as_sklearn_from_the_same_start_f32():
     ref = sklearn.cluster.KMeans(4, init=init, n_init=1).fit(X)
     assert ours.cluster_centers_.dtype == np.float32
     np.testing.assert_array_equal(ours.labels_, ref.labels_)
-    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        ours.cluster_centers_, ref.cluster_centers_, rtol=1e-4, atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_sparse_fit_equals_dense_fit_from_the_same_seed(dtype):
     X, _ = _tfidf(seed=5)
-    X = X.astype(dtype)
+    # Rows of different lengths: with unit rows, an empty document is equally far from every
+    # k-means++ centre (rows of X), a tie that rounding breaks differently in the dense and
+    # the sparse computations.
+    lengths = np.random.default_rng(5).uniform(0.5, 2.0, X.shape[0])
+    X = sp.csr_matrix(sp.diags(lengths) @ X).astype(dtype)
     w = np.random.default_rng(5).uniform(0.5, 2.0, X.shape[0])
     for kwargs in [{}, {"init": "random"}, {"n_init": 3}]:
         sparse = KMeans(6, random_state=3, **kwargs).fit(X, sample_weight=w)

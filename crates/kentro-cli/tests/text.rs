@@ -127,7 +127,9 @@ fn jsonl_and_csv_with_a_text_column_recover_planted_topics() {
     let mut results = Vec::new();
     for (input, out) in [("docs.jsonl", "a.csv"), ("docs.csv", "b.csv")] {
         kentro(dir.path())
-            .args(["text", input, "-k", "4", "--column", "body", "--min-df", "2", "--max-df", "0.9", "-o", out])
+            .args([
+                "text", input, "-k", "4", "--column", "body", "--min-df", "2", "--max-df", "0.9", "-o", out,
+            ])
             .assert()
             .success();
         let rows = assignments(&fs::read_to_string(dir.path().join(out)).unwrap());
@@ -144,10 +146,14 @@ fn jsonl_and_csv_with_a_text_column_recover_planted_topics() {
 fn the_result_does_not_depend_on_threads() {
     let dir = TempDir::new().unwrap();
     let (texts, _) = corpus(20, 3);
-    let jsonl: String = texts.iter().map(|t| format!("{{\"text\": {}}}\n", serde_json::to_string(t).unwrap())).collect();
+    let jsonl: String =
+        texts.iter().map(|t| format!("{{\"text\": {}}}\n", serde_json::to_string(t).unwrap())).collect();
     fs::write(dir.path().join("d.jsonl"), jsonl).unwrap();
     let run = |threads: &str, out: &str| {
-        kentro(dir.path()).args(["text", "d.jsonl", "-k", "3", "--seed", "7", "--threads", threads, "-o", out]).assert().success();
+        kentro(dir.path())
+            .args(["text", "d.jsonl", "-k", "3", "--seed", "7", "--threads", threads, "-o", out])
+            .assert()
+            .success();
         fs::read_to_string(dir.path().join(out)).unwrap()
     };
     assert_eq!(run("1", "one.csv"), run("3", "three.csv"));
@@ -178,7 +184,11 @@ fn bad_input_gets_one_clear_error() {
     fails(d, &["other", "-k", "2"], "error: other: no .txt files in the folder (2 other entries)");
 
     fs::write(d.join("t.csv"), "id,body\n1,hello world\n").unwrap();
-    fails(d, &["t.csv", "-k", "1"], "error: t.csv: no column `text` (columns: id, body); choose one with --column");
+    fails(
+        d,
+        &["t.csv", "-k", "1"],
+        "error: t.csv: no column `text` (columns: id, body); choose one with --column",
+    );
     fs::write(d.join("t.jsonl"), "{\"text\": \"hello world\"}\n{\"body\": \"x\", \"id\": 2}\n").unwrap();
     fails(d, &["t.jsonl", "-k", "1"], "error: t.jsonl:2: no `text` field (fields: body, id)");
     fs::write(d.join("bad.jsonl"), "{\"text\": \"hello world\"}\n\n{\"text\": \"oops\"\n").unwrap();
@@ -200,13 +210,12 @@ fn documents_without_terms_are_counted_and_go_to_cluster_0() {
     let dir = TempDir::new().unwrap();
     let (mut texts, _) = corpus(10, 4);
     texts.push("the and of it".into());
-    let jsonl: String = texts.iter().map(|t| format!("{{\"text\": {}}}\n", serde_json::to_string(t).unwrap())).collect();
+    let jsonl: String =
+        texts.iter().map(|t| format!("{{\"text\": {}}}\n", serde_json::to_string(t).unwrap())).collect();
     fs::write(dir.path().join("d.jsonl"), jsonl).unwrap();
-    kentro(dir.path())
-        .args(["text", "d.jsonl", "-k", "4", "-o", "a.csv"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("1 documents have no term in the vocabulary: they are in cluster 0"));
+    kentro(dir.path()).args(["text", "d.jsonl", "-k", "4", "-o", "a.csv"]).assert().success().stdout(
+        predicate::str::contains("1 documents have no term in the vocabulary: they are in cluster 0"),
+    );
     let rows = assignments(&fs::read_to_string(dir.path().join("a.csv")).unwrap());
     assert_eq!(rows.last().unwrap(), &("40".to_string(), 0));
 }

@@ -40,13 +40,18 @@ fn to_index(py: Python<'_>, name: &str, a: &PyReadonlyArray1<'_, i64>) -> PyResu
     a.as_array()
         .iter()
         .map(|&v| {
-            usize::try_from(v).map_err(|_| named_error(py, "DataError", format!("invalid CSR matrix: {name} holds {v}")))
+            usize::try_from(v)
+                .map_err(|_| named_error(py, "DataError", format!("invalid CSR matrix: {name} holds {v}")))
         })
         .collect()
 }
 
 impl Index {
-    fn new(py: Python<'_>, indptr: &PyReadonlyArray1<'_, i64>, indices: &PyReadonlyArray1<'_, i64>) -> PyResult<Self> {
+    fn new(
+        py: Python<'_>,
+        indptr: &PyReadonlyArray1<'_, i64>,
+        indices: &PyReadonlyArray1<'_, i64>,
+    ) -> PyResult<Self> {
         Ok(Index { indptr: to_index(py, "indptr", indptr)?, indices: to_index(py, "indices", indices)? })
     }
 }
@@ -57,12 +62,14 @@ macro_rules! with_csr {
         match $values {
             Values::F64(v) => {
                 let v = v.as_slice()?;
-                let $x = CsrView::new($shape, &$index.indptr, &$index.indices, v).map_err(|e| to_py_err($py, e))?;
+                let $x = CsrView::new($shape, &$index.indptr, &$index.indices, v)
+                    .map_err(|e| to_py_err($py, e))?;
                 $body.map(Inner::F64)
             }
             Values::F32(v) => {
                 let v = v.as_slice()?;
-                let $x = CsrView::new($shape, &$index.indptr, &$index.indices, v).map_err(|e| to_py_err($py, e))?;
+                let $x = CsrView::new($shape, &$index.indptr, &$index.indices, v)
+                    .map_err(|e| to_py_err($py, e))?;
                 $body.map(Inner::F32)
             }
         }
@@ -97,7 +104,8 @@ fn fit_csr(
             "k-means++" => Init::KMeansPlusPlus,
             "random" => Init::Random,
             other => {
-                let message = format!("unknown init {other:?}; expected \"k-means++\", \"random\" or an array");
+                let message =
+                    format!("unknown init {other:?}; expected \"k-means++\", \"random\" or an array");
                 return Err(named_error(py, "ParameterError", message));
             }
         },
@@ -143,12 +151,14 @@ macro_rules! with_model_csr {
         match (&$model.inner, $values) {
             (Inner::F64($m), Values::F64(v)) => {
                 let v = v.as_slice()?;
-                let $x = CsrView::new($shape, &$index.indptr, &$index.indices, v).map_err(|e| to_py_err($py, e))?;
+                let $x = CsrView::new($shape, &$index.indptr, &$index.indices, v)
+                    .map_err(|e| to_py_err($py, e))?;
                 $body
             }
             (Inner::F32($m), Values::F32(v)) => {
                 let v = v.as_slice()?;
-                let $x = CsrView::new($shape, &$index.indptr, &$index.indices, v).map_err(|e| to_py_err($py, e))?;
+                let $x = CsrView::new($shape, &$index.indptr, &$index.indices, v)
+                    .map_err(|e| to_py_err($py, e))?;
                 $body
             }
             _ => return Err(dtype_mismatch($py, $model, $values)),
@@ -169,7 +179,8 @@ fn predict_csr<'py>(
     n_threads: usize,
 ) -> PyResult<Bound<'py, PyArray1<i32>>> {
     let index = Index::new(py, &indptr, &indices)?;
-    let labels = with_model_csr!(py, model, shape, index, &data, m, x => compute(py, n_threads, || m.predict_csr(x))?);
+    let labels =
+        with_model_csr!(py, model, shape, index, &data, m, x => compute(py, n_threads, || m.predict_csr(x))?);
     Ok(labels_to_numpy(py, &labels))
 }
 
@@ -206,8 +217,7 @@ fn score_csr(
 ) -> PyResult<f64> {
     let index = Index::new(py, &indptr, &indices)?;
     let weights = sample_weight.as_ref().map(|w| w.as_array());
-    let score: Result<f64, KMeansError> =
-        with_model_csr!(py, model, shape, index, &data, m, x => Ok(compute(py, n_threads, || m.score_csr(x, weights))?));
+    let score: Result<f64, KMeansError> = with_model_csr!(py, model, shape, index, &data, m, x => Ok(compute(py, n_threads, || m.score_csr(x, weights))?));
     score.map_err(|e| to_py_err(py, e))
 }
 

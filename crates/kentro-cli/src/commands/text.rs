@@ -134,7 +134,13 @@ fn top_terms<'a>(center: ndarray::ArrayView1<f64>, terms: &'a [String], n: usize
     order.into_iter().take(n).map(|j| terms[j].as_str()).collect()
 }
 
-fn summary(args: &TextArgs, model: &SphericalKMeans<f64>, terms: &[String], n_docs: usize, empty: usize) -> String {
+fn summary(
+    args: &TextArgs,
+    model: &SphericalKMeans<f64>,
+    terms: &[String],
+    n_docs: usize,
+    empty: usize,
+) -> String {
     let k = model.n_clusters();
     let mut sizes = vec![0usize; k];
     model.labels().iter().for_each(|&l| sizes[l] += 1);

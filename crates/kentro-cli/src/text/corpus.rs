@@ -54,8 +54,9 @@ fn read_folder(dir: &Path) -> anyhow::Result<Vec<Document>> {
         .map(|name| {
             let file = dir.join(&name);
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let text = String::from_utf8(bytes)
-                .map_err(|e| anyhow::anyhow!("{}: not UTF-8 text (byte {})", file.display(), e.utf8_error().valid_up_to()))?;
+            let text = String::from_utf8(bytes).map_err(|e| {
+                anyhow::anyhow!("{}: not UTF-8 text (byte {})", file.display(), e.utf8_error().valid_up_to())
+            })?;
             Ok(Document { name, text })
         })
         .collect()

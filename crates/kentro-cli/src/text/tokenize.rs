@@ -36,7 +36,10 @@ mod tests {
 
     #[test]
     fn words_of_two_or_more_characters_lowercased_without_stop_words() {
-        assert_eq!(tokens("The Cat's 2 cats, x-ray_42 über-Größe!"), ["cat", "cats", "ray_42", "über", "größe"]);
+        assert_eq!(
+            tokens("The Cat's 2 cats, x-ray_42 über-Größe!"),
+            ["cat", "cats", "ray_42", "über", "größe"]
+        );
         assert_eq!(tokens(""), Vec::<String>::new());
         assert_eq!(tokens("a I of the"), Vec::<String>::new());
         assert_eq!(tokens("naïve café 東京"), ["naïve", "café", "東京"]);
