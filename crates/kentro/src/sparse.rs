@@ -1,28 +1,5 @@
-//! Sparse input: [`CsrView`], a checked view of a matrix in compressed sparse row (CSR) form, and
-//! [`CsrMatrix`], its owned counterpart. Fits, predictions, distances and scores on CSR input
-//! never make a dense copy of the data; only the centres (`k × d`) are dense.
-//!
-//! A CSR matrix of `n_rows × n_cols` is three arrays: `indptr` (`n_rows + 1` offsets, from 0,
-//! never decreasing), and for row `i` the entries `indptr[i]..indptr[i + 1]` of `indices` (column
-//! numbers, below `n_cols`, strictly increasing within the row: sorted, no duplicates, as
-//! scipy's canonical format) and `data` (finite values; explicit zeros are allowed).
-//!
-//! ```
-//! use kentro::{CsrMatrix, KMeans};
-//!
-//! // Two groups of rows in 4 columns, stored sparsely.
-//! let x = CsrMatrix::<f64>::new(
-//!     (4, 4),
-//!     vec![0, 2, 4, 5, 6],
-//!     vec![0, 1, 0, 1, 3, 3],
-//!     vec![1.0, 1.0, 1.1, 0.9, 5.0, 5.2],
-//! )?;
-//! let model = KMeans::params(2).seed(0).fit_csr(x.view())?;
-//! assert_eq!(model.labels()[0], model.labels()[1]);
-//! assert_ne!(model.labels()[0], model.labels()[2]);
-//! assert_eq!(model.predict_csr(x.view())?, model.labels());
-//! # Ok::<(), kentro::KMeansError>(())
-//! ```
+//! Sparse input: [`CsrView`] and [`CsrMatrix`], and the fits, predictions, distances and scores
+//! on them.
 
 use ndarray::{Array2, ArrayView1, ArrayView2};
 
@@ -32,7 +9,31 @@ use crate::model::KMeans;
 use crate::observer::{NoObserver, Observer};
 use crate::params::{KMeansParams, ValidKMeansParams};
 
-/// A checked, borrowed CSR matrix (see the [module documentation](self) for the layout).
+/// A checked, borrowed matrix in compressed sparse row (CSR) form ([`CsrMatrix`] is its owned
+/// counterpart). Fits, predictions, distances and scores on CSR input
+/// never make a dense copy of the data; only the centres (`k × d`) are dense.
+///
+/// A CSR matrix of `n_rows × n_cols` is three arrays: `indptr` (`n_rows + 1` offsets, from 0,
+/// never decreasing), and for row `i` the entries `indptr[i]..indptr[i + 1]` of `indices` (column
+/// numbers, below `n_cols`, strictly increasing within the row: sorted, no duplicates, as
+/// scipy's canonical format) and `data` (finite values; explicit zeros are allowed).
+///
+/// ```
+/// use kentro::{CsrMatrix, KMeans};
+///
+/// // Two groups of rows in 4 columns, stored sparsely.
+/// let x = CsrMatrix::<f64>::new(
+///     (4, 4),
+///     vec![0, 2, 4, 5, 6],
+///     vec![0, 1, 0, 1, 3, 3],
+///     vec![1.0, 1.0, 1.1, 0.9, 5.0, 5.2],
+/// )?;
+/// let model = KMeans::params(2).seed(0).fit_csr(x.view())?;
+/// assert_eq!(model.labels()[0], model.labels()[1]);
+/// assert_ne!(model.labels()[0], model.labels()[2]);
+/// assert_eq!(model.predict_csr(x.view())?, model.labels());
+/// # Ok::<(), kentro::KMeansError>(())
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct CsrView<'a, F> {
     n_rows: usize,
