@@ -213,9 +213,11 @@ fn documents_without_terms_are_counted_and_go_to_cluster_0() {
     let jsonl: String =
         texts.iter().map(|t| format!("{{\"text\": {}}}\n", serde_json::to_string(t).unwrap())).collect();
     fs::write(dir.path().join("d.jsonl"), jsonl).unwrap();
-    kentro(dir.path()).args(["text", "d.jsonl", "-k", "4", "-o", "a.csv"]).assert().success().stdout(
-        predicate::str::contains("1 documents have no term in the vocabulary: they are in cluster 0"),
-    );
+    kentro(dir.path())
+        .args(["text", "d.jsonl", "-k", "4", "-o", "a.csv"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1 document has no term in the vocabulary: it is in cluster 0"));
     let rows = assignments(&fs::read_to_string(dir.path().join("a.csv")).unwrap());
     assert_eq!(rows.last().unwrap(), &("40".to_string(), 0));
 }

@@ -152,8 +152,12 @@ fn summary(
         terms.len(),
         args.seed
     );
-    if empty > 0 {
-        let _ = writeln!(text, "{empty} documents have no term in the vocabulary: they are in cluster 0");
+    match empty {
+        0 => {}
+        1 => text.push_str("1 document has no term in the vocabulary: it is in cluster 0\n"),
+        _ => {
+            let _ = writeln!(text, "{empty} documents have no term in the vocabulary: they are in cluster 0");
+        }
     }
     let _ = writeln!(text, "objective:  {} (sum of 1 - cosine)", output::number(model.objective()));
     let _ = writeln!(text, "iterations: {}", model.n_iter());
