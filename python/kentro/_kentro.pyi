@@ -16,14 +16,18 @@ __all__ = [
     "calinski_harabasz_score",
     "davies_bouldin_score",
     "fit",
+    "fit_csr",
     "homogeneity_completeness_v_measure",
     "kmeans_plusplus",
     "make_blobs",
     "normalized_mutual_info_score",
     "pool_threads",
+    "predict_csr",
+    "score_csr",
     "silhouette_samples",
     "silhouette_score",
     "silhouette_score_sampled",
+    "transform_csr",
 ]
 
 __version__: str
@@ -141,3 +145,49 @@ def homogeneity_completeness_v_measure(
 ) -> tuple[float, float, float]: ...
 def pool_threads(n_threads: int = 0) -> int: ...
 def _panic_for_tests(n_threads: int = 0) -> None: ...
+
+# CSR input (crates/kentro-py/src/sparse.rs): a matrix as (data, indices, indptr, shape).
+_Vector = npt.NDArray[np.float32] | npt.NDArray[np.float64]
+
+def fit_csr(
+    data: _Vector,
+    indices: npt.NDArray[np.int64],
+    indptr: npt.NDArray[np.int64],
+    shape: tuple[int, int],
+    n_clusters: int,
+    *,
+    init: str | npt.NDArray[np.float64],
+    n_init: int,
+    max_iter: int,
+    tol: float,
+    seed: int,
+    algorithm: str,
+    sample_weight: npt.NDArray[np.float64] | None = None,
+    n_threads: int = 0,
+    progress: Callable[[str, int, int, float, float], object] | None = None,
+) -> Model: ...
+def predict_csr(
+    model: Model,
+    data: _Vector,
+    indices: npt.NDArray[np.int64],
+    indptr: npt.NDArray[np.int64],
+    shape: tuple[int, int],
+    n_threads: int = 0,
+) -> npt.NDArray[np.int32]: ...
+def transform_csr(
+    model: Model,
+    data: _Vector,
+    indices: npt.NDArray[np.int64],
+    indptr: npt.NDArray[np.int64],
+    shape: tuple[int, int],
+    n_threads: int = 0,
+) -> npt.NDArray[_Float]: ...
+def score_csr(
+    model: Model,
+    data: _Vector,
+    indices: npt.NDArray[np.int64],
+    indptr: npt.NDArray[np.int64],
+    shape: tuple[int, int],
+    sample_weight: npt.NDArray[np.float64] | None = None,
+    n_threads: int = 0,
+) -> float: ...

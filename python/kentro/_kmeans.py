@@ -21,7 +21,7 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from kentro import _kentro
+from kentro import _kentro, _sparse
 from kentro._threads import effective_n_threads
 from kentro._validation import draw_seed, reject_sparse, weights_or_none
 
@@ -187,7 +187,10 @@ class KMeans(
     Notes
     -----
     Results depend on the seed and never on the number of threads. Sparse input
-    is not supported yet (a clear ``TypeError``, never a silent densify). Negative
+    (scipy.sparse matrices and arrays, converted to CSR as scikit-learn does) is
+    clustered without densifying it: the same k-means++ rule, Lloyd iterations and
+    stopping rules, with distances computed sparse row against dense centre (the
+    data is not centred); every ``algorithm`` runs plain Lloyd iterations on it. Negative
     sample weights are refused (:class:`kentro.exceptions.SampleWeightError`);
     scikit-learn's validation accepts them. If ``fit`` raises (bad input, Ctrl-C,
     an exception from ``init``), the estimator is left unfitted, whatever an
@@ -297,15 +300,14 @@ class KMeans(
                 f"match the number of features of the data {X.shape[1]}."
             )
 
-    def _check_test_data(self, X: Any) -> np.ndarray:
-        reject_sparse(X, "kentro.KMeans")
+    def _check_test_data(self, X: Any) -> Any:
         return validate_data(
             self,
             X,
             reset=False,
             dtype=[np.float64, np.float32],
             order="C",
-            accept_sparse=False,
+            accept_sparse="csr",
         )
 
     def _progress(
@@ -343,8 +345,8 @@ class KMeans(
         ----------
         X : array-like of shape (n_samples, n_features)
             Training instances to cluster. float32 data stays float32; float64
-            C-contiguous data reaches the core without a copy. Sparse input is not
-            supported yet (``TypeError``).
+            C-contiguous data reaches the core without a copy. Sparse input (any
+            scipy.sparse format, converted to CSR) is clustered without densifying it.
 
         y : Ignored
             Not used, present here for API consistency by convention.
@@ -388,10 +390,10 @@ class KMeans(
     @_fit_context(prefer_skip_nested_validation=True)
     def _fit(self, X: Any, sample_weight: Any) -> KMeans:
         # Parameters were validated by _fit_context, as in scikit-learn.
-        reject_sparse(X, "kentro.KMeans")
         X = validate_data(
-            self, X, dtype=[np.float64, np.float32], order="C", accept_sparse=False
+            self, X, dtype=[np.float64, np.float32], order="C", accept_sparse="csr"
         )
+        fit = _sparse.fit if _sparse.issparse(X) else _kentro.fit
         n_init, algorithm = self._check_params_vs_input(X)
         random_state = check_random_state(self.random_state)
         weights = weights_or_none(sample_weight, X)
@@ -416,7 +418,7 @@ class KMeans(
                 centers = init(X, k, random_state=random_state)
                 centers = check_array(centers, dtype=X.dtype, copy=False, order="C")
                 self._validate_center_shape(X, centers)
-                run = _kentro.fit(
+                run = fit(
                     X, k, init=centers.astype(np.float64), n_init=1, seed=0, **common
                 )
                 if model is None or (
@@ -427,7 +429,7 @@ class KMeans(
         else:
             init_arg = init if isinstance(init, str) else init.astype(np.float64)
             seed = draw_seed(self.random_state)
-            model = _kentro.fit(X, k, init=init_arg, n_init=n_init, seed=seed, **common)
+            model = fit(X, k, init=init_arg, n_init=n_init, seed=seed, **common)
         assert model is not None
 
         for kind, message in model.warnings():
@@ -513,7 +515,7 @@ class KMeans(
 
     # -- using the fitted model --------------------------------------------------------------
 
-    def _predictor_for(self, X: np.ndarray) -> tuple[_kentro.Model, np.ndarray]:
+    def _predictor_for(self, X: Any) -> tuple[_kentro.Model, Any]:
         """The core model for the current ``cluster_centers_``, and X in the dtype to use
         (float64 when X and the centres differ)."""
         centers = self.cluster_centers_
@@ -552,6 +554,8 @@ class KMeans(
         """
         check_is_fitted(self)
         model, X = self._predictor_for(self._check_test_data(X))
+        if _sparse.issparse(X):
+            return _sparse.predict(model, X, effective_n_threads())
         return model.predict(X, n_threads=effective_n_threads())
 
     def transform(self, X: Any) -> np.ndarray:
@@ -579,8 +583,10 @@ class KMeans(
         check_is_fitted(self)
         return self._transform(self._check_test_data(X))
 
-    def _transform(self, X: np.ndarray) -> np.ndarray:
+    def _transform(self, X: Any) -> np.ndarray:
         model, X = self._predictor_for(X)
+        if _sparse.issparse(X):
+            return _sparse.transform(model, X, effective_n_threads())
         return model.transform(X, n_threads=effective_n_threads())
 
     def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
@@ -613,6 +619,8 @@ class KMeans(
         X = self._check_test_data(X)
         weights = weights_or_none(sample_weight, X)
         model, X = self._predictor_for(X)
+        if _sparse.issparse(X):
+            return float(_sparse.score(model, X, weights, effective_n_threads()))
         return float(model.score(X, weights, n_threads=effective_n_threads()))
 
     # -- model files -------------------------------------------------------------------------
@@ -685,7 +693,7 @@ class KMeans(
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 

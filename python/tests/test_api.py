@@ -224,14 +224,14 @@ def test_pandas_feature_names(blobs):
 
 
 @pytest.mark.parametrize("fmt", ["csr_matrix", "csr_array", "csc_matrix"])
-def test_sparse_is_a_clear_type_error(blobs, fmt):
+def test_sparse_is_clustered_but_not_seeded_on_its_own(blobs, fmt):
+    # KMeans takes sparse input (tests/test_sparse.py); kmeans_plusplus does not yet.
     X = getattr(sp, fmt)(blobs[0])
-    with pytest.raises(TypeError, match="does not support sparse input"):
-        KMeans(3).fit(X)
-    km = KMeans(3, random_state=0).fit(blobs[0])
-    for method in (km.predict, km.transform, km.score):
-        with pytest.raises(TypeError, match="does not support sparse input"):
-            method(X)
+    km = KMeans(3, random_state=0).fit(X)
+    dense = KMeans(3, random_state=0).fit(blobs[0])
+    np.testing.assert_array_equal(km.labels_, dense.labels_)
+    np.testing.assert_array_equal(km.predict(X), dense.predict(blobs[0]))
+    np.testing.assert_allclose(km.transform(X), dense.transform(blobs[0]), rtol=1e-9)
     with pytest.raises(TypeError, match="does not support sparse input"):
         kentro.kmeans_plusplus(X, 3)
 

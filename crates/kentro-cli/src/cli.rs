@@ -39,6 +39,8 @@ pub enum Command {
     Blobs(BlobsArgs),
     /// Compress an image (PNG or JPEG) to K colours: an indexed PNG, its size and PSNR.
     Quantize(crate::commands::quantize::QuantizeArgs),
+    /// Cluster text documents by topic (TF-IDF, spherical k-means); print each cluster's top terms.
+    Text(crate::commands::text::TextArgs),
 }
 
 /// `kentro demo`.

@@ -17,6 +17,7 @@ mod pca;
 mod plot;
 mod progress;
 mod read;
+mod text;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
         Command::Predict(args) => commands::predict::run(args),
         Command::Blobs(args) => commands::blobs::run(args),
         Command::Quantize(args) => commands::quantize::run(args),
+        Command::Text(args) => commands::text::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

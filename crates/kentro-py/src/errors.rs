@@ -20,7 +20,8 @@ fn class_name(e: &KMeansError) -> &'static str {
         | KMeansError::InitFeatures { .. }
         | KMeansError::FeatureMismatch { .. }
         | KMeansError::Overflow { .. }
-        | KMeansError::Exact1dFeatures { .. } => "DataError",
+        | KMeansError::Exact1dFeatures { .. }
+        | KMeansError::InvalidCsr(_) => "DataError",
         KMeansError::WeightLength { .. }
         | KMeansError::BadWeight { .. }
         | KMeansError::ZeroWeights

@@ -9,6 +9,7 @@
 mod errors;
 mod metrics;
 mod model;
+mod sparse;
 mod threads;
 
 use std::sync::Mutex;
@@ -300,5 +301,6 @@ fn _kentro(m: &Bound<'_, PyModule>) -> PyResult<()> {
     metrics::register(m)?;
     m.add_function(wrap_pyfunction!(pool_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
+    sparse::register(m)?;
     Ok(())
 }

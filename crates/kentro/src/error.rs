@@ -169,4 +169,7 @@ pub enum KMeansError {
         /// Features of the data.
         n_features: usize,
     },
+    /// The arrays given as a CSR matrix do not describe one (the message names the first problem).
+    #[error("invalid CSR matrix: {0}")]
+    InvalidCsr(String),
 }

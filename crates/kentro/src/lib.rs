@@ -38,6 +38,8 @@ mod observer;
 mod parallel;
 mod params;
 mod rng;
+mod sparse;
+mod spherical;
 mod validate;
 
 pub use error::{KMeansError, ParamError};
@@ -46,3 +48,5 @@ pub use init::kmeans_plusplus;
 pub use model::{FORMAT_NAME, FORMAT_VERSION, FitWarning, KMeans, write_atomic};
 pub use observer::{Convergence, NoObserver, Observer};
 pub use params::{Algorithm, Init, KMeansParams, NInit, ValidKMeansParams};
+pub use sparse::{CsrMatrix, CsrView};
+pub use spherical::SphericalKMeans;

@@ -5,6 +5,7 @@ pub mod demo;
 pub mod fit;
 pub mod predict;
 pub mod quantize;
+pub mod text;
 
 use std::num::NonZeroUsize;
 

@@ -126,10 +126,10 @@ struct PassInfo {
     want_inertia: bool,
 }
 
-impl<F: Float> AssignStep<F> for BoundsStep {
+impl<'a, F: Float> AssignStep<F, Data<'a, F>> for BoundsStep {
     fn assign(
         &mut self,
-        data: &Data<F>,
+        data: &Data<'a, F>,
         centers: ArrayView2<F>,
         labels: &mut [usize],
         want_inertia: bool,

@@ -91,14 +91,33 @@ pub(crate) fn accumulate<F: Float>(
     }
 }
 
+/// The samples as the run loop sees them (dense rows, or CSR rows): what relocating empty
+/// clusters and measuring the inertia need, beside the [`AssignStep`] that reads them.
+pub(crate) trait Samples<F: Float>: Sync {
+    /// The number of samples.
+    fn n_samples(&self) -> usize;
+    /// The sample weights, if any.
+    fn weights(&self) -> Option<&[f64]>;
+    /// Whether the caller asked the fit to stop.
+    fn stopping(&self) -> bool;
+    /// Whether centres are put back on the unit sphere after every update (spherical k-means).
+    fn unit_centers(&self) -> bool {
+        false
+    }
+    /// The squared distance of every sample to the centre of its label.
+    fn label_distances(&self, centers: ArrayView2<F>, labels: &[usize]) -> Vec<f64>;
+    /// Adds `factor × sample i` to `sums` (one centre's row of per-feature sums).
+    fn add_row(&self, i: usize, factor: f64, sums: &mut [f64]);
+}
+
 /// One way of assigning every sample to its nearest centre in an iteration.
-pub(crate) trait AssignStep<F: Float> {
+pub(crate) trait AssignStep<F: Float, D> {
     /// Assigns every sample to its nearest centre, updating `labels`, and returns the per-cluster
     /// sums (accumulated in [`leaf_rows`] leaves, in row order). The inertia of the assignment is
     /// included when `want_inertia`.
     fn assign(
         &mut self,
-        data: &Data<F>,
+        data: &D,
         centers: ArrayView2<F>,
         labels: &mut [usize],
         want_inertia: bool,
@@ -129,13 +148,53 @@ impl<'a, F: Float> Data<'a, F> {
     }
 }
 
+impl<F: Float> Samples<F> for Data<'_, F> {
+    fn n_samples(&self) -> usize {
+        self.x.nrows()
+    }
+
+    fn weights(&self) -> Option<&[f64]> {
+        self.weights
+    }
+
+    fn stopping(&self) -> bool {
+        self.observer.should_stop()
+    }
+
+    fn label_distances(&self, centers: ArrayView2<F>, labels: &[usize]) -> Vec<f64> {
+        let d = self.x.ncols();
+        let data = self.x.as_slice().expect("standard layout");
+        let centers = centers.as_slice().expect("standard layout");
+        let mut out = vec![0.0f64; labels.len()];
+        par_blocks(
+            labels.len(),
+            1,
+            &mut out,
+            &|s, _e, o: &mut [f64]| {
+                for (slot, i) in o.iter_mut().zip(s..) {
+                    let j = labels[i];
+                    *slot = sq_dist(&data[i * d..(i + 1) * d], &centers[j * d..(j + 1) * d]).to_f64();
+                }
+            },
+            &|_, _| {},
+        );
+        out
+    }
+
+    fn add_row(&self, i: usize, factor: f64, sums: &mut [f64]) {
+        let d = self.x.ncols();
+        let xi = &self.x.as_slice().expect("standard layout")[i * d..(i + 1) * d];
+        sums.iter_mut().zip(xi).for_each(|(acc, &v)| *acc += factor * v.to_f64());
+    }
+}
+
 /// Plain Lloyd: every distance every iteration (by GEMM where that is faster).
 pub(crate) struct LloydStep;
 
-impl<F: Float> AssignStep<F> for LloydStep {
+impl<'a, F: Float> AssignStep<F, Data<'a, F>> for LloydStep {
     fn assign(
         &mut self,
-        data: &Data<F>,
+        data: &Data<'a, F>,
         centers: ArrayView2<F>,
         labels: &mut [usize],
         _want: bool,
@@ -192,16 +251,14 @@ impl RunConfig<'_> {
 }
 
 /// Runs the iterations from `centers` on `data`, assigning with `step`.
-pub(crate) fn run<F: Float>(
-    data: &Data<F>,
+pub(crate) fn run<F: Float, D: Samples<F>>(
+    data: &D,
     mut centers: Array2<F>,
-    step: &mut dyn AssignStep<F>,
+    step: &mut dyn AssignStep<F, D>,
     cfg: &RunConfig,
 ) -> Result<Run<F>, KMeansError> {
-    let (n, d) = data.x.dim();
-    let k = centers.nrows();
-    let x = data.x.as_slice().expect("standard layout");
-    let weights = data.weights;
+    let n = data.n_samples();
+    let (k, d) = centers.dim();
     let mut labels = vec![usize::MAX; n];
     let want_inertia = cfg.observer.wants_iteration_inertia();
     let mut strict = false;
@@ -215,8 +272,11 @@ pub(crate) fn run<F: Float>(
             return Err(KMeansError::Cancelled);
         }
         cfg.observer.iteration(cfg.run, iter, want_inertia.then_some(cfg.unscale(p.inertia)));
-        relocate_empty(x, d, weights, centers.as_slice().unwrap(), &labels, &mut p);
-        let new_centers = average::<F>(&p, k, d);
+        relocate_empty(data, centers.view(), &labels, &mut p);
+        let mut new_centers = average::<F>(&p, k, d);
+        if data.unit_centers() {
+            normalize_rows(&mut new_centers);
+        }
         let shift: f64 = centers
             .iter()
             .zip(new_centers.iter())
@@ -247,26 +307,30 @@ pub(crate) fn run<F: Float>(
             return Err(KMeansError::Cancelled);
         }
     }
-    let inertia = inertia(x, d, weights, centers.as_slice().unwrap(), &labels);
+    let inertia = inertia(data, centers.view(), &labels);
     cfg.observer.run_finished(cfg.run, n_iter, cfg.unscale(inertia));
     Ok(Run { labels, centers, inertia, n_iter })
 }
 
+/// Puts every non-zero row on the unit sphere (a zero row stays zero).
+pub(crate) fn normalize_rows<F: Float>(c: &mut Array2<F>) {
+    for mut row in c.outer_iter_mut() {
+        let norm = row.iter().map(|v| v.to_f64() * v.to_f64()).sum::<f64>().sqrt();
+        if norm > 0.0 {
+            row.iter_mut().for_each(|v| *v = F::from_f64(v.to_f64() / norm));
+        }
+    }
+}
+
 /// Weighted sum of squared distances of every sample to the centre of its label.
-fn inertia<F: Float>(data: &[F], d: usize, weights: Option<&[f64]>, centers: &[F], labels: &[usize]) -> f64 {
+fn inertia<F: Float, D: Samples<F>>(data: &D, centers: ArrayView2<F>, labels: &[usize]) -> f64 {
+    let dist = data.label_distances(centers, labels);
+    let weights = data.weights();
     par_blocks(
         labels.len(),
         0,
         &mut [] as &mut [u8],
-        &|s, e, _| {
-            (s..e)
-                .map(|i| {
-                    let j = labels[i];
-                    let dist = sq_dist(&data[i * d..(i + 1) * d], &centers[j * d..(j + 1) * d]);
-                    weights.map_or(1.0, |w| w[i]) * dist.to_f64()
-                })
-                .sum::<f64>()
-        },
+        &|s, e, _| (s..e).map(|i| weights.map_or(1.0, |w| w[i]) * dist[i]).sum::<f64>(),
         &|a: &mut f64, b| *a += b,
     )
 }
@@ -274,11 +338,9 @@ fn inertia<F: Float>(data: &[F], d: usize, weights: Option<&[f64]>, centers: &[F
 /// scikit-learn's relocation: each cluster left with zero weight takes one of the samples
 /// farthest from their centre (farthest first; among equal distances the lowest index), and that
 /// sample's weight moves with it. Nothing moves if every sample sits on its centre.
-fn relocate_empty<F: Float>(
-    data: &[F],
-    d: usize,
-    weights: Option<&[f64]>,
-    old_centers: &[F],
+fn relocate_empty<F: Float, D: Samples<F>>(
+    data: &D,
+    old_centers: ArrayView2<F>,
     labels: &[usize],
     p: &mut Partial,
 ) {
@@ -286,13 +348,9 @@ fn relocate_empty<F: Float>(
     if empty.is_empty() {
         return;
     }
-    let dist: Vec<F> = (0..labels.len())
-        .map(|i| {
-            let j = labels[i];
-            sq_dist(&data[i * d..(i + 1) * d], &old_centers[j * d..(j + 1) * d])
-        })
-        .collect();
-    if dist.iter().all(|&v| v == F::ZERO) {
+    let d = old_centers.ncols();
+    let dist = data.label_distances(old_centers, labels);
+    if dist.iter().all(|&v| v == 0.0) {
         return;
     }
     let mut far: Vec<usize> = (0..labels.len()).collect();
@@ -304,13 +362,12 @@ fn relocate_empty<F: Float>(
     }
     far.sort_by(by_distance);
     for (&new, &i) in empty.iter().zip(&far) {
-        let w = weights.map_or(1.0, |w| w[i]);
+        let w = data.weights().map_or(1.0, |w| w[i]);
         let old = labels[i];
-        let xi = &data[i * d..(i + 1) * d];
-        for (c, &v) in xi.iter().enumerate() {
-            p.sums[old * d + c] -= v.to_f64() * w;
-            p.sums[new * d + c] = v.to_f64() * w;
-        }
+        data.add_row(i, -w, &mut p.sums[old * d..(old + 1) * d]);
+        let row = &mut p.sums[new * d..(new + 1) * d];
+        row.fill(0.0);
+        data.add_row(i, w, row);
         p.weights[new] = w;
         p.weights[old] -= w;
     }

@@ -4,6 +4,7 @@
 mod bounds;
 mod exact1d;
 mod lloyd;
+pub(crate) mod sparse;
 
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 

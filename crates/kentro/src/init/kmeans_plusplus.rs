@@ -414,7 +414,7 @@ fn settle_leaf<F: Float>(
 /// For each target t (in [0, total mass)), the sample where the running sum of `mass` first
 /// reaches t: `>= t` (numpy's `searchsorted` on the cumulative sum, side "left") when `left`,
 /// `> t` (numpy's `choice`) otherwise. Rounding past the end gives the last sample with mass.
-fn draw_by_mass(n: usize, mass: &dyn Fn(usize) -> f64, targets: &[f64], left: bool) -> Vec<usize> {
+pub(crate) fn draw_by_mass(n: usize, mass: &dyn Fn(usize) -> f64, targets: &[f64], left: bool) -> Vec<usize> {
     let mut order: Vec<usize> = (0..targets.len()).collect();
     order.sort_by(|&a, &b| targets[a].total_cmp(&targets[b]));
     let mut out = vec![n - 1; targets.len()];

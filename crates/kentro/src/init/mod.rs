@@ -3,7 +3,7 @@
 mod kmeans_plusplus;
 mod random;
 
-pub(crate) use kmeans_plusplus::kmeans_plusplus_indices;
+pub(crate) use kmeans_plusplus::{draw_by_mass, kmeans_plusplus_indices};
 pub(crate) use random::random_indices;
 
 use ndarray::{Array2, ArrayView1, ArrayView2};
