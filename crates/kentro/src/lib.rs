@@ -35,8 +35,11 @@ mod kernels;
 pub mod metrics;
 mod model;
 mod observer;
+pub mod outliers;
 mod parallel;
 mod params;
+pub mod preprocessing;
+pub mod profile;
 mod rng;
 mod validate;
 
