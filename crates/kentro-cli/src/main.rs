@@ -43,6 +43,7 @@ fn main() -> ExitCode {
         Command::Fit(args) => commands::fit::run(args),
         Command::Predict(args) => commands::predict::run(args),
         Command::Blobs(args) => commands::blobs::run(args),
+        Command::Outliers(args) => commands::outliers::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
