@@ -38,7 +38,7 @@ pub struct OutliersArgs {
 
     /// The share of rows expected to be outliers, in (0, 0.5], or `auto` (a fixed threshold:
     /// farther than three times the cluster's spread).
-    #[arg(long, value_name = "C", default_value = "auto", value_parser = parse_contamination)]
+    #[arg(long, value_name = "C", default_value = "auto", allow_negative_numbers = true, value_parser = parse_contamination)]
     pub contamination: Contamination,
 
     /// Seed of the K-Means initialisation.
