@@ -13,7 +13,6 @@ missing item neither pulls nor pushes. Run ``python examples/recommend.py``.
 """
 
 import numpy as np
-
 from kentro import KMeans
 from kentro.metrics import adjusted_rand_score
 
@@ -48,7 +47,9 @@ def recommend(ratings, labels, user, n=5, min_raters=3):
     counts = (given > 0).sum(axis=0)
     means = given.sum(axis=0) / np.maximum(counts, 1)
     candidates = [
-        i for i in range(ratings.shape[1]) if ratings[user, i] == 0 and counts[i] >= min_raters
+        i
+        for i in range(ratings.shape[1])
+        if ratings[user, i] == 0 and counts[i] >= min_raters
     ]
     candidates.sort(key=lambda i: (-means[i], i))
     return [(i, float(means[i])) for i in candidates[:n]]

@@ -22,6 +22,7 @@ _FITTED_ATTRIBUTES = (
     "feature_names_in_",
     "cluster_centers_",
     "labels_",
+    "n_iter_",
     "cluster_spreads_",
     "offset_",
 )
@@ -41,7 +42,7 @@ class KMeansOutlierDetector(OutlierMixin, BaseEstimator):
     * ``score_samples`` is minus the distance to the nearest centre divided by that
       cluster's spread: higher is more normal, 0 is a sample on a centre;
     * ``offset_`` is ``np.percentile(score_samples(X_train), 100 * contamination)``,
-      or ``-3.0`` for ``contamination="auto"`` (farther than three times the
+      or ``-2.0`` for ``contamination="auto"`` (farther than twice the
       cluster's spread);
     * ``decision_function = score_samples - offset_``; ``predict`` gives -1 where
       it is negative (outliers) and +1 elsewhere.
@@ -53,7 +54,7 @@ class KMeansOutlierDetector(OutlierMixin, BaseEstimator):
 
     contamination : 'auto' or float, default='auto'
         The proportion of outliers in the training data, in (0, 0.5]: it sets
-        ``offset_``. ``'auto'`` uses the fixed offset -3.0.
+        ``offset_``. ``'auto'`` uses the fixed offset -2.0.
 
     init : {'k-means++', 'random'}, callable or array-like, default='k-means++'
         As :class:`kentro.KMeans`.
@@ -80,6 +81,9 @@ class KMeansOutlierDetector(OutlierMixin, BaseEstimator):
 
     labels_ : ndarray of shape (n_samples,)
         The cluster of each training sample.
+
+    n_iter_ : int
+        Lloyd iterations of the K-Means fit.
 
     cluster_spreads_ : ndarray of shape (n_clusters,)
         Each cluster's spread (see above).
@@ -197,6 +201,7 @@ class KMeansOutlierDetector(OutlierMixin, BaseEstimator):
         )
         self.cluster_centers_ = kmeans.cluster_centers_
         self.labels_ = kmeans.labels_
+        self.n_iter_ = kmeans.n_iter_
         self.cluster_spreads_ = spreads
         self.offset_ = float(offset)
         return self

@@ -50,14 +50,16 @@ def test_outliers_planted_8_sigma_away_are_all_flagged(seed):
     pred = det.fit_predict(X)
     assert np.flatnonzero(pred == -1).tolist() == list(range(n_in, X.shape[0]))
     auto = KMeansOutlierDetector(n_clusters=3, random_state=seed).fit(X)
-    assert auto.offset_ == -3.0
+    assert auto.offset_ == -2.0
     assert (auto.predict(X)[n_in:] == -1).all()
 
 
 def test_offset_and_decision_follow_sklearn_conventions():
     X, _ = planted(4, 5)
     for c in (0.01, 0.1, 0.5):
-        det = KMeansOutlierDetector(n_clusters=3, contamination=c, random_state=0).fit(X)
+        det = KMeansOutlierDetector(n_clusters=3, contamination=c, random_state=0).fit(
+            X
+        )
         scores = det.score_samples(X)
         assert det.offset_ == pytest.approx(np.percentile(scores, 100 * c), abs=1e-12)
         np.testing.assert_array_equal(det.decision_function(X), scores - det.offset_)
@@ -103,8 +105,10 @@ def test_float32_and_feature_names():
     pred = det.fit_predict(frame)
     assert list(det.feature_names_in_) == ["a", "b"]
     assert np.flatnonzero(pred == -1).tolist() == list(range(n_in, len(X)))
+    with pytest.raises(ValueError, match="feature names should match"):
+        det.predict(frame[["a"]])
     with pytest.raises(ValueError, match="X has 1 features"):
-        det.predict(X[:, :1])
+        KMeansOutlierDetector(n_clusters=3).fit(X).predict(X[:, :1])
 
 
 def test_load_refuses_a_model_that_scales_its_input(tmp_path):
@@ -121,3 +125,14 @@ def test_load_refuses_a_model_that_scales_its_input(tmp_path):
     path.write_text(json.dumps(model))
     with pytest.raises(ModelFileError, match="scales its input \\('standard'"):
         load(path)
+
+
+def test_docstring_example_runs():
+    import doctest
+
+    import kentro._outliers
+
+    failed, attempted = doctest.testmod(
+        kentro._outliers, optionflags=doctest.NORMALIZE_WHITESPACE, verbose=False
+    )
+    assert attempted > 0 and failed == 0

@@ -24,7 +24,9 @@ def test_planted_tastes_are_recovered(example, seed, capsys):
 
 def test_recommendations_are_unrated_and_ranked_by_the_cluster(example):
     ratings, taste = example["generate"](7)
-    labels = np.arange(len(taste)) % 4  # any partition: the ranking rule is what is tested
+    labels = (
+        np.arange(len(taste)) % 4
+    )  # any partition: the ranking rule is what is tested
     for user in range(10):
         recs = example["recommend"](ratings, labels, user)
         assert [r for _, r in recs] == sorted((r for _, r in recs), reverse=True)

@@ -24,9 +24,9 @@ const MAX_LISTED: usize = 10;
 #[derive(Debug, Args)]
 #[command(after_help = "Each row's score is minus its distance to its nearest centre divided by that \
     cluster's spread (the root-mean-square distance of its training rows to the centre): 0 on a \
-    centre, -3 at three times the cluster's typical distance. With --contamination C the threshold \
+    centre, -2 at twice the cluster's typical distance. With --contamination C the threshold \
     is the 100·C-th percentile of the scores, so that a share C of the rows is flagged; with `auto` \
-    it is -3. The scores file has the header `score,outlier` and one line per input row, in input \
+    it is -2. The scores file has the header `score,outlier` and one line per input row, in input \
     order (outlier: 1 or 0). The files are written only once all of them are ready.")]
 pub struct OutliersArgs {
     #[command(flatten)]
@@ -37,7 +37,7 @@ pub struct OutliersArgs {
     pub k: usize,
 
     /// The share of rows expected to be outliers, in (0, 0.5], or `auto` (a fixed threshold:
-    /// farther than three times the cluster's spread).
+    /// farther than twice the cluster's spread).
     #[arg(long, value_name = "C", default_value = "auto", allow_negative_numbers = true, value_parser = parse_contamination)]
     pub contamination: Contamination,
 
