@@ -194,7 +194,7 @@ mod tests {
 
     #[test]
     fn inverse_transform_undoes_transform() {
-        let x = array![[0.1, -3.0, 1e5], [2.5, 4.0, 2e5], [7.0, 0.5, -1e5]];
+        let x: ndarray::Array2<f64> = array![[0.1, -3.0, 1e5], [2.5, 4.0, 2e5], [7.0, 0.5, -1e5]];
         for method in [ScaleMethod::Standard, ScaleMethod::MinMax] {
             let s = Scaler::fit(method, x.view()).unwrap();
             let back = s.inverse_transform(s.transform(x.view()).unwrap().view()).unwrap();
