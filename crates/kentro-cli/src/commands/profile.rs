@@ -181,6 +181,10 @@ impl HeatMap<'_> {
                     ))?;
                 }
             }
+            // Every n-th row is named when the rows are too thin for their labels.
+            if c % (16.0 / cell_h).ceil().max(1.0) as usize != 0 {
+                continue;
+            }
             let share = 100.0 * self.profiles.shares()[c];
             let label = format!("cluster {c} · {} ({share:.0}%)", self.profiles.sizes()[c]);
             root.draw(&Text::new(
