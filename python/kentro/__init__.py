@@ -20,10 +20,12 @@ from kentro import exceptions, metrics
 from kentro._datasets import make_blobs
 from kentro._kentro import __version__
 from kentro._kmeans import KMeans, kmeans_plusplus, load
+from kentro._outliers import KMeansOutlierDetector
 from kentro._threads import threadpool_limits
 
 __all__ = [
     "KMeans",
+    "KMeansOutlierDetector",
     "__version__",
     "exceptions",
     "kmeans_plusplus",

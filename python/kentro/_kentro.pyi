@@ -21,6 +21,8 @@ __all__ = [
     "kmeans_plusplus",
     "make_blobs",
     "normalized_mutual_info_score",
+    "outlier_fit",
+    "outlier_scores",
     "pool_threads",
     "predict_csr",
     "score_csr",
@@ -66,6 +68,8 @@ class Model:
     def n_iter(self) -> int: ...
     @property
     def feature_names(self) -> list[str] | None: ...
+    @property
+    def scaler(self) -> Literal["standard", "minmax"] | None: ...
     def centers(self) -> npt.NDArray[_Float]: ...
     def labels(self) -> npt.NDArray[np.int32]: ...
     def warnings(self) -> list[tuple[str, str]]: ...
@@ -144,6 +148,19 @@ def homogeneity_completeness_v_measure(
     beta: float = 1.0,
 ) -> tuple[float, float, float]: ...
 def pool_threads(n_threads: int = 0) -> int: ...
+def outlier_fit(
+    x: npt.NDArray[np.float64],
+    centers: npt.NDArray[np.float64],
+    contamination: float | None,
+    n_threads: int = 0,
+) -> tuple[npt.NDArray[np.float64], float, npt.NDArray[np.float64]]: ...
+def outlier_scores(
+    x: npt.NDArray[np.float64],
+    centers: npt.NDArray[np.float64],
+    spreads: npt.NDArray[np.float64],
+    offset: float,
+    n_threads: int = 0,
+) -> npt.NDArray[np.float64]: ...
 def _panic_for_tests(n_threads: int = 0) -> None: ...
 
 # CSR input (crates/kentro-py/src/sparse.rs): a matrix as (data, indices, indptr, shape).

@@ -24,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from kentro import _kentro, _sparse
 from kentro._threads import effective_n_threads
 from kentro._validation import draw_seed, reject_sparse, weights_or_none
+from kentro.exceptions import ModelFileError
 
 __all__ = ["KMeans", "kmeans_plusplus", "load"]
 
@@ -675,6 +676,14 @@ class KMeans(
             count and feature names.
         """
         model = _kentro.Model.load(os.fspath(path))
+        if model.scaler is not None:
+            # Predicting with the centres alone would silently skip the scaling.
+            raise ModelFileError(
+                f"{os.fspath(path)}: the model scales its input ({model.scaler!r}, from "
+                f"`kentro fit --scale {model.scaler}`), which kentro.KMeans cannot apply; "
+                "predict with `kentro predict`, or fit in Python on scaled data (for "
+                "example a Pipeline with sklearn's StandardScaler)"
+            )
         est = cls(n_clusters=model.n_clusters)
         centers = model.centers()
         est.cluster_centers_ = centers
@@ -724,7 +733,8 @@ def load(path: str | os.PathLike[str]) -> KMeans:
     Raises
     ------
     kentro.exceptions.ModelFileError
-        The file is not a kentro model, or of a version this build cannot read.
+        The file is not a kentro model, or of a version this build cannot read, or
+        it scales its input (``kentro fit --scale``), which the estimator cannot do.
     kentro.exceptions.ModelIOError
         The file cannot be read (also an :class:`OSError`).
 

@@ -41,6 +41,9 @@ pub enum Command {
     Quantize(crate::commands::quantize::QuantizeArgs),
     /// Cluster text documents by topic (TF-IDF, spherical k-means); print each cluster's top terms.
     Text(crate::commands::text::TextArgs),
+    /// Find anomalies: fit K-Means and score each row by its distance to its centre relative to
+    /// its cluster's spread; write the scores and a plot with the outliers marked.
+    Outliers(crate::commands::outliers::OutliersArgs),
 }
 
 /// `kentro demo`.
@@ -143,9 +146,32 @@ pub struct FitArgs {
     #[arg(long, value_name = "FILE.png|svg")]
     pub plot: Option<PathBuf>,
 
+    /// Scale the features before clustering: `standard` (minus the mean, over the population
+    /// standard deviation, as scikit-learn's StandardScaler) or `minmax` (to [0, 1], as
+    /// MinMaxScaler). The model remembers the scaler and `kentro predict` applies it.
+    #[arg(long, value_enum, default_value_t = ScaleName::None)]
+    pub scale: ScaleName,
+
+    /// Profile the clusters in the original units: print a table (size, share, mean of each
+    /// feature per cluster), write it here as CSV, and draw it beside it as a heat map
+    /// (PROFILE.png and PROFILE.svg, the same name with those extensions).
+    #[arg(long, value_name = "PROFILE.csv")]
+    pub profile: Option<PathBuf>,
+
     /// Print nothing on success (no summary, no warnings, no progress bar).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+/// The feature scalings offered by `fit --scale`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScaleName {
+    /// The features as they are.
+    None,
+    /// Zero mean, unit (population) variance; constant features only centred.
+    Standard,
+    /// Each feature to [0, 1]; constant features to 0.
+    Minmax,
 }
 
 /// `kentro predict`.
@@ -236,6 +262,11 @@ impl From<AlgorithmName> for kentro::Algorithm {
     }
 }
 
+/// `auto` or a number in (0, 0.5] (the share of outliers expected).
+pub fn parse_contamination(text: &str) -> Result<kentro::outliers::Contamination, String> {
+    text.parse().map_err(|_| "expected `auto` or a number in (0, 0.5]".to_string())
+}
+
 fn parse_n_init(text: &str) -> Result<NInit, String> {
     if text.eq_ignore_ascii_case("auto") {
         return Ok(NInit::Auto);
@@ -250,7 +281,7 @@ fn parse_n_init(text: &str) -> Result<NInit, String> {
 // which `main` prints on one line.
 
 /// A whole number (0 allowed; the core or the command says when it must be larger).
-fn parse_count(text: &str) -> Result<usize, String> {
+pub fn parse_count(text: &str) -> Result<usize, String> {
     text.trim().parse().map_err(|_| "expected a whole number".to_string())
 }
 
@@ -263,7 +294,7 @@ pub(crate) fn parse_positive(text: &str) -> Result<NonZeroUsize, String> {
 }
 
 /// A seed: a whole number from 0 to 2^64 - 1.
-pub(crate) fn parse_seed(text: &str) -> Result<u64, String> {
+pub fn parse_seed(text: &str) -> Result<u64, String> {
     text.trim().parse().map_err(|_| "expected a whole number from 0 to 18446744073709551615".to_string())
 }
 

@@ -46,6 +46,7 @@ fn main() -> ExitCode {
         Command::Blobs(args) => commands::blobs::run(args),
         Command::Quantize(args) => commands::quantize::run(args),
         Command::Text(args) => commands::text::run(args),
+        Command::Outliers(args) => commands::outliers::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

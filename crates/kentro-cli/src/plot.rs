@@ -16,9 +16,9 @@ use plotters::style::{FontStyle, register_font};
 /// DejaVu Sans (Bitstream Vera license, see `assets/DejaVuSans-LICENSE.txt`).
 const FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 /// The family name the plots ask for; the embedded font is registered under it.
-const FAMILY: &str = "sans-serif";
+pub const FAMILY: &str = "sans-serif";
 /// Image size in pixels (the SVG uses the same user units).
-const SIZE: (u32, u32) = (800, 600);
+pub const SIZE: (u32, u32) = (800, 600);
 /// matplotlib's default blue, for samples that have no cluster yet.
 const PLAIN: RGBColor = RGBColor(0x1f, 0x77, 0xb4);
 const CENTROID: RGBColor = RGBColor(0xe3, 0x1a, 0x1c);
@@ -72,6 +72,8 @@ pub struct Scatter {
     pub sample_legend: SampleLegend,
     /// Cluster centres, drawn as red crosses (legend: "Centroids").
     pub centers: Option<Vec<(f64, f64)>>,
+    /// Per sample, whether it is an outlier: outliers are ringed in red (legend: "Outliers").
+    pub outliers: Option<Vec<bool>>,
 }
 
 impl Scatter {
@@ -168,6 +170,15 @@ impl Scatter {
                 }
             }
         }
+        if let Some(flags) = &self.outliers {
+            let ringed = self.points.iter().zip(flags).filter(|&(_, &f)| f).map(|(&p, _)| p);
+            let count = flags.iter().filter(|&&f| f).count();
+            chart
+                .draw_series(ringed.map(|p| outlier_marker(p, radius + 4)))?
+                .label(format!("Outliers ({count})"))
+                .legend(|p| outlier_marker(p, 6));
+            has_legend = true;
+        }
         if let Some(centers) = &self.centers {
             chart
                 .draw_series(centers.iter().map(|&p| centroid_marker(p, cross)))?
@@ -196,7 +207,7 @@ impl Scatter {
             SampleLegend::Single(_) => 1,
             SampleLegend::PerCluster(labels) => labels.len(),
         };
-        samples + usize::from(self.centers.is_some())
+        samples + usize::from(self.centers.is_some()) + usize::from(self.outliers.is_some())
     }
 
     /// Where the legend hides the fewest points, like matplotlib's `loc="best"` (upper right
@@ -233,6 +244,13 @@ fn marker<C, DB: DrawingBackend>(
     EmptyElement::at(at)
         + Circle::new((0, 0), radius, color.mix(0.85).filled())
         + Circle::new((0, 0), radius, BLACK.mix(0.6).stroke_width(1))
+}
+
+/// A red ring around a sample.
+fn outlier_marker<C, DB: DrawingBackend>(at: C, radius: i32) -> Marker<C, DB, Circle<(i32, i32), i32>> {
+    EmptyElement::at(at)
+        + Circle::new((0, 0), radius, WHITE.mix(0.0).filled())
+        + Circle::new((0, 0), radius, CENTROID.stroke_width(2))
 }
 
 /// A bold red cross with a dark outline.
@@ -287,7 +305,8 @@ pub fn cluster_color(i: usize, k: usize) -> RGBColor {
     RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
-fn register_embedded_font() -> anyhow::Result<()> {
+/// Registers the embedded font under [`FAMILY`] (once).
+pub fn register_embedded_font() -> anyhow::Result<()> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
         // Bold text (if any) falls back to the regular face.
@@ -296,7 +315,8 @@ fn register_embedded_font() -> anyhow::Result<()> {
     if ok { Ok(()) } else { bail!("the embedded font could not be loaded") }
 }
 
-fn encode_png(rgb: &[u8], (width, height): (u32, u32)) -> Result<Vec<u8>, png::EncodingError> {
+/// An RGB buffer of `width × height` pixels as PNG bytes.
+pub fn encode_png(rgb: &[u8], (width, height): (u32, u32)) -> Result<Vec<u8>, png::EncodingError> {
     let mut out = Vec::new();
     let mut encoder = png::Encoder::new(&mut out, width, height);
     encoder.set_color(png::ColorType::Rgb);
@@ -320,6 +340,7 @@ mod tests {
             clusters: Some((vec![0, 0, 1, 1], 2)),
             sample_legend: SampleLegend::Single("Original Data".into()),
             centers: Some(vec![(0.5, 0.5), (5.5, 5.25)]),
+            outliers: None,
         }
     }
 

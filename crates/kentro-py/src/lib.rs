@@ -10,6 +10,7 @@ mod errors;
 mod metrics;
 mod model;
 mod sparse;
+mod outliers;
 mod threads;
 
 use std::sync::Mutex;
@@ -300,6 +301,8 @@ fn _kentro(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(adjusted_rand_score, m)?)?;
     metrics::register(m)?;
     m.add_function(wrap_pyfunction!(pool_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(outliers::outlier_fit, m)?)?;
+    m.add_function(wrap_pyfunction!(outliers::outlier_scores, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     sparse::register(m)?;
     Ok(())

@@ -171,6 +171,12 @@ impl Model {
         with_model!(&self.inner, m => m.n_iter())
     }
 
+    /// The scaling (`"standard"` or `"minmax"`) the model applies to its inputs, if any.
+    #[getter]
+    fn scaler(&self) -> Option<&'static str> {
+        with_model!(&self.inner, m => m.scaler().map(|s| s.method().name()))
+    }
+
     /// The feature names stored with the model, if any.
     #[getter]
     fn feature_names(&self) -> Option<Vec<String>> {

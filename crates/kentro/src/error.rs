@@ -53,6 +53,9 @@ pub enum ParamError {
         /// The offending value.
         value: f64,
     },
+    /// Outlier detection: `contamination` must be a fraction in (0, 0.5] (or `auto`).
+    #[error("contamination must be \"auto\" or a number in (0, 0.5], got {0}")]
+    Contamination(f64),
 }
 
 /// Why a fit, a prediction or a model file was refused.

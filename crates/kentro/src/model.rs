@@ -10,6 +10,7 @@ use crate::error::KMeansError;
 use crate::float::Float;
 use crate::kernels::{nearest, sq_dist, sq_dist_scaled};
 use crate::parallel::par_blocks;
+use crate::preprocessing::{Scaler, ScalerRecord};
 use crate::validate::{check_data, check_weights, check_width, safe_scale};
 
 /// Something the fit did that the caller may want to know about; the fit still succeeded.
@@ -77,6 +78,7 @@ pub struct KMeans<F: Float = f64> {
     n_iter: usize,
     warnings: Vec<FitWarning>,
     feature_names: Option<Vec<String>>,
+    scaler: Option<Scaler>,
 }
 
 impl<F: Float> KMeans<F> {
@@ -87,7 +89,7 @@ impl<F: Float> KMeans<F> {
         n_iter: usize,
         warnings: Vec<FitWarning>,
     ) -> Self {
-        KMeans { centers, labels, inertia, n_iter, warnings, feature_names: None }
+        KMeans { centers, labels, inertia, n_iter, warnings, feature_names: None, scaler: None }
     }
 
     /// The cluster centres, one row per cluster, in the data's units.
@@ -135,6 +137,35 @@ impl<F: Float> KMeans<F> {
         check_width(names.len(), self.n_features())?;
         self.feature_names = Some(names);
         Ok(self)
+    }
+
+    /// The scaler that every input meets before the centres, if the model was fitted on scaled
+    /// data (see [`crate::preprocessing`]).
+    pub fn scaler(&self) -> Option<&Scaler> {
+        self.scaler.as_ref()
+    }
+
+    /// Records that the model was fitted on data scaled by `scaler`: from now on `predict`,
+    /// `transform` and `score` take data in the original units and scale it first, and the
+    /// model file carries the scaler. The centres and the inertia stay in the scaled units.
+    pub fn with_scaler(mut self, scaler: Scaler) -> Result<Self, KMeansError> {
+        check_width(scaler.n_features(), self.n_features())?;
+        self.scaler = Some(scaler);
+        Ok(self)
+    }
+
+    /// `x` scaled by the model's scaler, or `None` without one.
+    fn scaled(&self, x: ArrayView2<F>) -> Result<Option<Array2<F>>, KMeansError> {
+        self.scaler.as_ref().map(|s| s.transform(x)).transpose()
+    }
+
+    /// Per row of `x` (in the original units): the nearest centre and the Euclidean distance to
+    /// it, in the units of the centres.
+    pub(crate) fn nearest_with_distance(&self, x: ArrayView2<F>) -> Result<Vec<(usize, f64)>, KMeansError> {
+        let scaled = self.scaled(x)?;
+        let x = scaled.as_ref().map_or(x, |s| s.view());
+        let scale = self.check_input(x)?;
+        Ok(self.nearest_all(x, scale).into_iter().map(|(j, d2)| (j, d2.sqrt() / scale)).collect())
     }
 
     /// The scale for data `x` and these centres, after checking `x`.
@@ -186,12 +217,16 @@ impl<F: Float> KMeans<F> {
 
     /// The nearest centre of each row of `x`.
     pub fn predict(&self, x: ArrayView2<F>) -> Result<Vec<usize>, KMeansError> {
+        let scaled = self.scaled(x)?;
+        let x = scaled.as_ref().map_or(x, |s| s.view());
         let scale = self.check_input(x)?;
         Ok(self.nearest_all(x, scale).into_iter().map(|(j, _)| j).collect())
     }
 
     /// The Euclidean distance of each row of `x` to every centre (`n_samples × n_clusters`).
     pub fn transform(&self, x: ArrayView2<F>) -> Result<Array2<F>, KMeansError> {
+        let scaled = self.scaled(x)?;
+        let x = scaled.as_ref().map_or(x, |s| s.view());
         let scale = self.check_input(x)?;
         let d = self.n_features();
         let k = self.n_clusters();
@@ -236,6 +271,8 @@ impl<F: Float> KMeans<F> {
         x: ArrayView2<F>,
         sample_weight: Option<ArrayView1<f64>>,
     ) -> Result<f64, KMeansError> {
+        let scaled = self.scaled(x)?;
+        let x = scaled.as_ref().map_or(x, |s| s.view());
         let scale = self.check_input(x)?;
         let weights = sample_weight.map(|w| check_weights(w, x.nrows())).transpose()?;
         let nearest = self.nearest_all(x, scale);
@@ -257,7 +294,13 @@ impl<F: Float> KMeans<F> {
 }
 
 /// The model file format: JSON, no code, no timestamps. Bump [`FORMAT_VERSION`] on any change.
-pub const FORMAT_VERSION: u64 = 1;
+///
+/// Version 2 added the optional `preprocessing` record (a [`Scaler`]). A model without one is
+/// still written as version 1, which every build reads; a model with one is version 2, which
+/// builds that cannot apply the scaler refuse by its version.
+pub const FORMAT_VERSION: u64 = 2;
+/// The version written for a model without preprocessing.
+const FORMAT_VERSION_PLAIN: u64 = 1;
 /// The model file's format name.
 pub const FORMAT_NAME: &str = "kentro.kmeans";
 
@@ -275,6 +318,8 @@ struct ModelFile {
     labels: Vec<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     feature_names: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    preprocessing: Option<ScalerRecord>,
 }
 
 impl<F: Float> KMeans<F> {
@@ -282,7 +327,7 @@ impl<F: Float> KMeans<F> {
     pub fn to_json(&self) -> String {
         let file = ModelFile {
             format: FORMAT_NAME.to_string(),
-            version: FORMAT_VERSION,
+            version: if self.scaler.is_some() { FORMAT_VERSION } else { FORMAT_VERSION_PLAIN },
             dtype: F::DTYPE.to_string(),
             n_clusters: self.n_clusters(),
             n_features: self.n_features(),
@@ -291,6 +336,7 @@ impl<F: Float> KMeans<F> {
             n_iter: self.n_iter,
             labels: self.labels.clone(),
             feature_names: self.feature_names.clone(),
+            preprocessing: self.scaler.as_ref().map(ScalerRecord::from),
         };
         serde_json::to_string(&file).expect("a model always serialises")
     }
@@ -314,11 +360,16 @@ impl<F: Float> KMeans<F> {
             )));
         }
         match header.version {
-            Some(FORMAT_VERSION) => {}
+            Some(FORMAT_VERSION_PLAIN | FORMAT_VERSION) => {}
             Some(found) => return Err(KMeansError::ModelVersion { found, supported: FORMAT_VERSION }),
             None => return Err(KMeansError::Model("no format version".into())),
         }
         let file: ModelFile = serde_json::from_str(text).map_err(|e| KMeansError::Model(e.to_string()))?;
+        if file.preprocessing.is_some() && header.version != Some(FORMAT_VERSION) {
+            return Err(KMeansError::Model(format!(
+                "a preprocessing record needs format version {FORMAT_VERSION}"
+            )));
+        }
         match (file.dtype.as_str(), F::DTYPE) {
             (a, b) if a == b => {}
             ("float32", "float64") => {}
@@ -329,7 +380,17 @@ impl<F: Float> KMeans<F> {
             return Err(KMeansError::Model(format!("centers must be {k} rows of {d} values")));
         }
         let centers = Array2::from_shape_fn((k, d), |(i, j)| F::from_f64(file.centers[i][j]));
-        let model = Self::from_parts(centers, file.labels, file.inertia, file.n_iter)?;
+        let mut model = Self::from_parts(centers, file.labels, file.inertia, file.n_iter)?;
+        if let Some(record) = file.preprocessing {
+            let scaler = Scaler::try_from(record)?;
+            if scaler.n_features() != d {
+                return Err(KMeansError::Model(format!(
+                    "the scaler has {} features, the model {d}",
+                    scaler.n_features()
+                )));
+            }
+            model = model.with_scaler(scaler)?;
+        }
         match file.feature_names {
             Some(names) if names.len() != d => {
                 Err(KMeansError::Model(format!("{} feature names for {d} features", names.len())))
@@ -359,7 +420,15 @@ impl<F: Float> KMeans<F> {
             return Err(KMeansError::Model(format!("label {l} is out of range for {k} clusters")));
         }
         let centers = centers.as_standard_layout().into_owned();
-        Ok(KMeans { centers, labels, inertia, n_iter, warnings: Vec::new(), feature_names: None })
+        Ok(KMeans {
+            centers,
+            labels,
+            inertia,
+            n_iter,
+            warnings: Vec::new(),
+            feature_names: None,
+            scaler: None,
+        })
     }
 
     /// Writes the model file atomically: to a temporary file in the same folder, then renamed.

@@ -226,15 +226,15 @@ mod model_file {
     fn unknown_version() {
         let text = model_json().replace("\"version\":1", "\"version\":99");
         let e = load_err(&text);
-        assert!(matches!(e, KMeansError::ModelVersion { found: 99, supported: 1 }));
+        assert!(matches!(e, KMeansError::ModelVersion { found: 99, supported: 2 }));
     }
 
     #[test]
     fn newer_version_with_other_fields() {
         // A future format may add and remove fields: the version is what this build refuses.
-        let e = load_err(r#"{"format":"kentro.kmeans","version":2,"algorithm_state":[1,2]}"#);
-        assert!(matches!(e, KMeansError::ModelVersion { found: 2, supported: 1 }), "{e}");
-        assert!(e.to_string().contains("version 2 is not supported"), "{e}");
+        let e = load_err(r#"{"format":"kentro.kmeans","version":3,"algorithm_state":[1,2]}"#);
+        assert!(matches!(e, KMeansError::ModelVersion { found: 3, supported: 2 }), "{e}");
+        assert!(e.to_string().contains("version 3 is not supported"), "{e}");
     }
 
     #[test]

@@ -52,6 +52,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         clusters: None,
         sample_legend: SampleLegend::None,
         centers: None,
+        outliers: None,
     };
     let after = Scatter {
         title: "Clustered Data with Centroids Overlayed".into(),
@@ -61,6 +62,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         clusters: Some((model.labels().to_vec(), CENTERS)),
         sample_legend: SampleLegend::Single("Original Data".into()),
         centers: Some(centers),
+        outliers: None,
     };
 
     let mut outputs = output::Outputs::new();

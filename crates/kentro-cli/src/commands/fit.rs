@@ -1,13 +1,14 @@
 //! `kentro fit`: K-Means on a data file; the model, the labels, a plot and a summary.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use kentro::preprocessing::{ScaleMethod, Scaler};
 use kentro::{Float, Init, KMeans, KMeansParams, ValidKMeansParams};
 use ndarray::{Array2, ArrayView2, Axis};
 
-use crate::cli::{FitArgs, InitMethod};
+use crate::cli::{FitArgs, InitMethod, ScaleName};
 use crate::output;
 use crate::pca::Pca;
 use crate::plot::{Format, SampleLegend, Scatter};
@@ -25,8 +26,13 @@ pub fn run(args: FitArgs) -> anyhow::Result<()> {
     if let Some(plot) = &args.plot {
         Format::from_path(plot)?;
     }
+    if let Some(profile) = &args.profile {
+        super::profile::check_path(profile)?;
+    }
     let params = params(&args).check().context("invalid fit settings")?;
-    output::check_targets(&[&args.data.data], &targets(&args))?;
+    let targets = targets(&args);
+    let targets: Vec<(&str, &Path)> = targets.iter().map(|(o, p)| (*o, p.as_ref())).collect();
+    output::check_targets(&[&args.data.data], &targets)?;
 
     let progress = FitProgress::new(args.quiet);
     progress.stage(format!("reading {}", args.data.data.display()));
@@ -43,11 +49,16 @@ pub fn run(args: FitArgs) -> anyhow::Result<()> {
 }
 
 /// The files asked for, each with its option.
-fn targets(args: &FitArgs) -> Vec<(&'static str, &Path)> {
-    [("--out", &args.out), ("--labels", &args.labels), ("--plot", &args.plot)]
-        .into_iter()
-        .filter_map(|(option, path)| Some((option, path.as_deref()?)))
-        .collect()
+fn targets(args: &FitArgs) -> Vec<(&'static str, std::borrow::Cow<'_, Path>)> {
+    let mut targets: Vec<(&'static str, std::borrow::Cow<'_, Path>)> =
+        [("--out", &args.out), ("--labels", &args.labels), ("--plot", &args.plot)]
+            .into_iter()
+            .filter_map(|(option, path)| Some((option, path.as_deref()?.into())))
+            .collect();
+    if let Some(profile) = &args.profile {
+        targets.extend(super::profile::paths(profile).into_iter().map(|p| ("--profile", p.into())));
+    }
+    targets
 }
 
 /// A warning when a column named `label` (any case) is clustered without being asked for by
@@ -90,8 +101,22 @@ fn fit_and_write<F: Float>(
     progress: &FitProgress,
 ) -> anyhow::Result<()> {
     let data_path = &args.data.data;
-    let fitted = super::in_thread_pool(args.threads, || params.fit_with(x, None, progress))?;
+    let method = match args.scale {
+        ScaleName::None => None,
+        ScaleName::Standard => Some(ScaleMethod::Standard),
+        ScaleName::Minmax => Some(ScaleMethod::MinMax),
+    };
+    let scaler = method
+        .map(|m| Scaler::fit(m, x))
+        .transpose()
+        .with_context(|| format!("cannot scale {}", data_path.display()))?;
+    let scaled = scaler.as_ref().map(|s| s.transform(x)).transpose()?;
+    let fit_x = scaled.as_ref().map_or(x, |s| s.view());
+    let fitted = super::in_thread_pool(args.threads, || params.fit_with(fit_x, None, progress))?;
     let mut model = fitted.with_context(|| format!("cannot fit {}", data_path.display()))?;
+    if let Some(scaler) = scaler {
+        model = model.with_scaler(scaler)?;
+    }
     if let Some(names) = feature_names.clone() {
         model = model.with_feature_names(names)?;
     }
@@ -108,8 +133,20 @@ fn fit_and_write<F: Float>(
         outputs.stage(path, output::labels_csv(model.labels()).as_bytes())?;
         written.push(path);
     }
+    let profile = match &args.profile {
+        Some(path) => Some(super::profile::stage(&mut outputs, path, x, &model, feature_names.as_deref())?),
+        None => None,
+    };
+    if let Some(p) = &profile {
+        written.extend(p.paths.iter().map(PathBuf::as_path));
+    }
     if let Some(path) = &args.plot {
+        // The plot is in the original units: the centres are scaled back.
         let centers = model.centers().mapv(|v| v.to_f64());
+        let centers = match model.scaler() {
+            Some(s) => s.inverse_transform(centers.view())?,
+            None => centers,
+        };
         let bytes = cluster_plot(x, model.labels(), centers.view(), feature_names.as_deref())
             .render(Format::from_path(path)?)
             .with_context(|| format!("cannot draw {}", path.display()))?;
@@ -123,7 +160,11 @@ fn fit_and_write<F: Float>(
         for warning in model.warnings() {
             eprintln!("warning: {warning}");
         }
-        output::write_stdout(summary(&model, data_path, feature_names.as_deref(), &written).as_bytes())?;
+        let mut text = summary(&model, data_path, feature_names.as_deref(), &written);
+        if let Some(p) = &profile {
+            text.push_str(&p.table);
+        }
+        output::write_stdout(text.as_bytes())?;
     }
     Ok(())
 }
@@ -156,6 +197,12 @@ fn summary<F: Float>(
         plural(model.labels().len(), "sample"),
         plural(model.n_features(), "feature"),
     ));
+    if let Some(s) = model.scaler() {
+        line(format!(
+            "scaled:        {} (the inertia and the model's centres are in scaled units)",
+            s.method().name()
+        ));
+    }
     line(format!("inertia:       {}", output::number(model.inertia())));
     line(format!("iterations:    {}", model.n_iter()));
     let sizes = if k <= 12 {
@@ -236,6 +283,7 @@ pub fn cluster_plot<F: Float>(
         clusters: Some((plot_labels, k)),
         sample_legend,
         centers: Some(centers),
+        outliers: None,
     }
 }
 

@@ -3,7 +3,9 @@
 pub mod blobs;
 pub mod demo;
 pub mod fit;
+pub mod outliers;
 pub mod predict;
+pub mod profile;
 pub mod quantize;
 pub mod text;
 
