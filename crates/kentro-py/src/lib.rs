@@ -9,8 +9,8 @@
 mod errors;
 mod metrics;
 mod model;
-mod sparse;
 mod outliers;
+mod sparse;
 mod threads;
 
 use std::sync::Mutex;
