@@ -38,6 +38,7 @@ mod observer;
 mod parallel;
 mod params;
 mod rng;
+pub mod select_k;
 mod validate;
 
 pub use error::{KMeansError, ParamError};
@@ -46,3 +47,4 @@ pub use init::kmeans_plusplus;
 pub use model::{FORMAT_NAME, FORMAT_VERSION, FitWarning, KMeans, write_atomic};
 pub use observer::{Convergence, NoObserver, Observer};
 pub use params::{Algorithm, Init, KMeansParams, NInit, ValidKMeansParams};
+pub use select_k::{SelectK, SelectKResult};
