@@ -16,7 +16,6 @@
 //! ```
 
 mod gap;
-mod interim_metrics;
 mod kneedle;
 mod scores;
 

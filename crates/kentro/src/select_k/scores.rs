@@ -3,8 +3,7 @@
 use ndarray::ArrayView2;
 
 use crate::float::Float;
-// TEMPORARY until the core metrics are merged: `use crate::metrics;`.
-use super::interim_metrics as metrics;
+use crate::metrics;
 
 /// Silhouette, Calinski-Harabasz and Davies-Bouldin of `labels` on `x`; all `None` where they are
 /// undefined (fewer than 2 or more than `n − 1` distinct labels, as scikit-learn refuses).
