@@ -37,6 +37,8 @@ pub enum Command {
         kentro fit data.csv -k 3 --columns x0,x1\n    \
         kentro fit data.csv -k 3 --exclude label")]
     Blobs(BlobsArgs),
+    /// Choose k: fit a range of k and judge it by the elbow, silhouette, gap statistic, Calinski-Harabasz and Davies-Bouldin; plots.
+    ChooseK(crate::commands::choose_k::ChooseKArgs),
 }
 
 /// `kentro demo`.

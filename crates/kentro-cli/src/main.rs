@@ -15,6 +15,7 @@ mod commands;
 mod output;
 mod pca;
 mod plot;
+mod plot_k;
 mod progress;
 mod read;
 
@@ -43,6 +44,7 @@ fn main() -> ExitCode {
         Command::Fit(args) => commands::fit::run(args),
         Command::Predict(args) => commands::predict::run(args),
         Command::Blobs(args) => commands::blobs::run(args),
+        Command::ChooseK(args) => commands::choose_k::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,7 +16,7 @@ use plotters::style::{FontStyle, register_font};
 /// DejaVu Sans (Bitstream Vera license, see `assets/DejaVuSans-LICENSE.txt`).
 const FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 /// The family name the plots ask for; the embedded font is registered under it.
-const FAMILY: &str = "sans-serif";
+pub(crate) const FAMILY: &str = "sans-serif";
 /// Image size in pixels (the SVG uses the same user units).
 const SIZE: (u32, u32) = (800, 600);
 /// matplotlib's default blue, for samples that have no cluster yet.
@@ -287,7 +287,7 @@ pub fn cluster_color(i: usize, k: usize) -> RGBColor {
     RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
-fn register_embedded_font() -> anyhow::Result<()> {
+pub(crate) fn register_embedded_font() -> anyhow::Result<()> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
         // Bold text (if any) falls back to the regular face.
@@ -296,7 +296,7 @@ fn register_embedded_font() -> anyhow::Result<()> {
     if ok { Ok(()) } else { bail!("the embedded font could not be loaded") }
 }
 
-fn encode_png(rgb: &[u8], (width, height): (u32, u32)) -> Result<Vec<u8>, png::EncodingError> {
+pub(crate) fn encode_png(rgb: &[u8], (width, height): (u32, u32)) -> Result<Vec<u8>, png::EncodingError> {
     let mut out = Vec::new();
     let mut encoder = png::Encoder::new(&mut out, width, height);
     encoder.set_color(png::ColorType::Rgb);

@@ -349,6 +349,7 @@ impl SelectK {
                 let g = gap_and_se(w, w_ref);
                 GapPoint {
                     k,
+                    inertia: w,
                     log_w: (w > 0.0).then(|| w.ln()),
                     ref_log_w: g.map(|(_, _, mean)| mean),
                     gap: g.map(|(gap, _, _)| gap),
@@ -437,6 +438,8 @@ pub struct KScores {
 pub struct GapPoint {
     /// The number of clusters.
     pub k: usize,
+    /// `W_k`, the within-cluster dispersion of the data: the fit's inertia.
+    pub inertia: f64,
     /// `log W_k` of the data (`W_k`: the inertia); `None` when `W_k` is 0.
     pub log_w: Option<f64>,
     /// The mean over the references of `log W*_kb`; `None` with the gap.
