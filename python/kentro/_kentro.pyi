@@ -1,7 +1,7 @@
 """The PyO3 glue between kentro's Rust core and this package (private)."""
 
 from collections.abc import Callable
-from typing import Literal, final
+from typing import Any, Literal, final
 
 import numpy as np
 import numpy.typing as npt
@@ -17,6 +17,7 @@ __all__ = [
     "kmeans_plusplus",
     "make_blobs",
     "pool_threads",
+    "select_k",
 ]
 
 __version__: str
@@ -107,3 +108,19 @@ def adjusted_rand_score(
 ) -> float: ...
 def pool_threads(n_threads: int = 0) -> int: ...
 def _panic_for_tests(n_threads: int = 0) -> None: ...
+def select_k(
+    x: _Matrix,
+    k_min: int,
+    k_max: int,
+    *,
+    n_refs: int,
+    reference: str,
+    seed: int,
+    sample_size: int | None,
+    init: str,
+    n_init: int,
+    max_iter: int,
+    tol: float,
+    algorithm: str,
+    n_threads: int = 0,
+) -> dict[str, Any]: ...

@@ -8,6 +8,7 @@
 
 mod errors;
 mod model;
+mod select_k;
 mod threads;
 
 use std::sync::Mutex;
@@ -295,6 +296,7 @@ fn _kentro(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(make_blobs, m)?)?;
     m.add_function(wrap_pyfunction!(adjusted_rand_score, m)?)?;
     m.add_function(wrap_pyfunction!(pool_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(select_k::select_k, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     Ok(())
 }

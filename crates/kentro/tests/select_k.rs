@@ -96,6 +96,23 @@ fn uniform_noise_in_the_plane_mostly_has_no_structure() {
 }
 
 #[test]
+fn a_dip_of_the_gap_at_two_does_not_hide_strong_clusters() {
+    // Four blobs drawn at random, two of them close together: three clear groups. The gap's
+    // rule stops at gap(1) >= gap(2) - s(2) (splitting the three groups in two fits the data
+    // worse than the uniform box), but the silhouette (0.76) shows a strong structure.
+    let (x, _) = Blobs::new(600).centers(4).cluster_std(0.6).seed(8).generate().unwrap();
+    let result = SelectK::new(2..=10).run(x.view()).unwrap();
+    assert_eq!(result.gap_k(), Some(1), "{:#?}", result.gap_curve());
+    assert!(result.scores()[1].silhouette.unwrap() > kentro::select_k::STRONG_SILHOUETTE);
+    assert_eq!(result.best_k(), 3, "{}", result.best_reason());
+    assert!(
+        result.best_reason().contains("the gap statistic's k=1 is overruled"),
+        "{}",
+        result.best_reason()
+    );
+}
+
+#[test]
 fn the_table_holds_every_k_and_the_gap_starts_at_one() {
     let x = four_blobs(200, 2, 7);
     let result = SelectK::new(3..=6).n_refs(4).run(x.view()).unwrap();

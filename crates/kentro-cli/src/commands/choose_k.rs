@@ -26,8 +26,8 @@ use crate::read::{Columns, Matrix, read_data};
     largest mean silhouette, the gap statistic (Tibshirani et al. 2001, against uniform reference \
     data; it is also computed at k=1, so it can say that there is no cluster structure), the \
     largest Calinski-Harabasz score and the smallest Davies-Bouldin index. The recommended k: 1 \
-    if the gap statistic says 1, otherwise the k most criteria agree on, a tie going to the \
-    higher silhouette.\n\n\
+    if the gap statistic says 1 (unless the mean silhouette exceeds 0.7, a strong structure), \
+    otherwise the k most criteria agree on, a tie going to the higher silhouette.\n\n\
     Output: the table and the recommendation on stdout; progress on stderr (on a terminal, after \
     a second). With --plot-dir: elbow.png, criteria.png and silhouette_k<K>.png for every k, each \
     also as .svg, written all together or not at all.\n\n\
