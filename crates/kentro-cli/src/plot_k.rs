@@ -12,6 +12,7 @@ use ndarray::{ArrayView2, Axis};
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::plot::{FAMILY, Format, cluster_color, encode_png, register_embedded_font};
 
@@ -169,6 +170,7 @@ impl Figure for SilhouetteDiagram {
         // A gap between clusters, as in scikit-learn's silhouette analysis example.
         let gap = (self.n_drawn as f64 * 0.02).max(2.0);
         let height = self.n_drawn as f64 + gap * (self.k + 1) as f64;
+        let top = height * 1.07;
         let mut title = format!("Silhouette analysis for k={}: average {:.3}", self.k, self.average);
         if self.n_drawn < self.n_samples {
             title.push_str(&format!(" ({} of {} samples)", self.n_drawn, self.n_samples));
@@ -178,7 +180,7 @@ impl Figure for SilhouetteDiagram {
             .margin(16)
             .x_label_area_size(48)
             .y_label_area_size(40)
-            .build_cartesian_2d(x_range.clone(), 0.0..height)?;
+            .build_cartesian_2d(x_range.clone(), 0.0..top)?;
         chart
             .configure_mesh()
             .x_desc("silhouette coefficient")
@@ -209,7 +211,7 @@ impl Figure for SilhouetteDiagram {
             chart.draw_series(std::iter::once(Text::new(
                 c.to_string(),
                 (label_x, middle),
-                TextStyle::from((FAMILY, 14).into_font()).pos(text_anchor_middle_left()),
+                TextStyle::from((FAMILY, 14).into_font()).pos(Pos::new(HPos::Left, VPos::Center)),
             )))?;
             bottom += values.len() as f64 + gap;
         }
@@ -218,29 +220,21 @@ impl Figure for SilhouetteDiagram {
             vec![(0.0, 0.0), (0.0, height)],
             BLACK.mix(0.5),
         )))?;
-        chart
-            .draw_series(std::iter::once(DashedPathElement::new(
-                vec![(self.average, 0.0), (self.average, height)],
-                8,
-                6,
-                MARK.stroke_width(2),
-            )))?
-            .label(format!("average silhouette {:.3}", self.average))
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], MARK.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font((FAMILY, 14))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .draw()?;
+        // The average: a dashed line, labelled in the headroom above the bars.
+        chart.draw_series(std::iter::once(DashedPathElement::new(
+            vec![(self.average, 0.0), (self.average, top)],
+            8,
+            6,
+            MARK.stroke_width(2),
+        )))?;
+        let (anchor, dx) = if self.average > 0.75 { (HPos::Right, -0.01) } else { (HPos::Left, 0.01) };
+        chart.draw_series(std::iter::once(Text::new(
+            format!("average {:.3}", self.average),
+            (self.average + dx, (height + top) / 2.0),
+            TextStyle::from((FAMILY, 14).into_font()).color(&MARK).pos(Pos::new(anchor, VPos::Center)),
+        )))?;
         Ok(())
     }
-}
-
-fn text_anchor_middle_left() -> plotters::style::text_anchor::Pos {
-    use plotters::style::text_anchor::{HPos, Pos, VPos};
-    Pos::new(HPos::Left, VPos::Center)
 }
 
 /// Silhouette, Calinski-Harabasz, Davies-Bouldin and the gap (with its error bars) against k,
@@ -469,7 +463,7 @@ mod tests {
             "{svg}"
         );
         let svg = String::from_utf8(diagram.render(Format::Svg).unwrap()).unwrap();
-        assert!(svg.contains("Silhouette analysis for k=4") && svg.contains("average silhouette"));
+        assert!(svg.contains("Silhouette analysis for k=4") && svg.contains("average 0."));
         let svg = String::from_utf8(CriteriaPanel::new(&result).render(Format::Svg).unwrap()).unwrap();
         assert!(svg.contains("recommended k=4") && svg.contains("Gap statistic"));
     }
