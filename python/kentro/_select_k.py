@@ -140,7 +140,9 @@ class SelectKResult:
         """
         where = np.flatnonzero(self.k == k)
         if where.size == 0:
-            raise KeyError(f"k={k} was not tried; the range is {int(self.k[0])}..{int(self.k[-1])}")
+            raise KeyError(
+                f"k={k} was not tried; the range is {int(self.k[0])}..{int(self.k[-1])}"
+            )
         return self.labels[where[0]]
 
     def to_frame(self) -> Any:
@@ -154,8 +156,17 @@ class SelectKResult:
         """
         import pandas as pd
 
-        columns = ["inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "gap", "gap_se"]
-        frame = pd.DataFrame({c: getattr(self, c) for c in columns}, index=pd.Index(self.k, name="k"))
+        columns = [
+            "inertia",
+            "silhouette",
+            "calinski_harabasz",
+            "davies_bouldin",
+            "gap",
+            "gap_se",
+        ]
+        frame = pd.DataFrame(
+            {c: getattr(self, c) for c in columns}, index=pd.Index(self.k, name="k")
+        )
         return frame
 
     def plot(self) -> Any:
@@ -174,16 +185,42 @@ class SelectKResult:
         fig, axes = plt.subplots(2, 3, figsize=(13, 7.5), layout="constrained")
         panels = [
             ("knee", "Elbow: inertia", self.k, self.inertia, None),
-            ("silhouette", "Silhouette (higher is better)", self.k, self.silhouette, None),
-            ("gap", "Gap statistic", self.gap_curve_k, self.gap_curve_gap, self.gap_curve_se),
-            ("calinski_harabasz", "Calinski-Harabasz (higher is better)", self.k, self.calinski_harabasz, None),
-            ("davies_bouldin", "Davies-Bouldin (lower is better)", self.k, self.davies_bouldin, None),
+            (
+                "silhouette",
+                "Silhouette (higher is better)",
+                self.k,
+                self.silhouette,
+                None,
+            ),
+            (
+                "gap",
+                "Gap statistic",
+                self.gap_curve_k,
+                self.gap_curve_gap,
+                self.gap_curve_se,
+            ),
+            (
+                "calinski_harabasz",
+                "Calinski-Harabasz (higher is better)",
+                self.k,
+                self.calinski_harabasz,
+                None,
+            ),
+            (
+                "davies_bouldin",
+                "Davies-Bouldin (lower is better)",
+                self.k,
+                self.davies_bouldin,
+                None,
+            ),
         ]
         for ax, (name, title, ks, values, errors) in zip(axes.flat, panels):
             if errors is None:
                 ax.plot(ks, values, "o-", color="tab:blue")
             else:
-                ax.errorbar(ks, values, yerr=errors, fmt="o-", color="tab:blue", capsize=3)
+                ax.errorbar(
+                    ks, values, yerr=errors, fmt="o-", color="tab:blue", capsize=3
+                )
             chosen = self.recommendations.get(name)
             if chosen is not None:
                 ax.axvline(chosen, color="tab:red", linestyle="--", label=f"k={chosen}")

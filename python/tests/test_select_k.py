@@ -1,12 +1,15 @@
 """kentro.select_k: blobs give 4, uniform noise gives 1, scores match scikit-learn's metrics."""
 
+import kentro
 import matplotlib
 import numpy as np
 import pytest
-from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
-
-import kentro
 from kentro import SelectKResult, make_blobs, select_k
+from sklearn.metrics import (
+    calinski_harabasz_score,
+    davies_bouldin_score,
+    silhouette_score,
+)
 
 matplotlib.use("Agg")
 
@@ -51,9 +54,15 @@ def test_scores_are_scikit_learns_on_the_same_labels() -> None:
     for i, k in enumerate(result.k):
         labels = result.labels_for(int(k))
         assert labels.shape == (300,) and labels.max() == k - 1
-        assert result.silhouette[i] == pytest.approx(silhouette_score(X, labels), rel=1e-10)
-        assert result.calinski_harabasz[i] == pytest.approx(calinski_harabasz_score(X, labels), rel=1e-10)
-        assert result.davies_bouldin[i] == pytest.approx(davies_bouldin_score(X, labels), rel=1e-10)
+        assert result.silhouette[i] == pytest.approx(
+            silhouette_score(X, labels), rel=1e-10
+        )
+        assert result.calinski_harabasz[i] == pytest.approx(
+            calinski_harabasz_score(X, labels), rel=1e-10
+        )
+        assert result.davies_bouldin[i] == pytest.approx(
+            davies_bouldin_score(X, labels), rel=1e-10
+        )
     # Each fit is KMeans with the same seed and runs.
     km = kentro.KMeans(4, random_state=0, n_init=10).fit(X)
     assert result.inertia[result.k == 4][0] == pytest.approx(km.inertia_, rel=1e-12)
@@ -64,11 +73,25 @@ def test_the_result_holds_every_k_and_the_gap_from_one() -> None:
     assert isinstance(result, SelectKResult)
     assert result.k.tolist() == [3, 4, 5, 6]
     assert result.gap_curve_k.tolist() == [1, 3, 4, 5, 6]
-    for name in ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "gap", "gap_se", "n_iter"):
+    for name in (
+        "inertia",
+        "silhouette",
+        "calinski_harabasz",
+        "davies_bouldin",
+        "gap",
+        "gap_se",
+        "n_iter",
+    ):
         assert getattr(result, name).shape == (4,), name
     assert np.all(np.diff(result.inertia) <= 0)
     assert result.labels.shape == (4, 400)
-    assert set(result.reasons) == {"knee", "silhouette", "gap", "calinski_harabasz", "davies_bouldin"}
+    assert set(result.reasons) == {
+        "knee",
+        "silhouette",
+        "gap",
+        "calinski_harabasz",
+        "davies_bouldin",
+    }
     assert repr(result) == "SelectKResult(best_k=4, k=3..6)"
     with pytest.raises(KeyError, match="k=2 was not tried"):
         result.labels_for(2)
@@ -86,7 +109,14 @@ def test_to_frame_has_one_row_per_k() -> None:
     result = select_k(four_blobs(2, 4), range(2, 7), random_state=0, n_refs=3)
     frame = result.to_frame()
     assert isinstance(frame, pd.DataFrame)
-    assert list(frame.columns) == ["inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "gap", "gap_se"]
+    assert list(frame.columns) == [
+        "inertia",
+        "silhouette",
+        "calinski_harabasz",
+        "davies_bouldin",
+        "gap",
+        "gap_se",
+    ]
     assert frame.index.name == "k" and frame.index.tolist() == [2, 3, 4, 5, 6]
     assert frame.loc[4, "silhouette"] == result.silhouette[2]
 
@@ -135,7 +165,9 @@ def test_bad_k_ranges_are_refused(k: object, message: str) -> None:
 
 def test_bad_settings_and_data_are_refused() -> None:
     X = four_blobs(2, 0, n=50)
-    with pytest.raises(ValueError, match="the largest k, 60, exceeds the number of samples, 50"):
+    with pytest.raises(
+        ValueError, match="the largest k, 60, exceeds the number of samples, 50"
+    ):
         select_k(X, range(2, 61))
     with pytest.raises(ValueError, match="n_refs"):
         select_k(X, n_refs=0)
