@@ -282,13 +282,16 @@ pub fn table(result: &SelectKResult) -> String {
     text
 }
 
+/// Draws one plot in a format.
+type Render<'a> = Box<dyn Fn(Format) -> anyhow::Result<Vec<u8>> + 'a>;
+
 /// Draws every plot and writes them into `dir` together; returns the files written.
 fn write_plots<F: Float>(
     x: ArrayView2<F>,
     result: &SelectKResult,
     dir: &Path,
 ) -> anyhow::Result<Vec<PathBuf>> {
-    let mut plots: Vec<(String, Box<dyn Fn(Format) -> anyhow::Result<Vec<u8>> + '_>)> = Vec::new();
+    let mut plots: Vec<(String, Render<'_>)> = Vec::new();
     let elbow = ElbowPlot::new(result);
     plots.push(("elbow".into(), Box::new(move |f| elbow.render(f))));
     let criteria = CriteriaPanel::new(result);
