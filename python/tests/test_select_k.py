@@ -179,3 +179,14 @@ def test_bad_settings_and_data_are_refused() -> None:
     bad[3, 1] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         select_k(bad, range(2, 4))
+
+
+def test_docstring_examples() -> None:
+    import doctest
+    import importlib
+
+    module = importlib.import_module("kentro._select_k")
+    failed, attempted = doctest.testmod(
+        module, optionflags=doctest.NORMALIZE_WHITESPACE
+    )
+    assert attempted > 0 and failed == 0

@@ -195,7 +195,7 @@ fn judge_and_write<F: Float>(
     Ok(())
 }
 
-/// Shows `[####----] 12/143 steps` with the last step on the progress line.
+/// Shows `choosing k [####----] 12/143: fitted k=5` on the progress line.
 struct StepProgress<'a> {
     progress: &'a FitProgress,
     /// The most steps shown so far (calls arrive from several threads, out of order).
@@ -209,16 +209,16 @@ impl SelectKObserver for StepProgress<'_> {
             return;
         }
         *shown = done;
-        const WIDTH: usize = 24;
+        const WIDTH: usize = 16;
         let filled = WIDTH * done / total.max(1);
         let what = match step {
             Step::Fit { k } => format!("fitted k={k}"),
             Step::Scores { k } => format!("scored k={k}"),
-            Step::Reference { k, reference } => format!("gap reference {} at k={k}", reference + 1),
+            Step::Reference { k, reference } => format!("reference {} at k={k}", reference + 1),
             _ => String::new(),
         };
         self.progress.stage(format!(
-            "choosing k [{}{}] {done}/{total} steps, {what}",
+            "choosing k [{}{}] {done}/{total}: {what}",
             "#".repeat(filled),
             "-".repeat(WIDTH - filled)
         ));
