@@ -103,7 +103,9 @@ def data_cases():
     labels = rng.randint(0, 3, 150)
     cases.append(data_case("ties_grid", X, labels))
     # Ties where some clusters are one point repeated (a = 0) and two of them coincide.
-    X = np.repeat([[0.0, 0.0], [0.0, 0.0], [1.0, 0.5], [0.25, 0.125]], [5, 4, 6, 5], axis=0)
+    X = np.repeat(
+        [[0.0, 0.0], [0.0, 0.0], [1.0, 0.5], [0.25, 0.125]], [5, 4, 6, 5], axis=0
+    )
     labels = np.repeat([0, 1, 2, 3], [5, 4, 6, 5])
     cases.append(data_case("ties_repeated_points", X, labels))
 
@@ -132,12 +134,16 @@ def labeling_case(name, labels_true, labels_pred):
         "labels_true": labels_true.tolist(),
         "labels_pred": labels_pred.tolist(),
         "adjusted_rand": adjusted_rand_score(labels_true, labels_pred),
-        "normalized_mutual_info": normalized_mutual_info_score(labels_true, labels_pred),
+        "normalized_mutual_info": normalized_mutual_info_score(
+            labels_true, labels_pred
+        ),
         "homogeneity": h,
         "completeness": c,
         "v_measure": v,
         "v_measure_beta": {
-            str(beta): homogeneity_completeness_v_measure(labels_true, labels_pred, beta=beta)[2]
+            str(beta): homogeneity_completeness_v_measure(
+                labels_true, labels_pred, beta=beta
+            )[2]
             for beta in (0.5, 2.0)
         },
     }
@@ -151,7 +157,9 @@ def labeling_cases():
         labeling_case("one_class_one_cluster", [2] * 6, [5] * 6),
         labeling_case("one_class", [0] * 8, [0, 0, 1, 1, 2, 2, 3, 3]),
         labeling_case("one_cluster", [0, 0, 1, 1, 2, 2, 3, 3], [7] * 8),
-        labeling_case("identical_renamed", [0, 0, 1, 1, 2, 2], [30, 30, 10, 10, 20, 20]),
+        labeling_case(
+            "identical_renamed", [0, 0, 1, 1, 2, 2], [30, 30, 10, 10, 20, 20]
+        ),
         labeling_case("independent", [0, 0, 1, 1], [0, 1, 0, 1]),
         labeling_case("all_singletons", list(range(10)), [0] * 5 + [1] * 5),
     ]
@@ -161,7 +169,9 @@ def labeling_cases():
     flip = rng.rand(300) < 0.2
     noisy[flip] = rng.randint(0, 5, flip.sum())
     cases.append(labeling_case("noisy_copy", y * 11 + 3, noisy * 1000))
-    cases.append(labeling_case("split_and_merge", np.arange(200) // 50, np.arange(200) // 30))
+    cases.append(
+        labeling_case("split_and_merge", np.arange(200) // 50, np.arange(200) // 30)
+    )
     return cases
 
 

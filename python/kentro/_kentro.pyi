@@ -13,11 +13,18 @@ __all__ = [
     "__version__",
     "_panic_for_tests",
     "adjusted_rand_score",
+    "calinski_harabasz_score",
+    "davies_bouldin_score",
     "fit",
+    "homogeneity_completeness_v_measure",
     "kmeans_plusplus",
     "make_blobs",
+    "normalized_mutual_info_score",
     "pool_threads",
     "select_k",
+    "silhouette_samples",
+    "silhouette_score",
+    "silhouette_score_sampled",
 ]
 
 __version__: str
@@ -106,6 +113,33 @@ def make_blobs(
 def adjusted_rand_score(
     labels_true: npt.NDArray[np.int64], labels_pred: npt.NDArray[np.int64]
 ) -> float: ...
+def silhouette_samples(
+    x: _Matrix, labels: npt.NDArray[np.int64], n_threads: int = 0
+) -> npt.NDArray[np.float64]: ...
+def silhouette_score(
+    x: _Matrix, labels: npt.NDArray[np.int64], n_threads: int = 0
+) -> float: ...
+def silhouette_score_sampled(
+    x: _Matrix,
+    labels: npt.NDArray[np.int64],
+    sample_size: int,
+    seed: int,
+    n_threads: int = 0,
+) -> float: ...
+def calinski_harabasz_score(
+    x: _Matrix, labels: npt.NDArray[np.int64], n_threads: int = 0
+) -> float: ...
+def davies_bouldin_score(
+    x: _Matrix, labels: npt.NDArray[np.int64], n_threads: int = 0
+) -> float: ...
+def normalized_mutual_info_score(
+    labels_true: npt.NDArray[np.int64], labels_pred: npt.NDArray[np.int64]
+) -> float: ...
+def homogeneity_completeness_v_measure(
+    labels_true: npt.NDArray[np.int64],
+    labels_pred: npt.NDArray[np.int64],
+    beta: float = 1.0,
+) -> tuple[float, float, float]: ...
 def pool_threads(n_threads: int = 0) -> int: ...
 def _panic_for_tests(n_threads: int = 0) -> None: ...
 def select_k(

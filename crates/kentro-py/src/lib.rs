@@ -7,6 +7,7 @@
 //! semantics and messages) are pure Python in `python/kentro/`.
 
 mod errors;
+mod metrics;
 mod model;
 mod select_k;
 mod threads;
@@ -295,6 +296,7 @@ fn _kentro(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(kmeans_plusplus, m)?)?;
     m.add_function(wrap_pyfunction!(make_blobs, m)?)?;
     m.add_function(wrap_pyfunction!(adjusted_rand_score, m)?)?;
+    metrics::register(m)?;
     m.add_function(wrap_pyfunction!(pool_threads, m)?)?;
     m.add_function(wrap_pyfunction!(select_k::select_k, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;

@@ -4,7 +4,11 @@
 //! [`silhouette_samples`], or on a random sample [`silhouette_score_sampled`]),
 //! [`calinski_harabasz_score`], [`davies_bouldin_score`]. They refuse bad input with a
 //! [`MetricError`]: among others, each is defined only for 2 ≤ number of labels ≤ n_samples − 1.
-//! Distances are euclidean, computed directly in `f64` for `f32` and `f64` data alike.
+//! Distances are euclidean, computed directly in `f64` for `f32` and `f64` data alike. Data
+//! of any finite magnitude works: where squared distances would overflow or underflow `f64`
+//! (beyond about 1e±150), the data is rescaled internally by an exact power of two, which these
+//! scale-free ratios do not see (scikit-learn's values there are overflow or underflow);
+//! Davies-Bouldin's "within 1e-8 of zero" rule is applied in the data's own units.
 //!
 //! Comparing two labelings of the same samples (e.g. against ground truth):
 //! [`adjusted_rand_score`], [`normalized_mutual_info_score`], [`homogeneity_score`],
