@@ -21,16 +21,19 @@ from kentro._datasets import make_blobs
 from kentro._kentro import __version__
 from kentro._kmeans import KMeans, kmeans_plusplus, load
 from kentro._outliers import KMeansOutlierDetector
+from kentro._select_k import SelectKResult, select_k
 from kentro._threads import threadpool_limits
 
 __all__ = [
     "KMeans",
     "KMeansOutlierDetector",
+    "SelectKResult",
     "__version__",
     "exceptions",
     "kmeans_plusplus",
     "load",
     "make_blobs",
     "metrics",
+    "select_k",
     "threadpool_limits",
 ]

@@ -1,7 +1,7 @@
 """The PyO3 glue between kentro's Rust core and this package (private)."""
 
 from collections.abc import Callable
-from typing import Literal, final
+from typing import Any, Literal, final
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +26,7 @@ __all__ = [
     "pool_threads",
     "predict_csr",
     "score_csr",
+    "select_k",
     "silhouette_samples",
     "silhouette_score",
     "silhouette_score_sampled",
@@ -208,3 +209,19 @@ def score_csr(
     sample_weight: npt.NDArray[np.float64] | None = None,
     n_threads: int = 0,
 ) -> float: ...
+def select_k(
+    x: _Matrix,
+    k_min: int,
+    k_max: int,
+    *,
+    n_refs: int,
+    reference: str,
+    seed: int,
+    sample_size: int | None,
+    init: str,
+    n_init: int,
+    max_iter: int,
+    tol: float,
+    algorithm: str,
+    n_threads: int = 0,
+) -> dict[str, Any]: ...

@@ -44,6 +44,8 @@ pub enum Command {
     /// Find anomalies: fit K-Means and score each row by its distance to its centre relative to
     /// its cluster's spread; write the scores and a plot with the outliers marked.
     Outliers(crate::commands::outliers::OutliersArgs),
+    /// Choose k: fit a range of k and judge it by the elbow, silhouette, gap statistic, Calinski-Harabasz and Davies-Bouldin; plots.
+    ChooseK(crate::commands::choose_k::ChooseKArgs),
 }
 
 /// `kentro demo`.

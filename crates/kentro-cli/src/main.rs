@@ -15,6 +15,7 @@ mod commands;
 mod output;
 mod pca;
 mod plot;
+mod plot_k;
 mod progress;
 mod read;
 mod text;
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
         Command::Quantize(args) => commands::quantize::run(args),
         Command::Text(args) => commands::text::run(args),
         Command::Outliers(args) => commands::outliers::run(args),
+        Command::ChooseK(args) => commands::choose_k::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,6 +10,7 @@ mod errors;
 mod metrics;
 mod model;
 mod outliers;
+mod select_k;
 mod sparse;
 mod threads;
 
@@ -303,6 +304,7 @@ fn _kentro(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pool_threads, m)?)?;
     m.add_function(wrap_pyfunction!(outliers::outlier_fit, m)?)?;
     m.add_function(wrap_pyfunction!(outliers::outlier_scores, m)?)?;
+    m.add_function(wrap_pyfunction!(select_k::select_k, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     sparse::register(m)?;
     Ok(())

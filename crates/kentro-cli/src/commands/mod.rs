@@ -1,6 +1,7 @@
 //! One module per subcommand; helpers they share live here.
 
 pub mod blobs;
+pub mod choose_k;
 pub mod demo;
 pub mod fit;
 pub mod outliers;
