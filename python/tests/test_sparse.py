@@ -164,3 +164,15 @@ def test_float32_model_predicts_float64_sparse():
     X, _ = _tfidf(seed=9)
     est = KMeans(4, random_state=0).fit(X.astype(np.float32))
     np.testing.assert_array_equal(est.predict(X), est.predict(X.toarray()))
+
+
+def test_exact1d_on_sparse_is_the_dense_optimum():
+    x = np.array([[0.0], [0.0], [1.0], [5.0], [5.5], [6.0], [20.0], [21.0], [0.0]])
+    dense = KMeans(3, algorithm="exact1d").fit(x)
+    sparse = KMeans(3, algorithm="exact1d").fit(sp.csr_matrix(x))
+    np.testing.assert_array_equal(sparse.labels_, dense.labels_)
+    np.testing.assert_array_equal(sparse.cluster_centers_, dense.cluster_centers_)
+    assert sparse.inertia_ == dense.inertia_
+    assert sparse.n_iter_ == 1
+    with pytest.raises(ValueError, match="one feature"):
+        KMeans(2, algorithm="exact1d").fit(sp.csr_matrix(np.eye(4)))

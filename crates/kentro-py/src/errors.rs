@@ -21,7 +21,8 @@ fn class_name(e: &KMeansError) -> &'static str {
         | KMeansError::FeatureMismatch { .. }
         | KMeansError::Overflow { .. }
         | KMeansError::Exact1dFeatures { .. }
-        | KMeansError::InvalidCsr(_) => "DataError",
+        | KMeansError::InvalidCsr(_)
+        | KMeansError::ScaledSparse => "DataError",
         KMeansError::WeightLength { .. }
         | KMeansError::BadWeight { .. }
         | KMeansError::ZeroWeights

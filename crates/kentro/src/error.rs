@@ -175,4 +175,10 @@ pub enum KMeansError {
     /// The arrays given as a CSR matrix do not describe one (the message names the first problem).
     #[error("invalid CSR matrix: {0}")]
     InvalidCsr(String),
+    /// Sparse rows were given to a model that scales its input (scaling would densify them).
+    #[error(
+        "this model scales its input (it was fitted with a scaler), which would make sparse rows dense; \
+         pass the rows as a dense array"
+    )]
+    ScaledSparse,
 }

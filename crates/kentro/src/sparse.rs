@@ -261,8 +261,9 @@ impl ValidKMeansParams {
     /// assignment as the dense [`fit`](ValidKMeansParams::fit), so the same data gives the same
     /// labels whether dense or sparse. Distances are `‖x‖² − 2 x·c + ‖c‖²` (sparse row · dense
     /// centre, in `f64`); the data is not centred (centring would densify it).
-    /// Every [`Algorithm`](crate::Algorithm) runs plain Lloyd iterations on CSR input (they all
-    /// give the same result).
+    /// Every Lloyd-type [`Algorithm`](crate::Algorithm) runs plain Lloyd iterations on CSR input
+    /// (they all give the same result); [`Algorithm::Exact1d`](crate::Algorithm::Exact1d) reads
+    /// its one column densely (and refuses more than one, as for dense data).
     pub fn fit_csr<F: Float>(&self, x: CsrView<F>) -> Result<KMeans<F>, KMeansError> {
         self.fit_csr_with(x, None, &NoObserver)
     }
@@ -288,24 +289,37 @@ impl ValidKMeansParams {
 }
 
 impl<F: Float> KMeans<F> {
-    /// The nearest centre of each row of the CSR matrix `x`.
+    /// A model that scales its input ([`KMeans::scaler`]) cannot take CSR rows: scaling (centring)
+    /// would densify them, and skipping it would be wrong.
+    fn refuse_scaled_csr(&self) -> Result<(), KMeansError> {
+        match self.scaler() {
+            Some(_) => Err(KMeansError::ScaledSparse),
+            None => Ok(()),
+        }
+    }
+
+    /// The nearest centre of each row of the CSR matrix `x` (refused for a model with a scaler).
     pub fn predict_csr(&self, x: CsrView<F>) -> Result<Vec<usize>, KMeansError> {
+        self.refuse_scaled_csr()?;
         let near = crate::algo::sparse::nearest(self.centers(), x, false)?;
         Ok(near.into_iter().map(|(j, _)| j).collect())
     }
 
     /// The Euclidean distance of each row of the CSR matrix `x` to every centre
-    /// (`n_samples × n_clusters`, dense).
+    /// (`n_samples × n_clusters`, dense; refused for a model with a scaler).
     pub fn transform_csr(&self, x: CsrView<F>) -> Result<Array2<F>, KMeansError> {
+        self.refuse_scaled_csr()?;
         crate::algo::sparse::distances(self.centers(), x)
     }
 
-    /// Minus the (weighted) inertia of the rows of the CSR matrix `x` against these centres.
+    /// Minus the (weighted) inertia of the rows of the CSR matrix `x` against these centres
+    /// (refused for a model with a scaler).
     pub fn score_csr(
         &self,
         x: CsrView<F>,
         sample_weight: Option<ArrayView1<f64>>,
     ) -> Result<f64, KMeansError> {
+        self.refuse_scaled_csr()?;
         let weights = sample_weight.map(|w| crate::validate::check_weights(w, x.nrows())).transpose()?;
         let near = crate::algo::sparse::nearest(self.centers(), x, false)?;
         let total: f64 =

@@ -299,3 +299,39 @@ fn spherical_ignores_row_length_where_euclidean_does_not() {
     let f32_model = KMeans::params(2).seed(0).fit_spherical(to_f32(&x).view()).unwrap();
     assert_eq!(f32_model.labels(), l);
 }
+
+#[test]
+fn exact_1d_on_csr_is_the_dense_optimum_and_refuses_more_columns() {
+    use kentro::Algorithm;
+    // Lloyd from k-means++ stays at a local optimum here; the exact algorithm must not.
+    let x = Array2::from_shape_vec((9, 1), vec![0.0, 0.0, 1.0, 5.0, 5.5, 6.0, 20.0, 21.0, 0.0]).unwrap();
+    let csr = CsrMatrix::from_dense(x.view()).unwrap();
+    let params = KMeans::params(3).algorithm(Algorithm::Exact1d);
+    let sparse = params.fit_csr(csr.view()).unwrap();
+    let dense = params.fit(x.view()).unwrap();
+    assert_eq!(sparse.labels(), dense.labels());
+    assert_eq!(sparse.centers(), dense.centers());
+    assert_eq!(sparse.inertia(), dense.inertia());
+    assert_eq!(sparse.n_iter(), 1);
+
+    let wide =
+        CsrMatrix::from_dense(Array2::from_shape_fn((6, 2), |(i, j)| (i * 2 + j) as f64).view()).unwrap();
+    let e = params.fit_csr(wide.view()).unwrap_err();
+    assert!(matches!(e, KMeansError::Exact1dFeatures { n_features: 2 }), "{e}");
+}
+
+#[test]
+fn a_model_that_scales_its_input_refuses_csr_rows() {
+    use kentro::preprocessing::{ScaleMethod, Scaler};
+    let x = Array2::from_shape_vec((4, 2), vec![0.0, 1000.0, 1.0, 1000.0, 10.0, 0.0, 11.0, 0.0]).unwrap();
+    let scaler = Scaler::fit(ScaleMethod::Standard, x.view()).unwrap();
+    let scaled = scaler.transform(x.view()).unwrap();
+    let model = KMeans::params(2).seed(0).fit(scaled.view()).unwrap().with_scaler(scaler).unwrap();
+    // Dense input is scaled on the way in...
+    assert_eq!(model.predict(x.view()).unwrap(), model.labels());
+    // ...sparse input cannot be (centring would densify it), so it is refused, not mis-scored.
+    let csr = CsrMatrix::from_dense(x.view()).unwrap();
+    assert!(matches!(model.predict_csr(csr.view()), Err(KMeansError::ScaledSparse)));
+    assert!(matches!(model.transform_csr(csr.view()), Err(KMeansError::ScaledSparse)));
+    assert!(matches!(model.score_csr(csr.view(), None), Err(KMeansError::ScaledSparse)));
+}

@@ -16,7 +16,7 @@ use crate::init::{draw_by_mass, random_indices};
 use crate::model::{FitWarning, KMeans};
 use crate::observer::Observer;
 use crate::parallel::{LEAF_ROWS, Rows, par_blocks, par_blocks_sized};
-use crate::params::{Init, NInit, ValidKMeansParams};
+use crate::params::{Algorithm, Init, NInit, ValidKMeansParams};
 use crate::rng::Rng;
 use crate::sparse::{CsrMatrix, CsrView};
 use crate::validate::{check_weights, check_width, safe_scale};
@@ -338,6 +338,13 @@ pub(crate) fn fit<F: Float>(
     }
     if n < k {
         return Err(KMeansError::TooFewSamples { n_samples: n, n_clusters: k });
+    }
+    if params.algorithm == Algorithm::Exact1d && !spherical {
+        // The exact optimum needs the sorted values: one column is small enough to read densely.
+        if d != 1 {
+            return Err(KMeansError::Exact1dFeatures { n_features: d });
+        }
+        return params.fit_with(x.to_dense().view(), sample_weight, observer).map(|model| (model, 0.0));
     }
     let weights = sample_weight.map(|w| check_weights(w, n)).transpose()?;
     let weights = weights.as_deref();
