@@ -118,6 +118,40 @@ impl Observer for PyObserver<'_> {
     }
 }
 
+/// The core's checked settings from the glue's arguments (`init` by name or as centres).
+pub(crate) fn kentro_params(
+    py: Python<'_>,
+    n_clusters: usize,
+    init: InitArg<'_>,
+    n_init: usize,
+    max_iter: usize,
+    tol: f64,
+    seed: u64,
+    algorithm: &str,
+) -> PyResult<kentro::ValidKMeansParams> {
+    let init = match init {
+        InitArg::Name(name) => match name.as_str() {
+            "k-means++" => Init::KMeansPlusPlus,
+            "random" => Init::Random,
+            other => {
+                let message =
+                    format!("unknown init {other:?}; expected \"k-means++\", \"random\" or an array");
+                return Err(named_error(py, "ParameterError", message));
+            }
+        },
+        InitArg::Centers(c) => Init::Centers(c.as_array().to_owned()),
+    };
+    KMeans::params(n_clusters)
+        .init(init)
+        .n_init(NInit::Runs(n_init))
+        .max_iter(max_iter)
+        .tol(tol)
+        .seed(seed)
+        .algorithm(parse_algorithm(py, algorithm)?)
+        .check()
+        .map_err(|e| to_py_err(py, e.into()))
+}
+
 /// Fits K-Means to `x` (float64 or float32, one sample per row). Arguments are the core's, with
 /// scikit-learn's conversions already made by the caller: `n_init` resolved, `seed` drawn.
 #[pyfunction]
@@ -139,27 +173,7 @@ fn fit(
     n_threads: usize,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<Model> {
-    let init = match init {
-        InitArg::Name(name) => match name.as_str() {
-            "k-means++" => Init::KMeansPlusPlus,
-            "random" => Init::Random,
-            other => {
-                let message =
-                    format!("unknown init {other:?}; expected \"k-means++\", \"random\" or an array");
-                return Err(named_error(py, "ParameterError", message));
-            }
-        },
-        InitArg::Centers(c) => Init::Centers(c.as_array().to_owned()),
-    };
-    let params = KMeans::params(n_clusters)
-        .init(init)
-        .n_init(NInit::Runs(n_init))
-        .max_iter(max_iter)
-        .tol(tol)
-        .seed(seed)
-        .algorithm(parse_algorithm(py, algorithm)?)
-        .check()
-        .map_err(|e| to_py_err(py, e.into()))?;
+    let params = kentro_params(py, n_clusters, init, n_init, max_iter, tol, seed, algorithm)?;
     let weights = sample_weight.as_ref().map(|w| w.as_array());
     let cancel = AtomicBool::new(false);
     let observer = PyObserver { cancel: &cancel, progress: progress.as_ref(), error: Mutex::new(None) };

@@ -5,14 +5,14 @@
 use std::sync::Mutex;
 use std::sync::atomic::AtomicBool;
 
-use kentro::{CsrView, Init, KMeans, KMeansError, NInit};
+use kentro::{CsrView, KMeansError};
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
 use crate::errors::{named_error, to_py_err};
 use crate::model::{Inner, Model, labels_to_numpy};
 use crate::threads::{compute, compute_interruptible};
-use crate::{InitArg, PyObserver, parse_algorithm};
+use crate::{InitArg, PyObserver, kentro_params};
 
 /// The values of a CSR matrix: float64 or float32.
 #[derive(FromPyObject)]
@@ -99,27 +99,7 @@ fn fit_csr(
     n_threads: usize,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<Model> {
-    let init = match init {
-        InitArg::Name(name) => match name.as_str() {
-            "k-means++" => Init::KMeansPlusPlus,
-            "random" => Init::Random,
-            other => {
-                let message =
-                    format!("unknown init {other:?}; expected \"k-means++\", \"random\" or an array");
-                return Err(named_error(py, "ParameterError", message));
-            }
-        },
-        InitArg::Centers(c) => Init::Centers(c.as_array().to_owned()),
-    };
-    let params = KMeans::params(n_clusters)
-        .init(init)
-        .n_init(NInit::Runs(n_init))
-        .max_iter(max_iter)
-        .tol(tol)
-        .seed(seed)
-        .algorithm(parse_algorithm(py, algorithm)?)
-        .check()
-        .map_err(|e| to_py_err(py, e.into()))?;
+    let params = kentro_params(py, n_clusters, init, n_init, max_iter, tol, seed, algorithm)?;
     let index = Index::new(py, &indptr, &indices)?;
     let weights = sample_weight.as_ref().map(|w| w.as_array());
     let cancel = AtomicBool::new(false);

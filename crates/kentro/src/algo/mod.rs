@@ -35,6 +35,41 @@ const ELKAN_MEMORY_LIMIT: usize = 2 << 30;
 /// upper bound and `t` lower bounds per sample).
 const AUTO_MEMORY_FACTOR: usize = 4;
 
+/// Keeps `result` if it is the first run or has a lower inertia than `best` without being the
+/// same clustering (scikit-learn's rule for `n_init` runs).
+pub(crate) fn keep_better<F: Float>(best: &mut Option<lloyd::Run<F>>, result: lloyd::Run<F>, k: usize) {
+    let better = match best {
+        None => true,
+        Some(b) => result.inertia < b.inertia && !same_clustering(&result.labels, &b.labels, k),
+    };
+    if better {
+        *best = Some(result);
+    }
+}
+
+/// The best run's inertia in the caller's units (refused when it overflows), and the warnings
+/// that the best run calls for: an inertia that underflows, fewer distinct clusters than asked.
+pub(crate) fn finish<F: Float>(
+    best: &lloyd::Run<F>,
+    scale: f64,
+    max_abs: f64,
+    k: usize,
+    warnings: &mut Vec<FitWarning>,
+) -> Result<f64, KMeansError> {
+    let inertia = best.inertia / scale / scale;
+    if !inertia.is_finite() {
+        return Err(KMeansError::Overflow { what: "the inertia", max_abs });
+    }
+    if best.inertia > 0.0 && inertia < f64::MIN_POSITIVE {
+        warnings.push(FitWarning::InertiaUnderflow { max_abs });
+    }
+    let distinct = count_distinct(&best.labels, k);
+    if distinct < k {
+        warnings.push(FitWarning::FewerDistinctClusters { found: distinct, requested: k });
+    }
+    Ok(inertia)
+}
+
 /// `auto` runs plain Lloyd on narrow data with few clusters, where one pass of the across-rows
 /// kernel costs less than keeping bounds. Measured (`examples/timing.rs`, 100k–200k blobs, 2
 /// threads, ms per iteration, Lloyd vs Yinyang): d = 2, k = 8: 2.8 vs 5.9; d = 3, k = 16: 3.1 vs
@@ -233,27 +268,11 @@ pub(crate) fn fit<F: Float>(
                 lloyd::run(&data, init, &mut step, &cfg)?
             }
         };
-        let better = match &best {
-            None => true,
-            Some(b) => result.inertia < b.inertia && !same_clustering(&result.labels, &b.labels, k),
-        };
-        if better {
-            best = Some(result);
-        }
+        keep_better(&mut best, result, k);
     }
     let best = best.expect("n_init >= 1");
 
-    let inertia = best.inertia / scale / scale;
-    if !inertia.is_finite() {
-        return Err(KMeansError::Overflow { what: "the inertia", max_abs });
-    }
-    if best.inertia > 0.0 && inertia < f64::MIN_POSITIVE {
-        warnings.push(FitWarning::InertiaUnderflow { max_abs });
-    }
-    let distinct = count_distinct(&best.labels, k);
-    if distinct < k {
-        warnings.push(FitWarning::FewerDistinctClusters { found: distinct, requested: k });
-    }
+    let inertia = finish(&best, scale, max_abs, k, &mut warnings)?;
     Ok(KMeans::from_fit(prepared.to_caller(&best.centers), best.labels, inertia, best.n_iter, warnings))
 }
 

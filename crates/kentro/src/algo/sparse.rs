@@ -9,7 +9,7 @@
 use ndarray::{Array2, ArrayView1, ArrayView2};
 
 use super::lloyd::{self, AssignStep, Partial, RunConfig, Samples, leaf_rows, normalize_rows};
-use super::{count_distinct, init_max_abs, same_clustering};
+use super::{finish, init_max_abs, keep_better};
 use crate::error::KMeansError;
 use crate::float::Float;
 use crate::init::{draw_by_mass, random_indices};
@@ -395,27 +395,11 @@ pub(crate) fn fit<F: Float>(
         }
         let cfg = RunConfig { max_iter: params.max_iter, tol, run, scale, observer };
         let result = lloyd::run(&data, init, &mut SparseStep, &cfg)?;
-        let better = match &best {
-            None => true,
-            Some(b) => result.inertia < b.inertia && !same_clustering(&result.labels, &b.labels, k),
-        };
-        if better {
-            best = Some(result);
-        }
+        keep_better(&mut best, result, k);
     }
     let best = best.expect("n_init >= 1");
 
-    let inertia = best.inertia / scale / scale;
-    if !inertia.is_finite() {
-        return Err(KMeansError::Overflow { what: "the inertia", max_abs });
-    }
-    if best.inertia > 0.0 && inertia < f64::MIN_POSITIVE {
-        warnings.push(FitWarning::InertiaUnderflow { max_abs });
-    }
-    let distinct = count_distinct(&best.labels, k);
-    if distinct < k {
-        warnings.push(FitWarning::FewerDistinctClusters { found: distinct, requested: k });
-    }
+    let inertia = finish(&best, scale, max_abs, k, &mut warnings)?;
     let objective = if spherical { cosine_objective(&data, best.centers.view(), &best.labels) } else { 0.0 };
     let centers = best.centers.mapv(|v| F::from_f64(v.to_f64() / scale));
     Ok((KMeans::from_fit(centers, best.labels, inertia, best.n_iter, warnings), objective))
