@@ -293,6 +293,22 @@ fn a_ragged_row_names_its_line() {
 }
 
 #[test]
+fn an_unclosed_quote_names_the_line_where_it_opens() {
+    // Without the check, the last row read as `4` and the fit succeeded on bad data.
+    let expected = "data.csv:3: a quoted field opens on this line and is never closed";
+    for content in ["a,b\n1,2\n3,\"4\n", "a,b\n1,2\n\"3,4\n5,6\n"] {
+        let dir = TempDir::new().unwrap();
+        fs::write(dir.path().join("data.csv"), content).unwrap();
+        kentro(dir.path())
+            .args(["fit", "data.csv", "-k", "1", "--out", "model.json"])
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(expected));
+        assert!(!dir.path().join("model.json").exists());
+    }
+}
+
+#[test]
 fn a_non_numeric_cell_names_line_and_column() {
     assert_fit_fails("a,b\n1,2\n3,4\n5,abc\n", "2", r#"data.csv:4:2: cannot parse "abc" as a number"#);
 }

@@ -47,3 +47,19 @@ fn more_columns_are_refused_naming_d() {
         );
     assert!(!d.join("m.json").exists());
 }
+
+#[test]
+fn settings_that_exact_1d_ignores_are_warned_about_only_when_given() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    fs::write(d.join("v.csv"), "v\n40\n0\n1\n31\n30\n41\n").unwrap();
+    let fit = |extra: &[&str]| {
+        kentro(d).args(["fit", "v.csv", "-k", "3", "--algorithm", "exact-1d"]).args(extra).assert().success()
+    };
+    fit(&["--n-init", "5", "--init", "random"]).stderr(predicate::str::contains(
+        "warning: --algorithm exact-1d ignores --init, --n-init: it finds the optimal clustering directly",
+    ));
+    fit(&["--max-iter", "10"]).stderr(predicate::str::contains("ignores --max-iter:"));
+    fit(&[]).stderr("");
+    fit(&["--n-init", "5", "-q"]).stderr("");
+}

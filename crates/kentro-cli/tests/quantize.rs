@@ -332,3 +332,97 @@ fn the_output_may_not_overwrite_the_image() {
         .stderr("error: --out test.png would overwrite the input test.png\n");
     assert_eq!(fs::read(d.join("test.png")).unwrap(), before);
 }
+
+#[test]
+fn a_new_file_larger_than_a_jpeg_original_gets_a_note() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    // Noise, strongly compressed as a JPEG: 256 colours of it do not fit in fewer bytes as a PNG.
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let noise: Vec<u8> = (0..SIZE * SIZE * 3)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 56) as u8
+        })
+        .collect();
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 20)
+        .encode(&noise, SIZE, SIZE, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    fs::write(d.join("noise.jpg"), &jpeg).unwrap();
+    let out = kentro(d).args(["quantize", "noise.jpg", "--colors", "256", "-o", "q.png"]).assert().success();
+    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(fs::metadata(d.join("q.png")).unwrap().len() > jpeg.len() as u64, "the test needs a larger PNG");
+    assert!(
+        stdout.contains("note:          the new file is larger than the original: the original is a JPEG"),
+        "{stdout}"
+    );
+
+    // No note when the file shrinks.
+    fs::write(d.join("test.png"), encode_png(&test_image().concat(), SIZE, SIZE, png::ColorType::Rgb))
+        .unwrap();
+    kentro(d)
+        .args(["quantize", "test.png", "--colors", "4", "-o", "q4.png"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("note:").not());
+}
+
+#[test]
+fn outputs_not_named_png_are_refused() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    fs::write(d.join("test.png"), encode_png(&test_image().concat(), SIZE, SIZE, png::ColorType::Rgb))
+        .unwrap();
+    kentro(d)
+        .args(["quantize", "test.png", "--colors", "4", "-o", "out.jpg"])
+        .assert()
+        .code(1)
+        .stderr("error: --out out.jpg: the image is written as a PNG; give a name ending in .png\n");
+    kentro(d)
+        .args(["quantize", "test.png", "--colors", "4", "-o", "q.png", "--side-by-side", "cmp"])
+        .assert()
+        .code(1)
+        .stderr("error: --side-by-side cmp: the image is written as a PNG; give a name ending in .png\n");
+    assert_eq!(fs::read_dir(d).unwrap().count(), 1, "nothing written");
+    // The extension's case does not matter.
+    kentro(d).args(["quantize", "test.png", "--colors", "4", "-o", "Q.PNG"]).assert().success();
+}
+
+#[test]
+fn sample_with_a_grayscale_image_is_ignored_with_a_warning() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let gray: Vec<u8> = test_image().iter().map(|p| p[1]).collect();
+    fs::write(d.join("gray.png"), encode_png(&gray, SIZE, SIZE, png::ColorType::Grayscale)).unwrap();
+    kentro(d)
+        .args(["quantize", "gray.png", "--colors", "4", "-o", "s.png", "--sample", "100"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("warning: --sample is ignored: gray.png is grayscale"));
+    kentro(d).args(["quantize", "gray.png", "--colors", "4", "-o", "all.png"]).assert().success().stderr("");
+    assert_eq!(fs::read(d.join("s.png")).unwrap(), fs::read(d.join("all.png")).unwrap());
+}
+
+#[test]
+fn psnr_of_a_16_bit_image_says_it_is_on_8_bit_values() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    // Four 16-bit gray levels that are not multiples of 257: rounding to 8 bits loses them.
+    let levels = [1000u16, 20000, 40000, 65000];
+    let data: Vec<u8> = (0..16).flat_map(|i| levels[i % 4].to_be_bytes()).collect();
+    let mut png16 = Vec::new();
+    let mut encoder = png::Encoder::new(&mut png16, 4, 4);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::Sixteen);
+    let mut writer = encoder.write_header().unwrap();
+    writer.write_image_data(&data).unwrap();
+    writer.finish().unwrap();
+    fs::write(d.join("g16.png"), png16).unwrap();
+    kentro(d).args(["quantize", "g16.png", "--colors", "4", "-o", "q.png"]).assert().success().stdout(
+        predicate::str::contains("PSNR:          inf on the original rounded to 8 bits per channel")
+            .and(predicate::str::contains("identical").not()),
+    );
+}

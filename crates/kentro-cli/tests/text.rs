@@ -206,6 +206,23 @@ fn bad_input_gets_one_clear_error() {
 }
 
 #[test]
+fn a_csv_with_an_unclosed_quote_names_the_line_where_it_opens() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    // Without the check, rows 2 and 3 became one document and the run succeeded.
+    fs::write(d.join("q.csv"), "id,text\n1,hello world\n2,\"foo bar\n3,baz qux\n").unwrap();
+    fails(d, &["q.csv", "-k", "1"], "error: q.csv:3: a quoted field opens on this line and is never closed");
+    // Closed quotes, with a doubled quote and a line break inside, are fine.
+    fs::write(d.join("ok.csv"), "id,text\n1,hello world\n2,\"foo \"\"bar\"\"\nbaz\"\n3,baz qux\n").unwrap();
+    kentro(d)
+        .args(["text", "ok.csv", "-k", "1", "-o", "ok-out.csv"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("3 documents"));
+    assert_eq!(assignments(&fs::read_to_string(d.join("ok-out.csv")).unwrap()).len(), 3);
+}
+
+#[test]
 fn documents_without_terms_are_counted_and_go_to_cluster_0() {
     let dir = TempDir::new().unwrap();
     let (mut texts, _) = corpus(10, 4);
@@ -220,4 +237,32 @@ fn documents_without_terms_are_counted_and_go_to_cluster_0() {
         .stdout(predicate::str::contains("1 document has no term in the vocabulary: it is in cluster 0"));
     let rows = assignments(&fs::read_to_string(dir.path().join("a.csv")).unwrap());
     assert_eq!(rows.last().unwrap(), &("40".to_string(), 0));
+}
+
+#[test]
+fn numeric_options_are_checked_like_the_other_commands() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    fs::write(d.join("s.jsonl"), "{\"text\": \"apple pear\"}\n{\"text\": \"plum fig\"}\n").unwrap();
+    for (args, message) in [
+        (
+            &["-k", "1", "--threads", "0"][..],
+            "invalid value '0' for '--threads <N>': expected a whole number >= 1",
+        ),
+        (
+            &["-k", "1", "--n-init", "0"][..],
+            "invalid value '0' for '--n-init <N>': expected a whole number >= 1",
+        ),
+        (&["-k", "two"][..], "invalid value 'two' for '--n-clusters <K>': expected a whole number"),
+        (&["-k", "1", "--seed", "x"][..], "expected a whole number from 0 to 18446744073709551615"),
+    ] {
+        kentro(d)
+            .args(["text", "s.jsonl"])
+            .args(args)
+            .assert()
+            .failure()
+            .code(2)
+            .stderr(predicate::str::contains(message))
+            .stderr(predicate::str::contains("number would be zero").not());
+    }
 }

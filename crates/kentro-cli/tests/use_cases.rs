@@ -135,6 +135,32 @@ fn outliers_planted_8_sigma_away_are_flagged_in_the_scores_file() {
 }
 
 #[test]
+fn outliers_plot_bare_or_named_and_threads_do_not_change_the_scores() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    write_csv(d, "data.csv", "x0,x1", &planted(d, 3));
+    // The form: a bare --plot writes outliers.png in the current folder.
+    kentro(d)
+        .args(["outliers", "data.csv", "-k", "3", "--contamination", "0.01", "--out", "s1.csv", "--plot"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("wrote outliers.png"));
+    assert!(fs::read(d.join("outliers.png")).unwrap().starts_with(b"\x89PNG"));
+    // --plot FILE still names the file; --threads is accepted and changes nothing.
+    kentro(d)
+        .args(["outliers", "data.csv", "-k", "3", "--contamination", "0.01", "--out", "s4.csv"])
+        .args(["--plot", "named.svg", "--threads", "4"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("wrote named.svg"));
+    assert!(read(d, "named.svg").contains("<svg"));
+    assert_eq!(read(d, "s1.csv"), read(d, "s4.csv"));
+    kentro(d).args(["outliers", "data.csv", "-k", "3", "--threads", "0"]).assert().failure().code(2).stderr(
+        predicate::str::contains("invalid value '0' for '--threads <N>': expected a whole number >= 1"),
+    );
+}
+
+#[test]
 fn outliers_refuses_bad_settings_and_writes_nothing() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();

@@ -150,11 +150,13 @@ pub enum KMeansError {
     #[error("invalid model file: {0}")]
     Model(String),
     /// A model file has a format version this build does not know.
-    #[error("model file format version {found} is not supported (this build reads version {supported})")]
+    #[error(
+        "model file format version {found} is not supported (this build reads versions 1 to {supported})"
+    )]
     ModelVersion {
         /// Version in the file.
         found: u64,
-        /// Version this build reads and writes.
+        /// The newest version this build reads (it reads every version from 1 up to it).
         supported: u64,
     },
     /// A model file's dtype differs from the type requested.

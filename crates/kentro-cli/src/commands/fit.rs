@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use kentro::preprocessing::{ScaleMethod, Scaler};
-use kentro::{Float, Init, KMeans, KMeansParams, ValidKMeansParams};
+use kentro::{Float, Init, KMeans, KMeansParams, NInit, ValidKMeansParams};
 use ndarray::{Array2, ArrayView2, Axis};
 
-use crate::cli::{FitArgs, InitMethod, ScaleName};
+use crate::cli::{AlgorithmName, FitArgs, InitMethod, ScaleName};
 use crate::output;
 use crate::pca::Pca;
 use crate::plot::{Format, SampleLegend, Scatter};
@@ -39,6 +39,9 @@ pub fn run(args: FitArgs) -> anyhow::Result<()> {
     let data = read_data(&args.data.data, &super::read_options(&args.data, Columns::All))?;
     if !args.quiet {
         if let Some(warning) = label_warning(data.feature_names.as_deref(), &args) {
+            progress.eprintln(&warning);
+        }
+        if let Some(warning) = exact_1d_warning(&args) {
             progress.eprintln(&warning);
         }
     }
@@ -72,6 +75,34 @@ fn label_warning(names: Option<&[String]>, args: &FitArgs) -> Option<String> {
         "warning: column `{name}` is clustered as a feature; if it holds known labels (as in \
          `kentro blobs` output), leave it out with --exclude {name}"
     ))
+}
+
+/// A warning when `--algorithm exact-1d` is given settings it ignores (it has no starts and no
+/// iterations): those set away from their defaults, which the user gave.
+fn exact_1d_warning(args: &FitArgs) -> Option<String> {
+    if args.algorithm != AlgorithmName::Exact1d {
+        return None;
+    }
+    let mut ignored = Vec::new();
+    if args.init != InitMethod::KMeansPlusPlus {
+        ignored.push("--init");
+    }
+    if !matches!(args.n_init, NInit::Auto) {
+        ignored.push("--n-init");
+    }
+    if args.max_iter.is_some() {
+        ignored.push("--max-iter");
+    }
+    if args.tol.is_some() {
+        ignored.push("--tol");
+    }
+    (!ignored.is_empty()).then(|| {
+        format!(
+            "warning: --algorithm exact-1d ignores {}: it finds the optimal clustering directly, \
+             without starts or iterations",
+            ignored.join(", ")
+        )
+    })
 }
 
 fn params(args: &FitArgs) -> KMeansParams {

@@ -2,6 +2,7 @@
 //! [`kentro::outliers`]); the scores as CSV and a plot with the outliers ringed.
 
 use std::fmt::Write as _;
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -10,7 +11,7 @@ use kentro::outliers::{Contamination, OutlierDetector};
 use kentro::{Float, KMeans};
 use ndarray::{ArrayView2, Axis};
 
-use crate::cli::{DataArgs, parse_contamination, parse_count, parse_seed};
+use crate::cli::{DataArgs, parse_contamination, parse_count, parse_positive, parse_seed};
 use crate::output;
 use crate::plot::Format;
 use crate::read::{Columns, Matrix, read_data};
@@ -49,9 +50,15 @@ pub struct OutliersArgs {
     #[arg(long, short = 'o', value_name = "SCORES.csv")]
     pub out: Option<PathBuf>,
 
-    /// Draw the rows coloured by cluster with the outliers ringed in red (.png or .svg).
-    #[arg(long, value_name = "FILE.png|svg")]
+    /// Draw the rows coloured by cluster with the outliers ringed in red (.png or .svg); a bare
+    /// --plot writes outliers.png in the current folder (--plot=FILE when DATA follows it).
+    #[arg(long, value_name = "FILE.png|svg", num_args = 0..=1, default_missing_value = "outliers.png")]
     pub plot: Option<PathBuf>,
+
+    /// Worker threads [default: rayon's, which honours RAYON_NUM_THREADS]. Never changes the
+    /// result.
+    #[arg(long, value_name = "N", value_parser = parse_positive)]
+    pub threads: Option<NonZeroUsize>,
 
     /// Print nothing on success.
     #[arg(long, short = 'q')]
@@ -73,13 +80,17 @@ pub fn run(args: OutliersArgs) -> anyhow::Result<()> {
     let cannot = || format!("cannot find outliers in {}", args.data.data.display());
     match data.x {
         Matrix::F32(x) => {
-            let detector =
-                OutlierDetector::fit(&params, x.view(), args.contamination).with_context(cannot)?;
+            let detector = super::in_thread_pool(args.threads, || {
+                OutlierDetector::fit(&params, x.view(), args.contamination)
+            })?
+            .with_context(cannot)?;
             write(x.view(), &detector, data.feature_names.as_deref(), &args)
         }
         Matrix::F64(x) => {
-            let detector =
-                OutlierDetector::fit(&params, x.view(), args.contamination).with_context(cannot)?;
+            let detector = super::in_thread_pool(args.threads, || {
+                OutlierDetector::fit(&params, x.view(), args.contamination)
+            })?
+            .with_context(cannot)?;
             write(x.view(), &detector, data.feature_names.as_deref(), &args)
         }
     }

@@ -31,8 +31,10 @@ const MAX_COLORS: usize = 256;
     ratio on the 8-bit values, 10·log10(255²/MSE); higher is closer to the original). \
     Transparency is flattened onto white (with a warning): the quantized image is opaque. A \
     grayscale image (a grayscale file, or every pixel with equal R, G and B) is clustered on its gray \
-    levels with the exact optimal 1-D k-means, and --sample does not apply. The files are \
-    written only once all of them are ready: an error or Ctrl-C leaves none.")]
+    levels with the exact optimal 1-D k-means, and --sample does not apply (a warning says so). \
+    A 16-bit image is rounded to 8 bits per channel first. When the new file is larger than the \
+    original (a JPEG, or a large palette), a note says so. The outputs must be named .png. The \
+    files are written only once all of them are ready: an error or Ctrl-C leaves none.")]
 pub struct QuantizeArgs {
     /// The image: a PNG or JPEG file.
     #[arg(value_name = "IMAGE")]
@@ -92,6 +94,10 @@ struct Decoded {
     /// The file's own colour type is grayscale (or every pixel has R = G = B).
     grayscale: bool,
     had_alpha: bool,
+    /// The file's format (PNG or JPEG).
+    format: ImageFormat,
+    /// The file has more than 8 bits per channel (it was rounded to 8).
+    sixteen_bit: bool,
 }
 
 /// Reads and decodes a PNG or JPEG file.
@@ -105,10 +111,11 @@ fn decode(path: &Path) -> anyhow::Result<Decoded> {
     let image = image::load_from_memory_with_format(&bytes, format)
         .with_context(|| format!("{}: cannot decode the {format:?} image", path.display()))?;
     let had_alpha = image.color().has_alpha();
+    let sixteen_bit = image.color().bytes_per_pixel() > image.color().channel_count();
     let gray_file = !image.color().has_color();
     let rgb = flatten(&image);
     let grayscale = gray_file || rgb.pixels.iter().all(|&[r, g, b]| r == g && g == b);
-    Ok(Decoded { rgb, grayscale, had_alpha })
+    Ok(Decoded { rgb, grayscale, had_alpha, format, sixteen_bit })
 }
 
 /// The image as 8-bit RGB, transparent pixels blended onto white.
@@ -360,6 +367,29 @@ pub fn psnr(rgb: &Rgb, q: &Quantized) -> f64 {
     if mse == 0.0 { f64::INFINITY } else { 10.0 * (255.0f64 * 255.0 / mse).log10() }
 }
 
+/// Refuses an output name that does not end in `.png`: the files written are PNGs.
+fn check_png_name(option: &str, path: &Path) -> anyhow::Result<()> {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")) {
+        return Ok(());
+    }
+    bail!("{option} {}: the image is written as a PNG; give a name ending in .png", path.display())
+}
+
+/// Why the quantized PNG came out larger than the original file.
+fn larger_note(format: ImageFormat, bits: usize) -> String {
+    let why = if format == ImageFormat::Jpeg {
+        "the original is a JPEG, already compressed (lossily), and a palette PNG of a photo often \
+         does not beat it; fewer --colors make the PNG smaller"
+            .to_string()
+    } else {
+        format!(
+            "a palette this large ({bits} bits per pixel) compresses less well than the original; \
+             fewer --colors make the PNG smaller"
+        )
+    };
+    format!("note:          the new file is larger than the original: {why}")
+}
+
 /// `IMAGE`'s folder and name, ending in `-Kcolors.png`.
 fn default_output(image: &Path, k: usize) -> PathBuf {
     let stem = image.file_stem().map_or_else(|| "image".into(), |s| s.to_string_lossy().into_owned());
@@ -369,6 +399,10 @@ fn default_output(image: &Path, k: usize) -> PathBuf {
 /// Reads the image, quantizes it and writes the files: all of them or, on an error, none.
 pub fn run(args: QuantizeArgs) -> anyhow::Result<()> {
     let out = args.out.clone().unwrap_or_else(|| default_output(&args.image, args.colors));
+    check_png_name("--out", &out)?;
+    if let Some(path) = &args.side_by_side {
+        check_png_name("--side-by-side", path)?;
+    }
     let mut targets: Vec<(&str, &Path)> = vec![("--out", &out)];
     if let Some(path) = &args.side_by_side {
         targets.push(("--side-by-side", path));
@@ -391,6 +425,13 @@ pub fn run(args: QuantizeArgs) -> anyhow::Result<()> {
     }
     outputs.commit()?;
 
+    if decoded.grayscale && args.sample.is_some() {
+        eprintln!(
+            "warning: --sample is ignored: {} is grayscale, and its gray levels are clustered \
+             exactly on all pixels",
+            args.image.display()
+        );
+    }
     if decoded.had_alpha {
         eprintln!(
             "warning: {} has an alpha channel: transparency was flattened onto white, the quantized \
@@ -424,10 +465,19 @@ pub fn run(args: QuantizeArgs) -> anyhow::Result<()> {
         "new size:      {new} bytes (indexed PNG, {bits} bit{} per pixel{ratio})",
         if bits == 1 { "" } else { "s" }
     ));
+    if original > 0 && new > original {
+        line(larger_note(decoded.format, bits));
+    }
     line(format!("colours used:  {}", q.palette.len()));
     let psnr = psnr(rgb, &q);
-    let psnr =
-        if psnr.is_finite() { format!("{psnr:.2} dB") } else { "inf (identical to the original)".into() };
+    let psnr = match (psnr.is_finite(), decoded.sixteen_bit) {
+        (true, false) => format!("{psnr:.2} dB"),
+        (false, false) => "inf (identical to the original)".into(),
+        (true, true) => format!("{psnr:.2} dB (on the original rounded to 8 bits per channel)"),
+        (false, true) => "inf on the original rounded to 8 bits per channel (the 16-bit original \
+            lost precision)"
+            .into(),
+    };
     line(format!("PSNR:          {psnr}"));
     line(format!("wrote {}", out.display()));
     if let Some(path) = &args.side_by_side {

@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::Args;
 use kentro::{KMeans, NInit, SphericalKMeans};
 
+use crate::cli::{parse_count, parse_positive, parse_seed};
 use crate::output;
 use crate::progress::FitProgress;
 use crate::text::corpus::{Document, read_documents};
@@ -34,7 +35,7 @@ pub struct TextArgs {
     pub path: PathBuf,
 
     /// Number of clusters (topics).
-    #[arg(short = 'k', long = "n-clusters", value_name = "K")]
+    #[arg(short = 'k', long = "n-clusters", value_name = "K", value_parser = parse_count)]
     pub k: usize,
 
     /// Write the cluster of every document here (CSV, header `document,cluster`).
@@ -59,15 +60,15 @@ pub struct TextArgs {
     pub top_terms: usize,
 
     /// Seed of every random choice; results depend on it, never on --threads.
-    #[arg(long, value_name = "S", default_value_t = 0)]
+    #[arg(long, value_name = "S", default_value_t = 0, value_parser = parse_seed)]
     pub seed: u64,
 
     /// Runs from different starts, keeping the best (default 1).
-    #[arg(long, value_name = "N", default_value_t = NonZeroUsize::MIN)]
+    #[arg(long, value_name = "N", default_value_t = NonZeroUsize::MIN, value_parser = parse_positive)]
     pub n_init: NonZeroUsize,
 
     /// Worker threads [default: rayon's]. Never changes the result.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_positive)]
     pub threads: Option<NonZeroUsize>,
 
     /// Print nothing on success.

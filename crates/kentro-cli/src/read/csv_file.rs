@@ -24,6 +24,13 @@ const NO_HEADER: &str = "the file has no header line (pass --header if its first
 pub(super) fn read(path: &Path, bytes: &[u8], options: &ReadOptions) -> Result<Dataset, ReadError> {
     let is_tsv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
     let delimiter = options.delimiter.unwrap_or(if is_tsv { b'\t' } else { b',' });
+    if let Some(line) = super::quotes::unclosed_quote(bytes, delimiter, Some(COMMENT)) {
+        return Err(ReadError::BadLine {
+            path: path.into(),
+            line,
+            message: super::quotes::UNCLOSED_QUOTE.to_string(),
+        });
+    }
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

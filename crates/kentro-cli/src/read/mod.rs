@@ -4,6 +4,7 @@
 
 mod csv_file;
 mod npy;
+pub(crate) mod quotes;
 
 use std::path::{Path, PathBuf};
 

@@ -95,10 +95,11 @@ fn read_jsonl(path: &Path, column: &str) -> anyhow::Result<Vec<Document>> {
 }
 
 fn read_csv(path: &Path, column: &str) -> anyhow::Result<Vec<Document>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_path(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if let Some(line) = crate::read::quotes::unclosed_quote(&bytes, b',', None) {
+        bail!("{}:{line}: {}", path.display(), crate::read::quotes::UNCLOSED_QUOTE);
+    }
+    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(bytes.as_slice());
     let headers = reader.headers().with_context(|| format!("cannot read {}", path.display()))?.clone();
     let Some(col) = headers.iter().position(|h| h == column) else {
         let names: Vec<&str> = headers.iter().collect();
