@@ -55,8 +55,10 @@ class SelectKResult:
     best_k : int
         The recommended number of clusters. The rule: 1 if the gap statistic says 1
         (the data looks like uniform noise), unless the largest mean silhouette
-        exceeds 0.7 (a strong structure, which uniform data does not reach: the gap's
-        rule then stopped at a dip of gap(2)); otherwise the k recommended by the most
+        exceeds 0.7 (a strong structure) and at least 3 criteria, a majority of those
+        that gave a k, agree on one k (the gap's rule then stopped at a dip of gap(2));
+        a strong silhouette alone is not enough, as small uniform samples reach it in
+        one dimension. Otherwise the k recommended by the most
         criteria among the knee, the silhouette, the gap statistic,
         Calinski-Harabasz and Davies-Bouldin, a tie going to the higher silhouette,
         then to the smaller k.
@@ -75,7 +77,8 @@ class SelectKResult:
     knee : int or None
         The knee of the inertia curve (Kneedle, S=1), if it has one.
     gap_k : int or None
-        The gap statistic's k: the smallest k with gap(k) >= gap(k+1) - s(k+1).
+        The gap statistic's k: the smallest evaluated k with gap(k) >= gap(k') - s(k'),
+        k' the next evaluated k (1 means no cluster structure).
     recommendations : dict of str to int or None
         The k each criterion recommends, by name (``"knee"``, ``"silhouette"``,
         ``"gap"``, ``"calinski_harabasz"``, ``"davies_bouldin"``).

@@ -35,7 +35,7 @@ def test_four_separated_blobs_give_four(n_features: int, seed: int) -> None:
     assert result.recommendations["gap"] == 4
     assert result.gap_k == 4
     assert result.k[np.nanargmax(result.silhouette)] == 4
-    assert result.best_reason.startswith("recommended by 5 of 5 criteria")
+    assert result.best_reason.startswith("chosen by 5 of 5 criteria: ")
 
 
 @pytest.mark.parametrize(("n_features", "seed"), [(5, 0), (5, 1), (10, 2)])

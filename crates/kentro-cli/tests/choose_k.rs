@@ -84,7 +84,7 @@ fn blobs_get_a_table_a_recommendation_of_four_and_every_plot() {
             .unwrap_or_else(|| panic!("{criterion} in {text}"));
         assert!(line.contains(" k=4 "), "{line}");
     }
-    assert!(text.contains("\nrecommended k: 4 (recommended by 5 of 5 criteria"), "{text}");
+    assert!(text.contains("\nrecommended k: 4, chosen by 5 of 5 criteria: "), "{text}");
 
     let plots = dir.path().join("plots/run1");
     let mut stems = vec!["elbow".to_string(), "criteria".to_string()];
@@ -173,6 +173,43 @@ fn bad_ranges_are_command_line_errors() {
         .assert()
         .code(2)
         .stderr("error: invalid value '0' for '--n-refs <B>': expected a whole number >= 1\n");
+    for n in ["0", "1"] {
+        kentro(dir.path())
+            .args(["choose-k", "data.csv", "--silhouette-sample", n])
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(format!(
+                "error: invalid value '{n}' for '--silhouette-sample <N>': expected a whole number >= 2\n"
+            ));
+    }
+}
+
+#[test]
+fn a_plot_in_the_way_fails_before_any_work_and_writes_nothing() {
+    let dir = TempDir::new().unwrap();
+    write_four_blobs(dir.path(), "data.csv", 0);
+    fs::create_dir_all(dir.path().join("pd/silhouette_k5.svg")).unwrap();
+    kentro(dir.path())
+        .args(["choose-k", "data.csv", "--k", "2..6", "--plot-dir", "pd"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr("error: --plot-dir pd/silhouette_k5.svg: is a folder\n");
+    let left: Vec<_> = fs::read_dir(dir.path().join("pd")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, ["silhouette_k5.svg"]);
+}
+
+#[test]
+fn a_missing_input_is_named_with_its_error_once() {
+    let dir = TempDir::new().unwrap();
+    for args in [&["choose-k", "nofile.csv"][..], &["fit", "nofile.csv", "-k", "2"]] {
+        let out = kentro(dir.path()).args(args).assert().code(1).stdout("").get_output().stderr.clone();
+        let err = String::from_utf8(out).unwrap();
+        assert!(err.starts_with("error: nofile.csv: "), "{err}");
+        assert_eq!(err.matches("(os error 2)").count(), 1, "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
 }
 
 #[test]

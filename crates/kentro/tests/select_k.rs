@@ -50,7 +50,7 @@ fn four_separated_blobs_give_four_by_knee_silhouette_and_gap() {
             assert_eq!(recommended(&result, Criterion::Gap), Some(4), "{context}");
             assert_eq!(result.gap_k(), Some(4), "{context}");
             assert_eq!(result.best_k(), 4, "{context}");
-            assert!(result.best_reason().starts_with("recommended by 5 of 5 criteria"), "{context}");
+            assert!(result.best_reason().starts_with("chosen by 5 of 5 criteria"), "{context}");
         }
     }
 }
@@ -110,6 +110,65 @@ fn a_dip_of_the_gap_at_two_does_not_hide_strong_clusters() {
         "{}",
         result.best_reason()
     );
+}
+
+#[test]
+fn a_strong_silhouette_alone_does_not_overrule_the_gap_on_uniform_data() {
+    // 30 uniform points on a line (numpy: `np.random.default_rng(1).random((30, 1))`): the mean
+    // silhouette passes 0.7 at some k, but the gap statistic says 1 and no majority of the
+    // criteria agrees on another k, so the answer stays 1.
+    let v = [
+        0.5118216247002567,
+        0.9504636963259353,
+        0.14415961271963373,
+        0.9486494471372439,
+        0.31183145201048545,
+        0.42332644897257565,
+        0.8277025938204418,
+        0.4091991363691613,
+        0.5495936876730595,
+        0.027559113243068367,
+        0.7535131086748066,
+        0.5381433132192782,
+        0.32973171649909216,
+        0.7884287034284043,
+        0.303194829291645,
+        0.4534978894806515,
+        0.13404169724716475,
+        0.40311298644712923,
+        0.20345524067614962,
+        0.2623133404418495,
+        0.7503646726300526,
+        0.2804087579860399,
+        0.48519097443163506,
+        0.9807371998012386,
+        0.9616571936637868,
+        0.7247899407735336,
+        0.5412268555474342,
+        0.2768912040453708,
+        0.16065200877512686,
+        0.9699254132161326,
+    ];
+    let x = Array2::from_shape_vec((30, 1), v.to_vec()).unwrap();
+    let result = SelectK::new(2..=12).run(x.view()).unwrap();
+    let best_silhouette = result.scores().iter().filter_map(|s| s.silhouette).fold(f64::MIN, f64::max);
+    assert!(best_silhouette > kentro::select_k::STRONG_SILHOUETTE, "{:#?}", result.scores());
+    assert_eq!(result.gap_k(), Some(1), "{:#?}", result.gap_curve());
+    assert_eq!(result.best_k(), 1, "{}", result.best_reason());
+}
+
+#[test]
+fn the_gap_at_a_k_does_not_depend_on_the_range() {
+    let x = four_blobs(150, 2, 11);
+    let short = SelectK::new(2..=6).n_refs(3).seed(4).run(x.view()).unwrap();
+    let long = SelectK::new(3..=10).n_refs(3).seed(4).run(x.view()).unwrap();
+    let at = |r: &kentro::select_k::SelectKResult, k: usize| {
+        let p = r.gap_curve().iter().find(|p| p.k == k).unwrap();
+        (p.gap.unwrap(), p.gap_se.unwrap())
+    };
+    for k in [1, 3, 4, 5, 6] {
+        assert_eq!(at(&short, k), at(&long, k), "k={k}");
+    }
 }
 
 #[test]

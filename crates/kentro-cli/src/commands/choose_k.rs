@@ -26,8 +26,9 @@ use crate::read::{Columns, Matrix, read_data};
     largest mean silhouette, the gap statistic (Tibshirani et al. 2001, against uniform reference \
     data; it is also computed at k=1, so it can say that there is no cluster structure), the \
     largest Calinski-Harabasz score and the smallest Davies-Bouldin index. The recommended k: 1 \
-    if the gap statistic says 1 (unless the mean silhouette exceeds 0.7, a strong structure), \
-    otherwise the k most criteria agree on, a tie going to the higher silhouette.\n\n\
+    if the gap statistic says 1 (unless the mean silhouette exceeds 0.7, a strong structure, and \
+    at least 3 criteria, a majority of those that gave a k, agree on one k), otherwise the k most \
+    criteria agree on, a tie going to the higher silhouette.\n\n\
     Output: the table and the recommendation on stdout; progress on stderr (on a terminal, after \
     a second). With --plot-dir: elbow.png, criteria.png and silhouette_k<K>.png for every k, each \
     also as .svg, written all together or not at all.\n\n\
@@ -64,7 +65,7 @@ pub struct ChooseKArgs {
 
     /// Compute the mean silhouette on N random samples instead of all (its cost grows as the
     /// square of the number of samples) [default: all].
-    #[arg(long, value_name = "N", value_parser = parse_positive)]
+    #[arg(long, value_name = "N", value_parser = parse_sample_size)]
     pub silhouette_sample: Option<usize>,
 
     /// Worker threads [default: rayon's, which honours RAYON_NUM_THREADS]. Never changes the
@@ -121,11 +122,20 @@ fn parse_positive(text: &str) -> Result<usize, String> {
     crate::cli::parse_positive(text).map(std::num::NonZeroUsize::get)
 }
 
+/// A silhouette sample size: a whole number >= 2 (a silhouette needs two samples).
+fn parse_sample_size(text: &str) -> Result<usize, String> {
+    match parse_positive(text) {
+        Ok(n) if n >= 2 => Ok(n),
+        _ => Err("expected a whole number >= 2".to_string()),
+    }
+}
+
 /// Reads the data, judges every k, prints the table and writes the plots: all or, on an error,
 /// none.
 pub fn run(args: ChooseKArgs) -> anyhow::Result<()> {
     if let Some(dir) = &args.plot_dir {
         output::check_folder("--plot-dir", dir)?;
+        check_plot_targets(dir, args.k, &args.data.data)?;
     }
     let progress = FitProgress::new(args.quiet);
     progress.stage(format!("reading {}", args.data.data.display()));
@@ -271,9 +281,31 @@ pub fn table(result: &SelectKResult) -> String {
         let label = format!("{}:", r.criterion);
         writeln!(text, "{label:<label_width$} {k:<5} {}", r.reason).expect("writing to a String");
     }
-    writeln!(text, "\nrecommended k: {} ({})", result.best_k(), result.best_reason())
+    writeln!(text, "\nrecommended k: {}, {}", result.best_k(), result.best_reason())
         .expect("writing to a String");
     text
+}
+
+/// The stems of the plots for the range (a silhouette diagram may be left out for a k where it
+/// is undefined).
+fn plot_stems(k: KRange) -> Vec<String> {
+    let mut stems = vec!["elbow".to_string(), "criteria".to_string()];
+    stems.extend((k.first..=k.last).map(|k| format!("silhouette_k{k}")));
+    stems
+}
+
+/// Checks that every plot of the range can be written into `dir`, if it exists already (a
+/// folder still to be made holds nothing in the way).
+fn check_plot_targets(dir: &Path, k: KRange, input: &Path) -> anyhow::Result<()> {
+    if !dir.is_dir() {
+        return Ok(());
+    }
+    let paths: Vec<PathBuf> = plot_stems(k)
+        .iter()
+        .flat_map(|stem| ["png", "svg"].map(|ext| dir.join(format!("{stem}.{ext}"))))
+        .collect();
+    let targets: Vec<(&str, &Path)> = paths.iter().map(|p| ("--plot-dir", p.as_path())).collect();
+    output::check_targets(&[input], &targets)
 }
 
 /// Draws one plot in a format.
@@ -352,6 +384,6 @@ mod tests {
         assert_eq!(ks, ["1", "2", "3", "4", "5", "6"]);
         assert_eq!(lines[1].split_whitespace().filter(|c| *c == "-").count(), 3);
         assert!(text.contains("\nsilhouette:"), "{text}");
-        assert!(lines.last().unwrap().starts_with("recommended k: 4 (recommended by "), "{text}");
+        assert!(lines.last().unwrap().starts_with("recommended k: 4, chosen by "), "{text}");
     }
 }

@@ -194,7 +194,7 @@ fn parse_cell(
 
 fn csv_error(path: &Path, line: u64, err: ::csv::Error) -> ReadError {
     match err.into_kind() {
-        ::csv::ErrorKind::Io(source) => ReadError::Io { path: path.into(), source },
+        ::csv::ErrorKind::Io(error) => ReadError::Io { path: path.into(), error },
         ::csv::ErrorKind::Utf8 { err, .. } => ReadError::BadLine {
             path: path.into(),
             line,

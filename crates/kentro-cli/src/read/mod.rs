@@ -71,12 +71,13 @@ pub struct ReadOptions {
 #[derive(Debug, Error)]
 pub enum ReadError {
     /// The file could not be opened or read.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error, part of the message (not a `source`, which would print it a
+        /// second time in the error chain).
+        error: std::io::Error,
     },
     /// A CSV cell is not a number.
     #[error("{}:{line}:{column}: cannot parse {value:?} as a number{hint}", path.display())]
@@ -209,7 +210,7 @@ const NPY_MAGIC: &[u8] = b"\x93NUMPY";
 
 /// Reads `path` as `.npy` (recognised by its magic bytes) or else as CSV.
 pub fn read_data(path: &Path, options: &ReadOptions) -> Result<Dataset, ReadError> {
-    let bytes = std::fs::read(path).map_err(|source| ReadError::Io { path: path.into(), source })?;
+    let bytes = std::fs::read(path).map_err(|error| ReadError::Io { path: path.into(), error })?;
     if bytes.starts_with(NPY_MAGIC) {
         npy::read(path, &bytes, options)
     } else {

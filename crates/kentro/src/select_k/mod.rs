@@ -329,8 +329,12 @@ impl SelectK {
                     .par_iter()
                     .map(|&k| {
                         cancelled()?;
-                        let seed =
-                            derive_seed(self.seed, REFERENCE_FIT_STREAM, (b * (self.k_max + 1) + k) as u64);
+                        // From (seed, b, k) only, so that gap(k) does not depend on the range.
+                        let seed = derive_seed(
+                            derive_seed(self.seed, REFERENCE_FIT_STREAM, b as u64),
+                            REFERENCE_FIT_STREAM,
+                            k as u64,
+                        );
                         let model = self.kmeans(k, seed)?.fit_with(z.view(), None, &stop)?;
                         report(Step::Reference { k, reference: b });
                         Ok(model.inertia())
@@ -395,6 +399,11 @@ impl SelectK {
 /// A mean silhouette above this marks "a strong structure" (Kaufman & Rousseeuw 1990) and
 /// overrules the gap statistic's "no structure" in [`SelectKResult::best_k`].
 pub const STRONG_SILHOUETTE: f64 = 0.7;
+
+/// With a mean silhouette above [`STRONG_SILHOUETTE`], the gap statistic's "no structure" is
+/// overruled in [`SelectKResult::best_k`] only when at least this many criteria (and a majority
+/// of those that gave a k) agree on one k ≥ 2.
+pub const OVERRULE_VOTES: usize = 3;
 
 /// Runs per fit unless [`SelectK::n_init`] says otherwise.
 pub const DEFAULT_N_INIT: usize = 10;
@@ -635,11 +644,13 @@ impl SelectKResult {
     ///
     /// 1. If the gap statistic says k = 1, the answer is 1: the data looks like the uniform
     ///    reference, so no number of clusters is supported (the other criteria cannot say 1).
-    ///    Unless the largest mean silhouette exceeds [`STRONG_SILHOUETTE`] (0.7, "a strong
-    ///    structure" on Kaufman & Rousseeuw's scale), which uniform data does not reach (at most
-    ///    about 0.65 in one dimension, 0.43 in two, less above): the gap's rule then stopped at a
-    ///    dip of gap(2) below gap(1), which happens when two of the clusters lie close together,
-    ///    and its 1 counts as one vote in step 2.
+    ///    Unless both the largest mean silhouette exceeds [`STRONG_SILHOUETTE`] (0.7, "a strong
+    ///    structure" on Kaufman & Rousseeuw's scale) and a majority of the criteria that gave a
+    ///    k (at least [`OVERRULE_VOTES`], 3) agree on one k ≥ 2: the gap's rule then stopped at
+    ///    a dip of gap(2) below gap(1), which happens when two of the clusters lie close
+    ///    together, and that k is the answer. The silhouette alone is not enough: small uniform
+    ///    samples in one dimension reach about 0.7 (30 points: 0.70 at k = 6), in two about
+    ///    0.45.
     /// 2. Otherwise the k recommended by the most criteria among the knee, the silhouette
     ///    (largest), the gap statistic, Calinski-Harabasz (largest) and Davies-Bouldin
     ///    (smallest).
@@ -664,10 +675,6 @@ impl SelectKResult {
 /// The rule documented on [`SelectKResult::best_k`].
 fn best_of(scores: &[KScores], gap_k: Option<usize>, recommendations: &[Recommendation]) -> (usize, String) {
     let best_silhouette = scores.iter().filter_map(|s| s.silhouette).fold(f64::NEG_INFINITY, f64::max);
-    let overruled = gap_k == Some(1) && best_silhouette > STRONG_SILHOUETTE;
-    if gap_k == Some(1) && !overruled {
-        return (1, "the gap statistic finds no cluster structure (k=1)".to_string());
-    }
     let mut votes: Vec<(usize, Vec<Criterion>)> = Vec::new();
     for r in recommendations {
         if let Some(k) = r.k {
@@ -676,6 +683,14 @@ fn best_of(scores: &[KScores], gap_k: Option<usize>, recommendations: &[Recommen
                 None => votes.push((k, vec![r.criterion])),
             }
         }
+    }
+    let voters = recommendations.iter().filter(|r| r.k.is_some()).count();
+    let majority = |n: usize| n >= OVERRULE_VOTES && 2 * n > voters;
+    let overruled = gap_k == Some(1)
+        && best_silhouette > STRONG_SILHOUETTE
+        && votes.iter().any(|(k, c)| *k >= 2 && majority(c.len()));
+    if gap_k == Some(1) && !overruled {
+        return (1, "the gap statistic finds no cluster structure (k=1)".to_string());
     }
     let silhouette =
         |k: usize| scores.iter().find(|s| s.k == k).and_then(|s| s.silhouette).unwrap_or(f64::NEG_INFINITY);
@@ -693,10 +708,10 @@ fn best_of(scores: &[KScores], gap_k: Option<usize>, recommendations: &[Recommen
     let names: Vec<String> =
         votes.iter().find(|(k, _)| *k == best).expect("voted").1.iter().map(|c| c.to_string()).collect();
     let mut reason =
-        format!("recommended by {} of {} criteria ({})", most, recommendations.len(), names.join(", "));
+        format!("chosen by {} of {} criteria: {}", most, recommendations.len(), names.join(", "));
     if overruled {
         reason.push_str(&format!(
-            "; the gap statistic's k=1 is overruled by a mean silhouette of {} (> {STRONG_SILHOUETTE}, a strong structure)",
+            "; the gap statistic's k=1 is overruled: a majority of the criteria agree and the mean silhouette, {}, is above {STRONG_SILHOUETTE} (a strong structure)",
             num(best_silhouette)
         ));
     }
@@ -755,7 +770,7 @@ mod tests {
         assert_eq!(k, 4, "{reason}");
         assert_eq!(
             reason,
-            "recommended by 2 of 5 criteria (gap statistic, Calinski-Harabasz); tied with k=2, broken by the higher silhouette"
+            "chosen by 2 of 5 criteria: gap statistic, Calinski-Harabasz; tied with k=2, broken by the higher silhouette"
         );
         let recs = [
             rec(Criterion::Knee, Some(3)),
@@ -773,19 +788,40 @@ mod tests {
             best_of(&scores, Some(1), &recs),
             (1, "the gap statistic finds no cluster structure (k=1)".into())
         );
-        // A strong silhouette overrules the gap's 1: it is one vote among the others.
+        // A strong silhouette with a majority of the criteria on one k overrules the gap's 1.
         let strong = [row(2, 10.0, Some(0.5)), row(3, 5.0, Some(0.76))];
         let recs = [
             rec(Criterion::Knee, Some(3)),
             rec(Criterion::Silhouette, Some(3)),
             rec(Criterion::Gap, Some(1)),
+            rec(Criterion::CalinskiHarabasz, Some(3)),
+            rec(Criterion::DaviesBouldin, None),
         ];
         let (k, reason) = best_of(&strong, Some(1), &recs);
         assert_eq!(k, 3);
         assert_eq!(
             reason,
-            "recommended by 2 of 3 criteria (knee of the inertia, silhouette); the gap statistic's k=1 is overruled by a mean silhouette of 0.7600 (> 0.7, a strong structure)"
+            "chosen by 3 of 5 criteria: knee of the inertia, silhouette, Calinski-Harabasz; the gap statistic's k=1 is overruled: a majority of the criteria agree and the mean silhouette, 0.7600, is above 0.7 (a strong structure)"
         );
+        // Without the majority, the gap's 1 stands: two votes are not enough, even of four.
+        let recs = [
+            rec(Criterion::Knee, Some(3)),
+            rec(Criterion::Silhouette, Some(3)),
+            rec(Criterion::Gap, Some(1)),
+            rec(Criterion::CalinskiHarabasz, Some(2)),
+            rec(Criterion::DaviesBouldin, None),
+        ];
+        assert_eq!(best_of(&strong, Some(1), &recs).0, 1);
+        // Three of five on k=3, but the silhouette is not strong: the gap's 1 stands.
+        let recs = [
+            rec(Criterion::Knee, Some(3)),
+            rec(Criterion::Silhouette, Some(3)),
+            rec(Criterion::Gap, Some(1)),
+            rec(Criterion::CalinskiHarabasz, Some(3)),
+            rec(Criterion::DaviesBouldin, Some(2)),
+        ];
+        assert_eq!(best_of(&scores, Some(1), &recs).0, 1);
+        assert_eq!(best_of(&strong, Some(1), &recs).0, 3);
         let (k, reason) = best_of(&scores, None, &[rec(Criterion::Knee, None)]);
         assert_eq!(k, 2, "{reason}");
     }
