@@ -12,6 +12,8 @@ MODULES = [
     "kentro._threads",
     "kentro.metrics",
     "kentro.exceptions",
+    "kentro._outliers",
+    "kentro._select_k",
 ]
 
 
