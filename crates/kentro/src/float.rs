@@ -50,6 +50,8 @@ pub trait Float:
     fn abs(self) -> Self;
     /// Square root.
     fn sqrt(self) -> Self;
+    /// `self × a + b` with one rounding (a fused multiply-add where the CPU has one).
+    fn mul_add(self, a: Self, b: Self) -> Self;
 }
 
 macro_rules! impl_float {
@@ -81,6 +83,10 @@ macro_rules! impl_float {
             #[inline(always)]
             fn sqrt(self) -> Self {
                 <$t>::sqrt(self)
+            }
+            #[inline(always)]
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                <$t>::mul_add(self, a, b)
             }
         }
     };

@@ -8,6 +8,7 @@
 //! variant computes bit-identical results.
 
 pub(crate) mod gemm;
+pub(crate) mod lanes;
 
 use multiversion::multiversion;
 use ndarray::ArrayView2;
