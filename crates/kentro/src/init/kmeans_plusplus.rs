@@ -4,10 +4,11 @@ use ndarray::{Array2, ArrayView2, Axis};
 
 use crate::error::KMeansError;
 use crate::float::Float;
-use crate::kernels::lanes::{CAND_LANES, prefetch, products};
+use crate::kernels::lanes::{CAND_LANES, products};
 use crate::kernels::{LANES, sq_dist};
 use crate::observer::Observer;
 use multiversion::multiversion;
+use rayon::prelude::*;
 
 use crate::parallel::{LEAF_ROWS, RowParts, Rows, par_blocks_sized};
 use crate::rng::Rng;
@@ -124,8 +125,20 @@ fn seed<F: Float>(
                     WideStep::<F, F>::new(&cand_rows, &gaps, &sq_norms, brute).evaluate(&input, data, &state)
                 }
             };
-            let best = best_gain(&found.gains);
-            state.apply(&input, &found.improved, best, label);
+            let best = found.best(&input, &cand_rows, &state, brute);
+            let c = cand_rows.row(best);
+            let c = c.as_slice().expect("standard layout");
+            // The best candidate's distances, where the screen left it open.
+            let improved: Vec<(usize, F)> = found
+                .open
+                .par_iter()
+                .filter(|o| o.group == best / CAND_LANES && o.lanes[best % CAND_LANES])
+                .filter_map(|o| {
+                    let dist = sq_dist(row(o.row), c);
+                    (dist < state.closest[o.row]).then_some((o.row, dist))
+                })
+                .collect();
+            state.apply(&input, &improved, label);
             best
         };
         chosen.push(candidates[best]);
@@ -133,11 +146,12 @@ fn seed<F: Float>(
     Ok(chosen)
 }
 
-/// Features from which float64 data is screened from a float32 copy (half the bytes to stream).
-/// Measured (CPU time of one k-means++, one thread): d = 128, k = 256: 3.6 s with the copy,
-/// 5.1 s without; d = 32: 0.81 vs 0.75 s; d = 16: 2.3 vs 2.0 s (the rows left open are then
-/// read from the float64 data apart from the stream, which costs more than it saves).
-const F32_SCREEN_MIN_FEATURES: usize = 64;
+/// Features from which float64 data is screened from a float32 copy (half the bytes to stream;
+/// only the chosen candidate's open rows are then read in float64). Measured (CPU time of one
+/// k-means++, one thread, loaded machine): uniform 500k × 16, k = 100: 1.48 s with the copy,
+/// 1.93 s without; blobs 200k × 32, k = 64: 0.60 vs 0.73 s; blobs 100k × 128, k = 256: 3.3 vs
+/// 5.1 s (before the certified choice).
+const F32_SCREEN_MIN_FEATURES: usize = 16;
 
 /// Largest magnitude for which float64 data is screened in float32: squares and products stay
 /// far inside float32's range.
@@ -213,14 +227,15 @@ impl<F: Float> State<F> {
         );
     }
 
-    /// Makes candidate `best` chosen centre number `label`, from the distances it improves
-    /// (`improved`, in row order per candidate); the touched leaves' potentials are summed again.
-    fn apply(&mut self, input: &Input<F>, improved: &[Improved<F>], best: usize, label: u32) {
+    /// Makes a candidate chosen centre number `label`, from the distances it improves
+    /// (`improved`: sample and distance, in row order); the touched leaves' potentials are summed
+    /// again.
+    fn apply(&mut self, input: &Input<F>, improved: &[(usize, F)], label: u32) {
         let mut touched: Vec<usize> = Vec::new();
-        for imp in improved.iter().filter(|imp| imp.cand == best) {
-            self.closest[imp.row] = imp.dist;
-            self.nearest[imp.row] = label;
-            let leaf = imp.row / LEAF_ROWS;
+        for &(row, dist) in improved {
+            self.closest[row] = dist;
+            self.nearest[row] = label;
+            let leaf = row / LEAF_ROWS;
             if touched.last() != Some(&leaf) {
                 touched.push(leaf);
             }
@@ -324,18 +339,70 @@ fn reach<F: Float>(current: F) -> f64 {
     4.0 * (1.0 + SLACK) * (1.0 + SLACK) * current.to_f64()
 }
 
-/// An improved distance found by a wide-row evaluation.
-struct Improved<F> {
+/// A sample the screen left open: some candidates of `group` (`lanes`) may improve it.
+struct Open {
     row: usize,
-    cand: usize,
-    dist: F,
+    group: usize,
+    lanes: [bool; CAND_LANES],
 }
 
-/// What a wide-row evaluation finds: each candidate's weighted potential removed, and every
-/// distance that improves (in row order per candidate).
-struct Found<F> {
+/// What a wide-row evaluation finds: per candidate, the weighted potential it removes as the
+/// screen estimates it (`gains`) and a bound on that estimate's error (`errors`); and the samples
+/// left open, in row order per group.
+struct Found {
     gains: Vec<f64>,
-    improved: Vec<Improved<F>>,
+    errors: Vec<f64>,
+    open: Vec<Open>,
+}
+
+impl Found {
+    /// The candidate with the largest gain measured exactly (ties to the first drawn). When the
+    /// estimates separate it from every other candidate by more than their error bounds, that
+    /// is the estimates' best; otherwise (or when `brute`) every open distance is measured.
+    fn best<F: Float>(
+        &self,
+        input: &Input<F>,
+        candidates: &Array2<F>,
+        state: &State<F>,
+        brute: bool,
+    ) -> usize {
+        let best = best_gain(&self.gains);
+        // Allowance for the rounding of the sums themselves (either way).
+        let n = state.closest.len() as f64;
+        let bound =
+            |c: usize| self.errors[c] + 4.0 * n * f64::EPSILON * (self.gains[c].abs() + self.errors[c]);
+        let low = self.gains[best] - bound(best);
+        let certified = (0..self.gains.len()).all(|c| c == best || self.gains[c] + bound(c) < low);
+        if certified && !brute {
+            return best;
+        }
+        let d = input.d;
+        let t = candidates.nrows();
+        let c = candidates.as_slice().expect("standard layout");
+        let per_open: Vec<Vec<(usize, f64)>> = self
+            .open
+            .par_iter()
+            .map(|o| {
+                let x = &input.data[o.row * d..(o.row + 1) * d];
+                let current = state.closest[o.row];
+                let w = input.weight(o.row);
+                let mut out = Vec::new();
+                for (l, _) in o.lanes.iter().enumerate().filter(|(_, open)| **open) {
+                    let cand = o.group * CAND_LANES + l;
+                    let dist = sq_dist(x, &c[cand * d..(cand + 1) * d]);
+                    if dist < current {
+                        out.push((cand, w * (current - dist).to_f64()));
+                    }
+                }
+                out
+            })
+            .collect();
+        let mut exact = vec![0.0f64; t];
+        for (cand, gain) in per_open.into_iter().flatten() {
+            exact[cand] += gain;
+        }
+        best_gain(&exact)
+    }
 }
 
 /// Rows per leaf of a wide-row evaluation.
@@ -392,26 +459,27 @@ impl<'a, F: Float, S: Float> WideStep<'a, F, S> {
     }
 
     /// Screens every sample (products from `screen`, the data in `S`), along the fixed tree.
-    fn evaluate(&self, input: &Input<F>, screen: &[S], state: &State<F>) -> Found<F> {
+    fn evaluate(&self, input: &Input<F>, screen: &[S], state: &State<F>) -> Found {
         let t = self.candidates.nrows();
         par_blocks_sized(
             WIDE_LEAF_ROWS,
             state.closest.len(),
             (),
             &|s, e, ()| {
-                let mut found = Found { gains: vec![0.0; t], improved: Vec::new() };
+                let mut found = Found { gains: vec![0.0; t], errors: vec![0.0; t], open: Vec::new() };
                 wide_leaf(self, input, screen, state, s, e, &mut found);
                 found
             },
-            &|a: &mut Found<F>, b| {
+            &|a: &mut Found, b| {
                 a.gains.iter_mut().zip(b.gains).for_each(|(x, y)| *x += y);
-                a.improved.extend(b.improved);
+                a.errors.iter_mut().zip(b.errors).for_each(|(x, y)| *x += y);
+                a.open.extend(b.open);
             },
         )
     }
 }
 
-/// Screens the rows `s..e` in row order, then measures what the screen left open.
+/// Screens the rows `s..e` in row order.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 fn wide_leaf<F: Float, S: Float>(
     step: &WideStep<F, S>,
@@ -420,10 +488,9 @@ fn wide_leaf<F: Float, S: Float>(
     state: &State<F>,
     s: usize,
     e: usize,
-    found: &mut Found<F>,
+    found: &mut Found,
 ) {
     let groups = step.cand_norms.len();
-    let mut open = Vec::new();
     let mut group = [0usize; ROW_GROUP];
     let mut len = 0;
     for i in s..e {
@@ -437,33 +504,17 @@ fn wide_leaf<F: Float, S: Float>(
         group[len] = i;
         len += 1;
         if len == ROW_GROUP {
-            screen_rows(step, input, screen, state, &group, &mut open);
+            screen_rows(step, input, screen, state, &group, found);
             len = 0;
         }
     }
     for &i in &group[..len] {
-        screen_rows(step, input, screen, state, &[i], &mut open);
-    }
-    // The rows were prefetched when they were left open: measured now, they are in cache.
-    let d = input.d;
-    let c = step.candidates.as_slice().expect("standard layout");
-    for &(i, g, lanes) in &open {
-        let x = &input.data[i * d..(i + 1) * d];
-        let current = state.closest[i];
-        let w = input.weight(i);
-        for (l, _) in lanes.iter().enumerate().filter(|(_, o)| **o) {
-            let cand = g * CAND_LANES + l;
-            let dist = sq_dist(x, &c[cand * d..(cand + 1) * d]);
-            if dist < current {
-                found.gains[cand] += w * (current - dist).to_f64();
-                found.improved.push(Improved { row: i, cand, dist });
-            }
-        }
+        screen_rows(step, input, screen, state, &[i], found);
     }
 }
 
-/// Screens the `R` samples `rows` against every candidate through their products, and records
-/// (sample, group, lanes) where some candidate of the group may improve the sample.
+/// Screens the `R` samples `rows` against every candidate through their products: adds each
+/// candidate's estimated gain and its error bound, and records the samples left open.
 #[inline(always)]
 fn screen_rows<F: Float, S: Float, const R: usize>(
     step: &WideStep<F, S>,
@@ -471,35 +522,45 @@ fn screen_rows<F: Float, S: Float, const R: usize>(
     screen: &[S],
     state: &State<F>,
     rows: &[usize; R],
-    open: &mut Vec<(usize, usize, [bool; CAND_LANES])>,
+    found: &mut Found,
 ) {
     let d = input.d;
     let groups = step.cand_norms.len();
+    let t = found.gains.len();
     for (g, lanes) in step.lanes.chunks_exact(d).enumerate() {
         let xs: [&[S]; R] = std::array::from_fn(|r| &screen[rows[r] * d..(rows[r] + 1) * d]);
         let dots = products(xs, lanes);
         for (r, &i) in rows.iter().enumerate() {
-            let current = state.closest[i];
-            let reach = reach(current);
+            let current = state.closest[i].to_f64();
+            let reach = reach(state.closest[i]);
             let gaps = &step.gaps[state.nearest[i] as usize * groups + g];
             let x2 = step.sq_norms[i];
-            // The expansion only screens: a candidate that may beat `current` within its
-            // rounding error is measured directly, whatever the magnitudes. (‖x‖ + ‖c‖)² is
-            // bounded by 2 (‖x‖² + ‖c‖²): no square roots.
-            let mut lanes = [false; CAND_LANES];
+            // The expansion `v` is within `slack` of the direct distance (`sq_dist` in `F`): a
+            // candidate that may beat `current` within it is left open, and its gain is
+            // estimated from `v` with that error. (‖x‖ + ‖c‖)² is bounded by 2 (‖x‖² + ‖c‖²):
+            // no square roots.
+            let mut open = [false; CAND_LANES];
+            let mut gain = [0.0f64; CAND_LANES];
+            let mut slack = [0.0f64; CAND_LANES];
             for l in 0..CAND_LANES {
                 let c2 = step.cand_norms[g][l];
                 let v = x2 + c2 - 2.0 * dots[r][l].to_f64();
-                let slack = step.err * 2.0 * (x2 + c2) + step.tiny;
-                lanes[l] = (gaps[l] < reach) & (v - slack < current.to_f64());
+                slack[l] = step.err * 2.0 * (x2 + c2) + step.tiny;
+                open[l] = (gaps[l] < reach) & (v - slack[l] < current);
                 if step.brute {
-                    lanes[l] = gaps[l] < f64::INFINITY;
+                    open[l] = gaps[l] < f64::INFINITY;
                 }
+                gain[l] = if v < current { current - v } else { 0.0 };
             }
-            if lanes.iter().fold(false, |any, &o| any | o) {
-                prefetch(&input.data[i * d..(i + 1) * d]);
-                open.push((i, g, lanes));
+            if !open.iter().fold(false, |any, &o| any | o) {
+                continue;
             }
+            let w = input.weight(i);
+            for l in (0..CAND_LANES.min(t - g * CAND_LANES)).filter(|&l| open[l]) {
+                found.gains[g * CAND_LANES + l] += w * gain[l];
+                found.errors[g * CAND_LANES + l] += w * slack[l];
+            }
+            found.open.push(Open { row: i, group: g, lanes: open });
         }
     }
 }

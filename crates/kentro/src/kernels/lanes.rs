@@ -56,25 +56,6 @@ pub(crate) fn products<F: Float, const R: usize>(
     portable(xs, lanes)
 }
 
-/// Asks the CPU to bring `row` into its caches, ahead of a read that would otherwise wait for
-/// memory (a hint: no effect on any result).
-#[inline(always)]
-#[allow(unsafe_code)]
-pub(crate) fn prefetch<T>(row: &[T]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        let bytes = std::mem::size_of_val(row);
-        let start = row.as_ptr().cast::<i8>();
-        for offset in (0..bytes).step_by(64) {
-            // SAFETY: the address is inside `row`; a prefetch never faults or changes memory.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.add(offset)) };
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = row;
-}
-
 /// The reference: the same sums in plain Rust.
 fn portable<F: Float, const R: usize>(xs: [&[F]; R], lanes: &[[F; CAND_LANES]]) -> [[F; CAND_LANES]; R] {
     let mut even = [[F::ZERO; CAND_LANES]; R];
