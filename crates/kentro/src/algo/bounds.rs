@@ -35,6 +35,8 @@ pub(crate) struct BoundsStep {
     drift: Vec<f64>,
     group_drift: Vec<f64>,
     started: bool,
+    /// Whether passes return the per-cluster sums (see [`AssignStep::sums_wanted`]).
+    sums_wanted: bool,
     /// Relative error allowance of one distance.
     eta: f64,
 }
@@ -59,6 +61,7 @@ impl BoundsStep {
             drift: vec![0.0; k],
             group_drift: vec![0.0; t],
             started: false,
+            sums_wanted: true,
             eta: 2.0 * gamma(d + 2) + 1e-12,
         }
     }
@@ -154,6 +157,7 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for BoundsStep {
             blocks: &blocks,
         };
         let want = info.want_inertia;
+        let sums = self.sums_wanted;
         par_blocks_sized(
             info.leaf_rows,
             labels.len(),
@@ -163,14 +167,26 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for BoundsStep {
                     return Partial::zeros(k, d);
                 }
                 let rows = data.x.slice(s![s..e, ..]).to_slice().expect("standard layout");
-                let mut part = Partial::zeros(k, d);
+                let mut part = if sums { Partial::zeros(k, d) } else { Partial::zeros(0, 0) };
                 let mut dists = Vec::with_capacity(if want { e - s } else { 0 });
                 part.changed = assign_leaf(&state, rows, lab.data, up.data, low.data, want, &mut dists);
-                accumulate(rows, d, s, lab.data, want.then_some(&dists[..]), data.weights, &mut part);
+                if sums {
+                    accumulate(rows, d, s, lab.data, want.then_some(&dists[..]), data.weights, &mut part);
+                } else if want {
+                    // As `accumulate` sums the inertia.
+                    part.inertia = match data.weights {
+                        None => dists.iter().map(|v| v.to_f64()).sum::<f64>(),
+                        Some(w) => dists.iter().zip(&w[s..e]).map(|(v, wi)| wi * v.to_f64()).sum::<f64>(),
+                    };
+                }
                 part
             },
             &|a: &mut Partial, b| a.merge(b),
         )
+    }
+
+    fn sums_wanted(&mut self, wanted: bool) {
+        self.sums_wanted = wanted;
     }
 
     fn centers_moved(&mut self, old: ArrayView2<F>, new: ArrayView2<F>) {
