@@ -491,3 +491,60 @@ fn average<F: Float>(p: &Partial, k: usize, d: usize) -> Array2<F> {
     }
     Array2::from_shape_fn((k, d), |(j, c)| F::from_f64(rows[j * d + c]))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observer::NoObserver;
+
+    /// Sums carried through many small moves stay those summed afresh (to rounding), and a
+    /// cluster left empty has exactly zero weight and sums.
+    #[test]
+    fn carried_sums_follow_the_moves() {
+        let (n, d, k) = (3000, 5, 7);
+        let mut s = 99u64;
+        let mut next = || {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s >> 11
+        };
+        let x = Array2::from_shape_fn((n, d), |_| next() as f64 / (1u64 << 53) as f64 * 8.0 - 4.0);
+        let data = Data::new(x.view(), None, &NoObserver);
+        let fresh = |labels: &[usize]| {
+            let mut p = Partial::zeros(k, d);
+            accumulate(x.as_slice().unwrap(), d, 0, labels, None, None, &mut p);
+            p
+        };
+        let mut labels: Vec<usize> = (0..n).map(|i| i % k).collect();
+        let mut running = RunningSums::new(n);
+        let mut p = fresh(&labels);
+        p.changed = 0;
+        running.update(&data, &labels, &mut p, false, d);
+        for round in 0..40 {
+            assert!(running.incremental(&data));
+            let mut changed = 0;
+            for _ in 0..100 {
+                let i = next() as usize % n;
+                // Empty cluster 6 for good in the last rounds.
+                let j = if round >= 20 { next() as usize % (k - 1) } else { next() as usize % k };
+                changed += usize::from(labels[i] != j);
+                labels[i] = j;
+            }
+            if round >= 20 {
+                labels.iter_mut().filter(|l| **l == k - 1).for_each(|l| *l = 0);
+                changed = n / INCREMENTAL_FRACTION;
+            }
+            let mut p = Partial::zeros(0, 0);
+            p.changed = changed;
+            running.update(&data, &labels, &mut p, true, d);
+            running.since_fresh = 0;
+            let want = fresh(&labels);
+            assert_eq!(p.weights, want.weights);
+            for (a, b) in p.sums.iter().zip(&want.sums) {
+                assert!((a - b).abs() <= 1e-9, "round {round}: {a} vs {b}");
+            }
+            if round >= 20 {
+                assert!(p.sums[(k - 1) * d..].iter().all(|&v| v == 0.0));
+            }
+        }
+    }
+}
