@@ -18,7 +18,7 @@ use ndarray::{ArrayView2, s};
 
 use super::lloyd::{AssignStep, Data, Partial, accumulate, leaf_rows};
 use crate::float::Float;
-use crate::kernels::{Assigner, sq_dist};
+use crate::kernels::{Assigner, LANES, sq_dist};
 use crate::parallel::{Rows, par_blocks_sized};
 
 /// The bound-based step with its per-sample state.
@@ -35,6 +35,8 @@ pub(crate) struct BoundsStep {
     drift: Vec<f64>,
     group_drift: Vec<f64>,
     started: bool,
+    /// Whether passes return the per-cluster sums (see [`AssignStep::sums_wanted`]).
+    sums_wanted: bool,
     /// Relative error allowance of one distance.
     eta: f64,
 }
@@ -59,6 +61,7 @@ impl BoundsStep {
             drift: vec![0.0; k],
             group_drift: vec![0.0; t],
             started: false,
+            sums_wanted: true,
             eta: 2.0 * gamma(d + 2) + 1e-12,
         }
     }
@@ -142,6 +145,7 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for BoundsStep {
         }
         let t = self.groups.len();
         let c = centers.as_slice().expect("standard layout");
+        let blocks = GroupBlocks::new(&self.groups, c, d);
         let state = Shared {
             c,
             d,
@@ -150,8 +154,10 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for BoundsStep {
             group_of: &self.group_of,
             drift: &self.drift,
             group_drift: &self.group_drift,
+            blocks: &blocks,
         };
         let want = info.want_inertia;
+        let sums = self.sums_wanted;
         par_blocks_sized(
             info.leaf_rows,
             labels.len(),
@@ -161,14 +167,26 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for BoundsStep {
                     return Partial::zeros(k, d);
                 }
                 let rows = data.x.slice(s![s..e, ..]).to_slice().expect("standard layout");
-                let mut part = Partial::zeros(k, d);
+                let mut part = if sums { Partial::zeros(k, d) } else { Partial::zeros(0, 0) };
                 let mut dists = Vec::with_capacity(if want { e - s } else { 0 });
                 part.changed = assign_leaf(&state, rows, lab.data, up.data, low.data, want, &mut dists);
-                accumulate(rows, d, s, lab.data, want.then_some(&dists[..]), data.weights, &mut part);
+                if sums {
+                    accumulate(rows, d, s, lab.data, want.then_some(&dists[..]), data.weights, &mut part);
+                } else if want {
+                    // As `accumulate` sums the inertia.
+                    part.inertia = match data.weights {
+                        None => dists.iter().map(|v| v.to_f64()).sum::<f64>(),
+                        Some(w) => dists.iter().zip(&w[s..e]).map(|(v, wi)| wi * v.to_f64()).sum::<f64>(),
+                    };
+                }
                 part
             },
             &|a: &mut Partial, b| a.merge(b),
         )
+    }
+
+    fn sums_wanted(&mut self, wanted: bool) {
+        self.sums_wanted = wanted;
     }
 
     fn centers_moved(&mut self, old: ArrayView2<F>, new: ArrayView2<F>) {
@@ -234,6 +252,7 @@ struct Shared<'a, F> {
     group_of: &'a [usize],
     drift: &'a [f64],
     group_drift: &'a [f64],
+    blocks: &'a GroupBlocks<F>,
 }
 
 impl<F: Float> Shared<'_, F> {
@@ -282,16 +301,21 @@ impl<F: Float> Shared<'_, F> {
             if lower[g] > bound {
                 continue;
             }
-            // The two smallest distances in the group, the first with its centre.
+            // The two smallest distances in the group, the first with its centre (the group's
+            // centres in ascending order, `BATCH` distances at a time).
             let (mut m1, mut j1, mut m2) = (F::MAX, usize::MAX, F::MAX);
-            for &j in &self.groups[g] {
-                let dist = if j == old { d_old } else { sq_dist(x, self.center(j)) };
-                if dist < m1 {
-                    m2 = m1;
-                    m1 = dist;
-                    j1 = j;
-                } else if dist < m2 {
-                    m2 = dist;
+            let mut dists = [F::ZERO; BATCH];
+            for b in self.blocks.first[g]..self.blocks.first[g + 1] {
+                let ids = &self.blocks.ids[b];
+                sq_dist_batch(x, &self.blocks.data[b * self.d * BATCH..(b + 1) * self.d * BATCH], &mut dists);
+                for (&j, &dist) in ids.iter().zip(&dists) {
+                    if dist < m1 {
+                        m2 = m1;
+                        m1 = dist;
+                        j1 = j;
+                    } else if dist < m2 {
+                        m2 = dist;
+                    }
                 }
             }
             seen[g] = GroupScan { m1: m1.to_f64(), j1, m2: m2.to_f64(), examined: true };
@@ -312,6 +336,94 @@ impl<F: Float> Shared<'_, F> {
         }
         *upper = d_best.to_f64().sqrt() * (1.0 + self.eta);
         (label, d_best)
+    }
+}
+
+/// Centres per block of [`GroupBlocks`]: the distances of one sample to `BATCH` centres are
+/// computed together, one centre per SIMD lane.
+const BATCH: usize = 8;
+const _: () = assert!(LANES == 16, "sq_dist_batch writes out 16 lanes");
+
+/// Each group's centres in blocks of [`BATCH`], feature-major within a block (feature `f` of
+/// the block's centres is `BATCH` consecutive values), so that one sample's distances to a
+/// block vectorise across the centres. A group's last block is padded with zero centres.
+struct GroupBlocks<F> {
+    /// Group `g` owns blocks `first[g]..first[g + 1]`.
+    first: Vec<usize>,
+    /// The centres of each block, ascending (fewer than `BATCH` in a group's last block).
+    ids: Vec<Vec<usize>>,
+    /// `d × BATCH` values per block.
+    data: Vec<F>,
+}
+
+impl<F: Float> GroupBlocks<F> {
+    fn new(groups: &[Vec<usize>], c: &[F], d: usize) -> Self {
+        let mut first = vec![0];
+        let mut ids = Vec::new();
+        let mut data = Vec::new();
+        for members in groups {
+            for chunk in members.chunks(BATCH) {
+                let start = data.len();
+                data.resize(start + d * BATCH, F::ZERO);
+                for (lane, &j) in chunk.iter().enumerate() {
+                    for (f, &v) in c[j * d..(j + 1) * d].iter().enumerate() {
+                        data[start + f * BATCH + lane] = v;
+                    }
+                }
+                ids.push(chunk.to_vec());
+            }
+            first.push(ids.len());
+        }
+        GroupBlocks { first, ids, data }
+    }
+}
+
+/// The squared distances of `x` to the `BATCH` centres of one block (`d × BATCH` values,
+/// feature-major), each bit-identical to [`sq_dist`] of `x` and that centre: the same lanes of
+/// partial sums, the same tail and the same reduction tree, computed for `BATCH` centres side by
+/// side.
+#[inline(always)]
+fn sq_dist_batch<F: Float>(x: &[F], block: &[F], out: &mut [F; BATCH]) {
+    let d = x.len();
+    debug_assert_eq!(block.len(), d * BATCH);
+    let mut acc = [[F::ZERO; BATCH]; LANES];
+    let chunks = d / LANES;
+    for c in 0..chunks {
+        let xs: &[F; LANES] = x[c * LANES..(c + 1) * LANES].try_into().expect("LANES values");
+        let cols = &block[c * LANES * BATCH..(c + 1) * LANES * BATCH];
+        // Written out lane by lane: as a loop over the lanes, the compiler vectorises across
+        // the lanes (with gathers) instead of across the centres.
+        macro_rules! lanes {
+            ($($l:literal)*) => {$({
+                let col: &[F; BATCH] = cols[$l * BATCH..($l + 1) * BATCH].try_into().expect("BATCH values");
+                for b in 0..BATCH {
+                    let t = xs[$l] - col[b];
+                    acc[$l][b] += t * t;
+                }
+            })*};
+        }
+        lanes!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
+    }
+    let mut tail = [F::ZERO; BATCH];
+    for f in chunks * LANES..d {
+        let col: &[F; BATCH] = block[f * BATCH..(f + 1) * BATCH].try_into().expect("BATCH values");
+        for b in 0..BATCH {
+            let t = x[f] - col[b];
+            tail[b] += t * t;
+        }
+    }
+    let mut width = LANES / 2;
+    while width > 0 {
+        for l in 0..width {
+            let right = acc[l + width];
+            for (a, r) in acc[l].iter_mut().zip(right) {
+                *a += r;
+            }
+        }
+        width /= 2;
+    }
+    for ((o, &a), &t) in out.iter_mut().zip(&acc[0]).zip(&tail) {
+        *o = a + t;
     }
 }
 
@@ -367,4 +479,37 @@ fn group_centers<F: Float>(centers: ArrayView2<F>, t: usize) -> Vec<usize> {
         *g = renumber[*g];
     }
     group
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch_matches_sq_dist<F: Float>() {
+        let mut s = 7u64;
+        let mut next = || {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            F::from_f64((s >> 11) as f64 / (1u64 << 53) as f64 * 20.0 - 10.0)
+        };
+        for d in (1..=50).chain([64, 127, 128, 131]) {
+            let c: Vec<F> = (0..11 * d).map(|_| next()).collect();
+            let groups = vec![(0..11).collect::<Vec<_>>()];
+            let blocks = GroupBlocks::new(&groups, &c, d);
+            let x: Vec<F> = (0..d).map(|_| next()).collect();
+            let mut out = [F::ZERO; BATCH];
+            for b in 0..blocks.ids.len() {
+                sq_dist_batch(&x, &blocks.data[b * d * BATCH..(b + 1) * d * BATCH], &mut out);
+                for (&j, &got) in blocks.ids[b].iter().zip(&out) {
+                    let want = sq_dist(&x, &c[j * d..(j + 1) * d]);
+                    assert_eq!(got.to_f64().to_bits(), want.to_f64().to_bits(), "d={d} centre {j}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn batched_distances_are_bit_identical_to_sq_dist() {
+        batch_matches_sq_dist::<f64>();
+        batch_matches_sq_dist::<f32>();
+    }
 }

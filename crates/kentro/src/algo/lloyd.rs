@@ -125,6 +125,10 @@ pub(crate) trait AssignStep<F: Float, D> {
 
     /// The centres moved from `old` to `new` (bound-based steps update their bounds).
     fn centers_moved(&mut self, _old: ArrayView2<F>, _new: ArrayView2<F>) {}
+
+    /// Whether the next passes must return the per-cluster sums and weights; when not, the run
+    /// keeps them itself from the samples that changed label, and a step may leave them empty.
+    fn sums_wanted(&mut self, _wanted: bool) {}
 }
 
 /// The prepared samples of a run, with what every step needs.
@@ -263,14 +267,18 @@ pub(crate) fn run<F: Float, D: Samples<F>>(
     let want_inertia = cfg.observer.wants_iteration_inertia();
     let mut strict = false;
     let mut n_iter = cfg.max_iter;
+    let mut sums = RunningSums::new(n);
     for iter in 0..cfg.max_iter {
         if cfg.observer.should_stop() {
             return Err(KMeansError::Cancelled);
         }
+        let incremental = sums.incremental(data);
+        step.sums_wanted(!incremental);
         let mut p = step.assign(data, centers.view(), &mut labels, want_inertia);
         if data.stopping() {
             return Err(KMeansError::Cancelled);
         }
+        sums.update(data, &labels, &mut p, incremental, d);
         cfg.observer.iteration(cfg.run, iter, want_inertia.then_some(cfg.unscale(p.inertia)));
         relocate_empty(data, centers.view(), &labels, &mut p);
         let mut new_centers = average::<F>(&p, k, d);
@@ -302,6 +310,7 @@ pub(crate) fn run<F: Float, D: Samples<F>>(
     }
     if !strict {
         // Labels must agree with the centres returned.
+        step.sums_wanted(false);
         step.assign(data, centers.view(), &mut labels, false);
         if data.stopping() {
             return Err(KMeansError::Cancelled);
@@ -310,6 +319,97 @@ pub(crate) fn run<F: Float, D: Samples<F>>(
     let inertia = inertia(data, centers.view(), &labels);
     cfg.observer.run_finished(cfg.run, n_iter, cfg.unscale(inertia));
     Ok(Run { labels, centers, inertia, n_iter })
+}
+
+/// Late iterations move few samples: the per-cluster sums are then carried from one iteration
+/// to the next and updated by the samples that changed label only (taken out of the old
+/// cluster, added to the new, in index order), instead of summed again over every sample. The
+/// choice depends only on the labels, which every step gives alike, so every step gets the same
+/// centres. To bound the rounding that builds up, the sums are computed afresh when many samples
+/// moved in the previous iteration and every [`REFRESH_ITERATIONS`] iterations. Weighted fits
+/// always sum afresh (a weight taken out and put back need not cancel exactly, and a cluster
+/// must be seen empty exactly when it is).
+struct RunningSums {
+    /// The sums and weights of the clusters as `labels` stood after the last pass.
+    sums: Vec<f64>,
+    weights: Vec<f64>,
+    /// The labels these sums are for (empty before the first fresh sum).
+    labels: Vec<usize>,
+    last_changed: usize,
+    since_fresh: usize,
+}
+
+/// Iterations between two fresh sums at most.
+const REFRESH_ITERATIONS: usize = 32;
+
+/// The sums are carried when at most `1 / INCREMENTAL_FRACTION` of the samples changed label
+/// in the previous iteration.
+const INCREMENTAL_FRACTION: usize = 16;
+
+impl RunningSums {
+    fn new(n: usize) -> Self {
+        RunningSums {
+            sums: Vec::new(),
+            weights: Vec::new(),
+            labels: Vec::new(),
+            last_changed: n,
+            since_fresh: 0,
+        }
+    }
+
+    /// Whether the coming pass's sums are to be carried from the last ones.
+    fn incremental<F: Float, D: Samples<F>>(&self, data: &D) -> bool {
+        data.weights().is_none()
+            && !self.labels.is_empty()
+            && self.since_fresh < REFRESH_ITERATIONS
+            && self.last_changed * INCREMENTAL_FRACTION <= self.labels.len()
+    }
+
+    /// After a pass: carries the sums to the new `labels` and puts them in `p` when
+    /// `incremental`, else keeps `p`'s fresh sums.
+    fn update<F: Float, D: Samples<F>>(
+        &mut self,
+        data: &D,
+        labels: &[usize],
+        p: &mut Partial,
+        incremental: bool,
+        d: usize,
+    ) {
+        self.last_changed = p.changed;
+        if !incremental {
+            self.sums.clone_from(&p.sums);
+            self.weights.clone_from(&p.weights);
+            self.labels.clear();
+            self.labels.extend_from_slice(labels);
+            self.since_fresh = 0;
+            return;
+        }
+        self.since_fresh += 1;
+        let old = &self.labels;
+        let moved: Vec<usize> = par_blocks(
+            labels.len(),
+            0,
+            &mut [] as &mut [u8],
+            &|s, e, _| (s..e).filter(|&i| labels[i] != old[i]).collect::<Vec<usize>>(),
+            &|a: &mut Vec<usize>, b| a.extend(b),
+        );
+        for &i in &moved {
+            let (from, to) = (self.labels[i], labels[i]);
+            data.add_row(i, -1.0, &mut self.sums[from * d..(from + 1) * d]);
+            data.add_row(i, 1.0, &mut self.sums[to * d..(to + 1) * d]);
+            self.weights[from] -= 1.0;
+            self.weights[to] += 1.0;
+            self.labels[i] = to;
+        }
+        for (j, &w) in self.weights.iter().enumerate() {
+            if w == 0.0 {
+                // Nothing left of what was taken out.
+                self.sums[j * d..(j + 1) * d].fill(0.0);
+            }
+        }
+        p.sums.clone_from(&self.sums);
+        p.weights.clone_from(&self.weights);
+    }
 }
 
 /// Puts every non-zero row on the unit sphere (a zero row stays zero).
@@ -390,4 +490,61 @@ fn average<F: Float>(p: &Partial, k: usize, d: usize) -> Array2<F> {
         }
     }
     Array2::from_shape_fn((k, d), |(j, c)| F::from_f64(rows[j * d + c]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observer::NoObserver;
+
+    /// Sums carried through many small moves stay those summed afresh (to rounding), and a
+    /// cluster left empty has exactly zero weight and sums.
+    #[test]
+    fn carried_sums_follow_the_moves() {
+        let (n, d, k) = (3000, 5, 7);
+        let mut s = 99u64;
+        let mut next = || {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s >> 11
+        };
+        let x = Array2::from_shape_fn((n, d), |_| next() as f64 / (1u64 << 53) as f64 * 8.0 - 4.0);
+        let data = Data::new(x.view(), None, &NoObserver);
+        let fresh = |labels: &[usize]| {
+            let mut p = Partial::zeros(k, d);
+            accumulate(x.as_slice().unwrap(), d, 0, labels, None, None, &mut p);
+            p
+        };
+        let mut labels: Vec<usize> = (0..n).map(|i| i % k).collect();
+        let mut running = RunningSums::new(n);
+        let mut p = fresh(&labels);
+        p.changed = 0;
+        running.update(&data, &labels, &mut p, false, d);
+        for round in 0..40 {
+            assert!(running.incremental(&data));
+            let mut changed = 0;
+            for _ in 0..100 {
+                let i = next() as usize % n;
+                // Empty cluster 6 for good in the last rounds.
+                let j = if round >= 20 { next() as usize % (k - 1) } else { next() as usize % k };
+                changed += usize::from(labels[i] != j);
+                labels[i] = j;
+            }
+            if round >= 20 {
+                labels.iter_mut().filter(|l| **l == k - 1).for_each(|l| *l = 0);
+                changed = n / INCREMENTAL_FRACTION;
+            }
+            let mut p = Partial::zeros(0, 0);
+            p.changed = changed;
+            running.update(&data, &labels, &mut p, true, d);
+            running.since_fresh = 0;
+            let want = fresh(&labels);
+            assert_eq!(p.weights, want.weights);
+            for (a, b) in p.sums.iter().zip(&want.sums) {
+                assert!((a - b).abs() <= 1e-9, "round {round}: {a} vs {b}");
+            }
+            if round >= 20 {
+                assert!(p.sums[(k - 1) * d..].iter().all(|&v| v == 0.0));
+            }
+        }
+    }
 }
