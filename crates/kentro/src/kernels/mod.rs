@@ -8,6 +8,7 @@
 //! variant computes bit-identical results.
 
 pub(crate) mod gemm;
+mod narrow;
 
 use multiversion::multiversion;
 use ndarray::ArrayView2;
@@ -83,8 +84,8 @@ pub(crate) fn nearest<F: Float>(x: &[F], centers: &[F], d: usize) -> (usize, F) 
 /// [`nearest`] for every row of `rows` (`d` values each).
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 fn nearest_each<F: Float>(rows: &[F], centers: &[F], d: usize, out: &mut [(usize, F)]) {
-    let mut done = 0;
-    if d < LANES {
+    let mut done = narrow::nearest_blocks(rows, centers, d, out);
+    if done == 0 && d < LANES {
         // Narrow rows: vectorise across rows instead of within one, `ROWS` at a time. For
         // d < LANES, [`sq_dist`] is the plain left-to-right sum, so this is bit-identical.
         const ROWS: usize = 8;
