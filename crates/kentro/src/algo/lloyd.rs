@@ -278,19 +278,24 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for LloydStep {
                     let block = data.x.slice(s![first..end, ..]);
                     let nearest = &mut buffer[..labels.len()];
                     assigner.nearest_rows(block, &data.x_norms[first..end], nearest);
+                    // Counted in a local: a count in `p` would be a chain through memory.
+                    let mut changed = 0;
                     for (label, &(j, _)) in labels.iter_mut().zip(nearest.iter()) {
-                        p.changed += usize::from(*label != j);
+                        changed += usize::from(*label != j);
                         *label = j;
                     }
+                    p.changed += changed;
                     if want_inertia {
                         // Row by row from the leaf's first row, as `accumulate` adds distances.
+                        let mut inertia = p.inertia;
                         match data.weights {
-                            None => nearest.iter().for_each(|&(_, v)| p.inertia += v.to_f64()),
+                            None => nearest.iter().for_each(|&(_, v)| inertia += v.to_f64()),
                             Some(w) => nearest
                                 .iter()
                                 .zip(&w[first..end])
-                                .for_each(|(&(_, v), wi)| p.inertia += wi * v.to_f64()),
+                                .for_each(|(&(_, v), wi)| inertia += wi * v.to_f64()),
                         }
+                        p.inertia = inertia;
                     }
                     let rows = block.to_slice().expect("standard layout");
                     accumulate(rows, d, first, labels, None, data.weights, &mut p);

@@ -315,16 +315,21 @@ mod tests {
         }
     }
 
-    /// The across-rows kernel for narrow data equals the per-row kernel bit for bit, ties included.
+    /// The across-rows kernels for narrow data (every feature count of `narrow`, then the
+    /// generic one) equal the per-row kernel bit for bit, ties included: whole blocks of 8 and 16
+    /// rows and the rows left after them.
     #[test]
     fn narrow_rows_equal_the_per_row_kernel() {
         let mut rng = crate::rng::Rng::new(5);
         for d in 1..20 {
-            for k in [1usize, 3, 8, 17] {
-                let n = 37;
-                // Values on a coarse grid, so that ties happen.
+            for (k, n) in [(1usize, 37usize), (3, 37), (8, 37), (17, 37), (64, 101), (130, 70)] {
+                // Values on a coarse grid, so that ties happen, and duplicated centres.
                 let x: Vec<f64> = (0..n * d).map(|_| (rng.below(5) as f64) * 0.5).collect();
-                let c: Vec<f64> = (0..k * d).map(|_| (rng.below(5) as f64) * 0.5).collect();
+                let mut c: Vec<f64> = (0..k * d).map(|_| (rng.below(5) as f64) * 0.5).collect();
+                if k > 2 {
+                    c.copy_within(0..d, (k - 1) * d);
+                    c.copy_within(d..2 * d, (k / 2) * d);
+                }
                 let mut got = vec![(0, 0.0); n];
                 nearest_each(&x, &c, d, &mut got);
                 let want: Vec<_> = x.chunks_exact(d).map(|r| nearest(r, &c, d)).collect();
