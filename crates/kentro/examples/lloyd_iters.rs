@@ -1,6 +1,7 @@
 //! CPU time per iteration of each exact algorithm on a raw float64 file (row-major,
 //! little-endian), for developers: `cargo run --release -p kentro --example lloyd_iters -- FILE D K
-//! [ALGORITHMS] [F32]`. Every fit starts from the same k-means++ centres and runs with `tol = 0`
+//! [ALGORITHMS] [f32]`
+//! (FILE may be `blobs:N:CENTRES`: generated blobs). Every fit starts from the same k-means++ centres and runs with `tol = 0`
 //! twice (5 and 25 iterations); the CPU time of all threads (`/proc/self/task/*/schedstat`) of
 //! the longer fit less the shorter, over the extra iterations, is the cost of one iteration.
 use kentro::{Algorithm, Float, Init, KMeans};
@@ -50,7 +51,6 @@ fn run<F: Float>(x: Array2<F>, k: usize, algorithms: &[Algorithm]) {
 
 fn main() {
     let a: Vec<String> = std::env::args().collect();
-    let bytes = std::fs::read(&a[1]).expect("read the file");
     let d: usize = a[2].parse().unwrap();
     let k: usize = a[3].parse().unwrap();
     let algorithms: Vec<Algorithm> = a
@@ -66,8 +66,20 @@ fn main() {
             other => panic!("unknown algorithm {other}"),
         })
         .collect();
-    let v: Vec<f64> = bytes.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().unwrap())).collect();
-    let x = Array2::from_shape_vec((v.len() / d, d), v).unwrap();
+    let x = match a[1].strip_prefix("blobs:") {
+        // `blobs:N:CENTRES`: N samples of D features around CENTRES centres.
+        Some(spec) => {
+            let (n, centers) = spec.split_once(':').expect("blobs:N:CENTRES");
+            let blobs = kentro::datasets::Blobs::new(n.parse().unwrap()).n_features(d);
+            blobs.centers(centers.parse().unwrap()).cluster_std(2.0).seed(7).generate().unwrap().0
+        }
+        None => {
+            let bytes = std::fs::read(&a[1]).expect("read the file");
+            let v: Vec<f64> =
+                bytes.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().unwrap())).collect();
+            Array2::from_shape_vec((v.len() / d, d), v).unwrap()
+        }
+    };
     println!("{} ({} × {d}), k = {k}", a[1], x.nrows());
     if a.get(5).is_some_and(|s| s == "f32") {
         run(x.mapv(|v| v as f32), k, &algorithms);
