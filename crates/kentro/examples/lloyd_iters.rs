@@ -1,7 +1,8 @@
 //! CPU time per iteration of each exact algorithm on a raw float64 file (row-major,
 //! little-endian), for developers: `cargo run --release -p kentro --example lloyd_iters -- FILE D K
 //! [ALGORITHMS] [f32]`
-//! (FILE may be `blobs:N:CENTRES`: generated blobs). Every fit starts from the same k-means++ centres and runs with `tol = 0`
+//! (FILE may be `blobs:N:CENTRES`: generated blobs). With `FIT=1`, the CPU time of whole fits
+//! with the default tolerance instead. Every fit starts from the same k-means++ centres and runs with `tol = 0`
 //! twice (5 and 25 iterations); the CPU time of all threads (`/proc/self/task/*/schedstat`) of
 //! the longer fit less the shorter, over the extra iterations, is the cost of one iteration.
 use kentro::{Algorithm, Float, Init, KMeans};
@@ -36,6 +37,18 @@ fn time<F: Float>(
 
 fn run<F: Float>(x: Array2<F>, k: usize, algorithms: &[Algorithm]) {
     let (start, _) = kentro::kmeans_plusplus(x.view(), k, None, 0, None).unwrap();
+    if std::env::var("FIT").is_ok() {
+        // Whole fits with the default tolerance, from the same start.
+        for &a in algorithms {
+            let params = KMeans::params(k).init(Init::Centers(start.mapv(|v| v.to_f64()))).algorithm(a);
+            let params = params.check().unwrap();
+            let t = cpu_ns();
+            let m = params.fit(x.view()).unwrap();
+            let el = (cpu_ns() - t) as f64 / 1e6;
+            println!("  {a:?} fit: {el:.1} CPU ms, {} iterations, inertia {:.6e}", m.n_iter(), m.inertia());
+        }
+        return;
+    }
     for &a in algorithms {
         time(x.view(), &start, a, 2); // warm the pool and the caches
         let (t1, n1) = time(x.view(), &start, a, 5);

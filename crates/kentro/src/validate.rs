@@ -15,6 +15,31 @@ pub(crate) fn check_data<F: Float>(x: ArrayView2<F>) -> Result<f64, KMeansError>
     if x.ncols() == 0 {
         return Err(KMeansError::NoFeatures);
     }
+    if let Some(flat) = x.as_slice() {
+        // Contiguous data: one pass over all values in independent lanes (vectorised), and the
+        // row by row pass below only to name the first non-finite value.
+        const W: usize = 16;
+        let mut max = [F::ZERO; W];
+        let mut finite = [true; W];
+        let chunks = flat.chunks_exact(W);
+        let rest = chunks.remainder();
+        for c in chunks {
+            for l in 0..W {
+                let a = c[l].abs();
+                finite[l] &= c[l].is_finite();
+                max[l] = if a > max[l] { a } else { max[l] };
+            }
+        }
+        let mut all_finite = finite.iter().all(|&f| f);
+        let mut max_abs = 0.0f64;
+        for &v in max.iter().chain(rest) {
+            all_finite &= v.is_finite();
+            max_abs = max_abs.max(v.abs().to_f64());
+        }
+        if all_finite {
+            return Ok(max_abs);
+        }
+    }
     let mut max_abs = 0.0f64;
     for (row, r) in x.outer_iter().enumerate() {
         let mut row_max = F::ZERO;

@@ -189,6 +189,7 @@ pub(crate) trait AssignStep<F: Float, D> {
 /// The prepared samples of a run, with what every step needs.
 pub(crate) struct Data<'a, F> {
     pub x: ArrayView2<'a, F>,
+    /// ‖x‖ per row, for the matrix-product path; empty when the run never takes it.
     pub x_norms: Vec<f64>,
     pub weights: Option<&'a [f64]>,
     /// Asked at the start of every leaf: a pass asked to stop skips its remaining work, and the
@@ -197,8 +198,16 @@ pub(crate) struct Data<'a, F> {
 }
 
 impl<'a, F: Float> Data<'a, F> {
-    pub(crate) fn new(x: ArrayView2<'a, F>, weights: Option<&'a [f64]>, observer: &'a dyn Observer) -> Self {
-        Data { x, x_norms: row_norms(x), weights, observer }
+    /// The run's data; the row norms are computed only `with_norms` (the matrix-product path and
+    /// the bound-based steps need them).
+    pub(crate) fn new(
+        x: ArrayView2<'a, F>,
+        weights: Option<&'a [f64]>,
+        observer: &'a dyn Observer,
+        with_norms: bool,
+    ) -> Self {
+        let x_norms = if with_norms { row_norms(x) } else { Vec::new() };
+        Data { x, x_norms, weights, observer }
     }
 
     /// Whether the caller asked the fit to stop.
@@ -277,7 +286,8 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for LloydStep {
                     let end = first + labels.len();
                     let block = data.x.slice(s![first..end, ..]);
                     let nearest = &mut buffer[..labels.len()];
-                    assigner.nearest_rows(block, &data.x_norms[first..end], nearest);
+                    let norms = data.x_norms.get(first..end).unwrap_or_default();
+                    assigner.nearest_rows(block, norms, nearest);
                     // Counted in a local: a count in `p` would be a chain through memory.
                     let mut changed = 0;
                     for (label, &(j, _)) in labels.iter_mut().zip(nearest.iter()) {

@@ -11,6 +11,7 @@ use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 use crate::error::KMeansError;
 use crate::float::Float;
 use crate::init::{kmeans_plusplus_indices, random_indices};
+use crate::kernels::use_gemm;
 use crate::model::{FitWarning, KMeans};
 use crate::observer::Observer;
 use crate::parallel::par_blocks;
@@ -255,7 +256,9 @@ pub(crate) fn fit<F: Float>(
     let scale = safe_scale::<F>(max_abs.max(init_max_abs(&params.init)));
     let prepared = Prepared::new(x, scale, observer).ok_or(KMeansError::Cancelled)?;
     let tol = if params.tol == 0.0 { 0.0 } else { params.tol * prepared.mean_variance() };
-    let data = Data::new(prepared.x.view(), weights, observer);
+    let choice = choose(params.algorithm, n, d, k, std::mem::size_of::<F>());
+    let with_norms = choice != Choice::Lloyd || use_gemm(d, k);
+    let data = Data::new(prepared.x.view(), weights, observer, with_norms);
 
     let mut best: Option<lloyd::Run<F>> = None;
     for run in 0..params.n_init {
@@ -274,7 +277,7 @@ pub(crate) fn fit<F: Float>(
             Init::Centers(c) => prepared.to_prepared(c),
         };
         let cfg = RunConfig { max_iter: params.max_iter, tol, run, scale, observer };
-        let result = match choose(params.algorithm, n, d, k, std::mem::size_of::<F>()) {
+        let result = match choice {
             Choice::Lloyd => lloyd::run(&data, init, &mut LloydStep, &cfg)?,
             Choice::Bounds(t) => {
                 let mut step = BoundsStep::new(n, init.view(), t);

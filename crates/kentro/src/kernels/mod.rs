@@ -257,7 +257,7 @@ pub(crate) fn row_norms<F: Float>(x: ArrayView2<F>) -> Vec<f64> {
 }
 
 /// Whether the matrix-product path pays for this shape (measured crossover).
-fn use_gemm(d: usize, k: usize) -> bool {
+pub(crate) fn use_gemm(d: usize, k: usize) -> bool {
     d >= 16 && k >= 8 && d * k >= 256
 }
 
