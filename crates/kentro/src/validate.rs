@@ -134,4 +134,35 @@ mod tests {
             other => panic!("{other:?}"),
         }
     }
+
+    /// The one-pass check of contiguous data gives the row by row check's answer: the largest
+    /// absolute value, or the first non-finite value (in whole chunks and in the rest).
+    #[test]
+    fn contiguous_and_strided_data_agree() {
+        for n in [1usize, 7, 40, 101] {
+            let x = ndarray::Array2::from_shape_fn((n, 3), |(i, j)| ((i * 7 + j * 3) % 11) as f64 - 6.5);
+            let wide = ndarray::Array2::from_shape_fn(
+                (n, 6),
+                |(i, j)| if j % 2 == 0 { x[[i, j / 2]] } else { 99.0 },
+            );
+            let strided = wide.slice(ndarray::s![.., ..;2]);
+            assert!(strided.as_slice().is_none());
+            assert_eq!(check_data(x.view()).unwrap(), check_data(strided).unwrap());
+            assert_eq!(check_data(x.view()).unwrap(), 6.5);
+            for (row, col, bad) in [(0, 2, f64::INFINITY), (n / 2, 1, f64::NAN), (n - 1, 0, -f64::INFINITY)] {
+                let mut y = x.clone();
+                y[[row, col]] = bad;
+                if row > 0 {
+                    y[[row - 1, 2]] = f64::NAN;
+                }
+                let want = if row > 0 { (row - 1, 2) } else { (row, col) };
+                match check_data(y.view()) {
+                    Err(KMeansError::NonFinite { row, col, .. }) => assert_eq!((row, col), want, "n={n}"),
+                    other => panic!("{other:?}"),
+                }
+                let y32 = y.mapv(|v| v as f32);
+                assert!(matches!(check_data(y32.view()), Err(KMeansError::NonFinite { .. })));
+            }
+        }
+    }
 }
