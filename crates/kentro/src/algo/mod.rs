@@ -178,7 +178,13 @@ impl<F: Float> Prepared<F> {
     fn mean_variance(&self) -> f64 {
         let (n, d) = self.x.dim();
         let data = self.x.as_slice().expect("standard layout");
-        let moments = |f: &(dyn Fn(&[F], &mut [f64]) + Sync)| {
+        // Generic over the row function (not `dyn`), so that it is inlined into the row loop.
+        fn moments<F: Float, R: Fn(&[F], &mut [f64]) + Sync>(
+            data: &[F],
+            n: usize,
+            d: usize,
+            f: R,
+        ) -> Vec<f64> {
             par_blocks(
                 n,
                 0,
@@ -192,14 +198,14 @@ impl<F: Float> Prepared<F> {
                 },
                 &|a: &mut Vec<f64>, b| a.iter_mut().zip(b).for_each(|(x, y)| *x += y),
             )
-        };
-        let means: Vec<f64> = moments(&|row, acc| {
+        }
+        let means: Vec<f64> = moments(data, n, d, |row: &[F], acc: &mut [f64]| {
             acc.iter_mut().zip(row).for_each(|(a, &v)| *a += v.to_f64());
         })
         .into_iter()
         .map(|s| s / n as f64)
         .collect();
-        let squares = moments(&|row, acc| {
+        let squares = moments(data, n, d, |row: &[F], acc: &mut [f64]| {
             acc.iter_mut().zip(row).zip(&means).for_each(|((a, &v), m)| *a += (v.to_f64() - m).powi(2));
         });
         squares.iter().map(|s| s / n as f64).sum::<f64>() / d as f64
