@@ -39,9 +39,9 @@ pub enum NInit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Algorithm {
-    /// The fastest exact method for the data's shape (today: plain Lloyd for d ≤ 8 and k ≤ 32,
-    /// where one pass costs less than keeping bounds, and for a single cluster; Yinyang's
-    /// grouped bounds otherwise).
+    /// The fastest exact method for the data's shape (today: plain Lloyd for d ≤ 4 and
+    /// k ≤ 256, or d ≤ 8 and k ≤ 32, where one pass costs less than keeping bounds, and for a
+    /// single cluster; Yinyang's grouped bounds otherwise).
     #[default]
     Auto,
     /// Plain Lloyd iterations: every distance every iteration (by GEMM where that is faster).

@@ -15,6 +15,31 @@ pub(crate) fn check_data<F: Float>(x: ArrayView2<F>) -> Result<f64, KMeansError>
     if x.ncols() == 0 {
         return Err(KMeansError::NoFeatures);
     }
+    if let Some(flat) = x.as_slice() {
+        // Contiguous data: one pass over all values in independent lanes (vectorised), and the
+        // row by row pass below only to name the first non-finite value.
+        const W: usize = 16;
+        let mut max = [F::ZERO; W];
+        let mut finite = [true; W];
+        let chunks = flat.chunks_exact(W);
+        let rest = chunks.remainder();
+        for c in chunks {
+            for l in 0..W {
+                let a = c[l].abs();
+                finite[l] &= c[l].is_finite();
+                max[l] = if a > max[l] { a } else { max[l] };
+            }
+        }
+        let mut all_finite = finite.iter().all(|&f| f);
+        let mut max_abs = 0.0f64;
+        for &v in max.iter().chain(rest) {
+            all_finite &= v.is_finite();
+            max_abs = max_abs.max(v.abs().to_f64());
+        }
+        if all_finite {
+            return Ok(max_abs);
+        }
+    }
     let mut max_abs = 0.0f64;
     for (row, r) in x.outer_iter().enumerate() {
         let mut row_max = F::ZERO;
@@ -107,6 +132,37 @@ mod tests {
         match check_data(x.view()) {
             Err(KMeansError::NonFinite { row: 1, col: 1, .. }) => {}
             other => panic!("{other:?}"),
+        }
+    }
+
+    /// The one-pass check of contiguous data gives the row by row check's answer: the largest
+    /// absolute value, or the first non-finite value (in whole chunks and in the rest).
+    #[test]
+    fn contiguous_and_strided_data_agree() {
+        for n in [1usize, 7, 40, 101] {
+            let x = ndarray::Array2::from_shape_fn((n, 3), |(i, j)| ((i * 7 + j * 3) % 11) as f64 - 6.5);
+            let wide = ndarray::Array2::from_shape_fn(
+                (n, 6),
+                |(i, j)| if j % 2 == 0 { x[[i, j / 2]] } else { 99.0 },
+            );
+            let strided = wide.slice(ndarray::s![.., ..;2]);
+            assert!(strided.as_slice().is_none());
+            assert_eq!(check_data(x.view()).unwrap(), check_data(strided).unwrap());
+            assert_eq!(check_data(x.view()).unwrap(), 6.5);
+            for (row, col, bad) in [(0, 2, f64::INFINITY), (n / 2, 1, f64::NAN), (n - 1, 0, -f64::INFINITY)] {
+                let mut y = x.clone();
+                y[[row, col]] = bad;
+                if row > 0 {
+                    y[[row - 1, 2]] = f64::NAN;
+                }
+                let want = if row > 0 { (row - 1, 2) } else { (row, col) };
+                match check_data(y.view()) {
+                    Err(KMeansError::NonFinite { row, col, .. }) => assert_eq!((row, col), want, "n={n}"),
+                    other => panic!("{other:?}"),
+                }
+                let y32 = y.mapv(|v| v as f32);
+                assert!(matches!(check_data(y32.view()), Err(KMeansError::NonFinite { .. })));
+            }
         }
     }
 }

@@ -30,6 +30,12 @@ fn datasets() -> Vec<(String, Array2<f64>, usize)> {
     // Heavy duplicates: exact ties between centres and empty clusters.
     let dup = Array2::from_shape_fn((400, 2), |(i, j)| ((i % 6) * (j + 1)) as f64);
     out.push(("duplicates k=9".into(), dup, 9));
+    // Narrow rows on a coarse grid (ties between centres) with many clusters, for the across-rows
+    // kernels (4 and 6 features: blocks of 8 and 4 rows).
+    for d in [4usize, 6] {
+        let grid = Array2::from_shape_fn((300, d), |(i, j)| ((i * (j + 3) + i / 7) % 5) as f64 * 0.5);
+        out.push((format!("grid d={d} k=24"), grid, 24));
+    }
     out
 }
 

@@ -61,7 +61,31 @@ pub(crate) fn accumulate<F: Float>(
     p: &mut Partial,
 ) {
     let n = labels.len();
+    // Narrow rows: the feature count as a constant, so each row's additions are unrolled. The
+    // additions and their order are the same as below.
+    let narrow = match d {
+        1 => accumulate_narrow::<F, 1>(rows, first, labels, weights, p),
+        2 => accumulate_narrow::<F, 2>(rows, first, labels, weights, p),
+        3 => accumulate_narrow::<F, 3>(rows, first, labels, weights, p),
+        4 => accumulate_narrow::<F, 4>(rows, first, labels, weights, p),
+        5 => accumulate_narrow::<F, 5>(rows, first, labels, weights, p),
+        6 => accumulate_narrow::<F, 6>(rows, first, labels, weights, p),
+        7 => accumulate_narrow::<F, 7>(rows, first, labels, weights, p),
+        8 => accumulate_narrow::<F, 8>(rows, first, labels, weights, p),
+        _ => false,
+    };
     let Partial { sums, weights: cluster_weights, inertia, .. } = p;
+    if narrow {
+        if let Some(dists) = dists {
+            *inertia += match weights {
+                None => dists[..n].iter().map(|v| v.to_f64()).sum::<f64>(),
+                Some(w) => {
+                    dists[..n].iter().zip(&w[first..first + n]).map(|(v, wi)| wi * v.to_f64()).sum::<f64>()
+                }
+            };
+        }
+        return;
+    }
     match weights {
         None => {
             for (xi, &j) in rows.chunks_exact(d).zip(labels) {
@@ -89,6 +113,41 @@ pub(crate) fn accumulate<F: Float>(
             }
         }
     }
+}
+
+/// The sums and weights of [`accumulate`] for rows of `D` features; returns `true`.
+#[inline(always)]
+fn accumulate_narrow<F: Float, const D: usize>(
+    rows: &[F],
+    first: usize,
+    labels: &[usize],
+    weights: Option<&[f64]>,
+    p: &mut Partial,
+) -> bool {
+    let sums = &mut p.sums;
+    let cluster_weights = &mut p.weights;
+    match weights {
+        None => {
+            for (xi, &j) in rows.chunks_exact(D).zip(labels) {
+                cluster_weights[j] += 1.0;
+                let s: &mut [f64; D] = (&mut sums[j * D..(j + 1) * D]).try_into().expect("D sums");
+                for f in 0..D {
+                    s[f] += xi[f].to_f64();
+                }
+            }
+        }
+        Some(w) => {
+            let w = &w[first..first + labels.len()];
+            for ((xi, &j), &wi) in rows.chunks_exact(D).zip(labels).zip(w) {
+                cluster_weights[j] += wi;
+                let s: &mut [f64; D] = (&mut sums[j * D..(j + 1) * D]).try_into().expect("D sums");
+                for f in 0..D {
+                    s[f] += wi * xi[f].to_f64();
+                }
+            }
+        }
+    }
+    true
 }
 
 /// The samples as the run loop sees them (dense rows, or CSR rows): what relocating empty
@@ -134,6 +193,7 @@ pub(crate) trait AssignStep<F: Float, D> {
 /// The prepared samples of a run, with what every step needs.
 pub(crate) struct Data<'a, F> {
     pub x: ArrayView2<'a, F>,
+    /// ‖x‖ per row, for the matrix-product path; empty when the run never takes it.
     pub x_norms: Vec<f64>,
     pub weights: Option<&'a [f64]>,
     /// Asked at the start of every leaf: a pass asked to stop skips its remaining work, and the
@@ -142,8 +202,16 @@ pub(crate) struct Data<'a, F> {
 }
 
 impl<'a, F: Float> Data<'a, F> {
-    pub(crate) fn new(x: ArrayView2<'a, F>, weights: Option<&'a [f64]>, observer: &'a dyn Observer) -> Self {
-        Data { x, x_norms: row_norms(x), weights, observer }
+    /// The run's data; the row norms are computed only `with_norms` (the matrix-product path and
+    /// the bound-based steps need them).
+    pub(crate) fn new(
+        x: ArrayView2<'a, F>,
+        weights: Option<&'a [f64]>,
+        observer: &'a dyn Observer,
+        with_norms: bool,
+    ) -> Self {
+        let x_norms = if with_norms { row_norms(x) } else { Vec::new() };
+        Data { x, x_norms, weights, observer }
     }
 
     /// Whether the caller asked the fit to stop.
@@ -195,13 +263,16 @@ impl<F: Float> Samples<F> for Data<'_, F> {
 /// Plain Lloyd: every distance every iteration (by GEMM where that is faster).
 pub(crate) struct LloydStep;
 
+/// Rows a Lloyd leaf assigns at a time, into a buffer on the stack (no allocation per leaf).
+const LLOYD_CHUNK: usize = 256;
+
 impl<'a, F: Float> AssignStep<F, Data<'a, F>> for LloydStep {
     fn assign(
         &mut self,
         data: &Data<'a, F>,
         centers: ArrayView2<F>,
         labels: &mut [usize],
-        _want: bool,
+        want_inertia: bool,
     ) -> Partial {
         let (k, d) = centers.dim();
         let assigner = Assigner::new(centers);
@@ -210,23 +281,39 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for LloydStep {
             labels.len(),
             Rows::new(labels, 1),
             &|s, e, out: Rows<usize>| {
-                if data.stopping() {
-                    return Partial::zeros(k, d);
-                }
-                let block = data.x.slice(s![s..e, ..]);
-                let mut nearest = vec![(0usize, F::ZERO); e - s];
-                assigner.nearest_rows(block, &data.x_norms[s..e], &mut nearest);
                 let mut p = Partial::zeros(k, d);
-                let mut dists = Vec::with_capacity(e - s);
-                for (label, &(j, dist)) in out.data.iter_mut().zip(&nearest) {
-                    if *label != j {
-                        p.changed += 1;
+                if data.stopping() {
+                    return p;
+                }
+                let mut buffer = [(0usize, F::ZERO); LLOYD_CHUNK];
+                for (first, labels) in (s..e).step_by(LLOYD_CHUNK).zip(out.data.chunks_mut(LLOYD_CHUNK)) {
+                    let end = first + labels.len();
+                    let block = data.x.slice(s![first..end, ..]);
+                    let nearest = &mut buffer[..labels.len()];
+                    let norms = data.x_norms.get(first..end).unwrap_or_default();
+                    assigner.nearest_rows(block, norms, nearest);
+                    // Counted in a local: a count in `p` would be a chain through memory.
+                    let mut changed = 0;
+                    for (label, &(j, _)) in labels.iter_mut().zip(nearest.iter()) {
+                        changed += usize::from(*label != j);
                         *label = j;
                     }
-                    dists.push(dist);
+                    p.changed += changed;
+                    if want_inertia {
+                        // Row by row from the leaf's first row, as `accumulate` adds distances.
+                        let mut inertia = p.inertia;
+                        match data.weights {
+                            None => nearest.iter().for_each(|&(_, v)| inertia += v.to_f64()),
+                            Some(w) => nearest
+                                .iter()
+                                .zip(&w[first..end])
+                                .for_each(|(&(_, v), wi)| inertia += wi * v.to_f64()),
+                        }
+                        p.inertia = inertia;
+                    }
+                    let rows = block.to_slice().expect("standard layout");
+                    accumulate(rows, d, first, labels, None, data.weights, &mut p);
                 }
-                let rows = block.to_slice().expect("standard layout");
-                accumulate(rows, d, s, out.data, Some(&dists), data.weights, &mut p);
                 p
             },
             &|a: &mut Partial, b| a.merge(b),

@@ -11,6 +11,7 @@ use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 use crate::error::KMeansError;
 use crate::float::Float;
 use crate::init::{kmeans_plusplus_indices, random_indices};
+use crate::kernels::use_gemm;
 use crate::model::{FitWarning, KMeans};
 use crate::observer::Observer;
 use crate::parallel::par_blocks;
@@ -71,12 +72,21 @@ pub(crate) fn finish<F: Float>(
 }
 
 /// `auto` runs plain Lloyd on narrow data with few clusters, where one pass of the across-rows
-/// kernel costs less than keeping bounds. Measured (`examples/timing.rs`, 100k–200k blobs, 2
-/// threads, ms per iteration, Lloyd vs Yinyang): d = 2, k = 8: 2.8 vs 5.9; d = 3, k = 16: 3.1 vs
-/// 6.1; d = 8, k = 32: 3.9 vs 5.6; but d = 2, k = 128: 6.5 vs 5.2 and d = 16, k = 32: 11 vs 5.4.
+/// kernel costs less than keeping bounds. Measured (`examples/lloyd_iters.rs`: CPU ms per
+/// iteration over iterations 5 to 25, f64, 200k blobs around 20 centres, Lloyd vs Yinyang): d = 2,
+/// k = 16: 1.1 vs 4.1; k = 256: 9.3 vs 13.6; k = 512: 17 vs 24; d = 3, k = 64: 4.3 vs 9.0;
+/// k = 256: 12.7 vs 18.6; d = 4, k = 128: 8.0 vs 11.1; k = 256: 15.1 vs 19.0; china (273k × 3)
+/// k = 64: 5.5 vs 9.7; k = 256: 15.8 vs 19.7. Wider rows win only with few clusters: d = 5, k = 32:
+/// 4.5 vs 4.2; k = 64: 7.0 vs 10.3; k = 128: 12.6 vs 12.6; d = 8, k = 16: 3.8 vs 3.4; k = 32:
+/// 6.1 vs 6.5; k = 64: 10.3 vs 10.5; k = 128: 19.2 vs 13.3.
 const AUTO_LLOYD_MAX_FEATURES: usize = 8;
 /// See [`AUTO_LLOYD_MAX_FEATURES`].
 const AUTO_LLOYD_MAX_CLUSTERS: usize = 32;
+/// Rows this narrow (see [`AUTO_LLOYD_MAX_FEATURES`]) run plain Lloyd up to
+/// [`AUTO_LLOYD_NARROW_MAX_CLUSTERS`] clusters.
+const AUTO_LLOYD_NARROW_FEATURES: usize = 4;
+/// See [`AUTO_LLOYD_NARROW_FEATURES`].
+const AUTO_LLOYD_NARROW_MAX_CLUSTERS: usize = 256;
 
 fn choose(algorithm: Algorithm, n: usize, d: usize, k: usize, value_bytes: usize) -> Choice {
     let yinyang = k.div_ceil(10);
@@ -88,7 +98,11 @@ fn choose(algorithm: Algorithm, n: usize, d: usize, k: usize, value_bytes: usize
         Algorithm::Elkan => Choice::Bounds(yinyang),
         // Fitted by `exact1d::fit` before any run starts; never reaches here.
         Algorithm::Exact1d => Choice::Lloyd,
-        Algorithm::Auto if k == 1 || (d <= AUTO_LLOYD_MAX_FEATURES && k <= AUTO_LLOYD_MAX_CLUSTERS) => {
+        Algorithm::Auto
+            if k == 1
+                || (d <= AUTO_LLOYD_MAX_FEATURES && k <= AUTO_LLOYD_MAX_CLUSTERS)
+                || (d <= AUTO_LLOYD_NARROW_FEATURES && k <= AUTO_LLOYD_NARROW_MAX_CLUSTERS) =>
+        {
             Choice::Lloyd
         }
         Algorithm::Auto => {
@@ -164,7 +178,13 @@ impl<F: Float> Prepared<F> {
     fn mean_variance(&self) -> f64 {
         let (n, d) = self.x.dim();
         let data = self.x.as_slice().expect("standard layout");
-        let moments = |f: &(dyn Fn(&[F], &mut [f64]) + Sync)| {
+        // Generic over the row function (not `dyn`), so that it is inlined into the row loop.
+        fn moments<F: Float, R: Fn(&[F], &mut [f64]) + Sync>(
+            data: &[F],
+            n: usize,
+            d: usize,
+            f: R,
+        ) -> Vec<f64> {
             par_blocks(
                 n,
                 0,
@@ -178,14 +198,14 @@ impl<F: Float> Prepared<F> {
                 },
                 &|a: &mut Vec<f64>, b| a.iter_mut().zip(b).for_each(|(x, y)| *x += y),
             )
-        };
-        let means: Vec<f64> = moments(&|row, acc| {
+        }
+        let means: Vec<f64> = moments(data, n, d, |row: &[F], acc: &mut [f64]| {
             acc.iter_mut().zip(row).for_each(|(a, &v)| *a += v.to_f64());
         })
         .into_iter()
         .map(|s| s / n as f64)
         .collect();
-        let squares = moments(&|row, acc| {
+        let squares = moments(data, n, d, |row: &[F], acc: &mut [f64]| {
             acc.iter_mut().zip(row).zip(&means).for_each(|((a, &v), m)| *a += (v.to_f64() - m).powi(2));
         });
         squares.iter().map(|s| s / n as f64).sum::<f64>() / d as f64
@@ -242,7 +262,9 @@ pub(crate) fn fit<F: Float>(
     let scale = safe_scale::<F>(max_abs.max(init_max_abs(&params.init)));
     let prepared = Prepared::new(x, scale, observer).ok_or(KMeansError::Cancelled)?;
     let tol = if params.tol == 0.0 { 0.0 } else { params.tol * prepared.mean_variance() };
-    let data = Data::new(prepared.x.view(), weights, observer);
+    let choice = choose(params.algorithm, n, d, k, std::mem::size_of::<F>());
+    let with_norms = choice != Choice::Lloyd || use_gemm(d, k);
+    let data = Data::new(prepared.x.view(), weights, observer, with_norms);
 
     let mut best: Option<lloyd::Run<F>> = None;
     for run in 0..params.n_init {
@@ -261,7 +283,7 @@ pub(crate) fn fit<F: Float>(
             Init::Centers(c) => prepared.to_prepared(c),
         };
         let cfg = RunConfig { max_iter: params.max_iter, tol, run, scale, observer };
-        let result = match choose(params.algorithm, n, d, k, std::mem::size_of::<F>()) {
+        let result = match choice {
             Choice::Lloyd => lloyd::run(&data, init, &mut LloydStep, &cfg)?,
             Choice::Bounds(t) => {
                 let mut step = BoundsStep::new(n, init.view(), t);
@@ -300,4 +322,21 @@ fn same_clustering(a: &[usize], b: &[usize], k: usize) -> bool {
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `auto` runs plain Lloyd where its measured crossover says so, bounds elsewhere.
+    #[test]
+    fn auto_runs_lloyd_on_narrow_rows() {
+        let auto = |d, k| choose(Algorithm::Auto, 100_000, d, k, 8);
+        for (d, k) in [(2, 8), (3, 64), (4, 256), (2, 256), (8, 32), (5, 32), (100, 1)] {
+            assert_eq!(auto(d, k), Choice::Lloyd, "d={d} k={k}");
+        }
+        for (d, k) in [(2, 257), (4, 300), (5, 33), (8, 64), (16, 8)] {
+            assert!(matches!(auto(d, k), Choice::Bounds(_)), "d={d} k={k}");
+        }
+    }
 }

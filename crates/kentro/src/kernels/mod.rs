@@ -9,6 +9,7 @@
 
 pub(crate) mod gemm;
 pub(crate) mod lanes;
+mod narrow;
 
 use multiversion::multiversion;
 use ndarray::ArrayView2;
@@ -84,8 +85,8 @@ pub(crate) fn nearest<F: Float>(x: &[F], centers: &[F], d: usize) -> (usize, F) 
 /// [`nearest`] for every row of `rows` (`d` values each).
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 fn nearest_each<F: Float>(rows: &[F], centers: &[F], d: usize, out: &mut [(usize, F)]) {
-    let mut done = 0;
-    if d < LANES {
+    let mut done = narrow::nearest_blocks(rows, centers, d, out);
+    if done == 0 && d < LANES {
         // Narrow rows: vectorise across rows instead of within one, `ROWS` at a time. For
         // d < LANES, [`sq_dist`] is the plain left-to-right sum, so this is bit-identical.
         const ROWS: usize = 8;
@@ -257,7 +258,7 @@ pub(crate) fn row_norms<F: Float>(x: ArrayView2<F>) -> Vec<f64> {
 }
 
 /// Whether the matrix-product path pays for this shape (measured crossover).
-fn use_gemm(d: usize, k: usize) -> bool {
+pub(crate) fn use_gemm(d: usize, k: usize) -> bool {
     d >= 16 && k >= 8 && d * k >= 256
 }
 
@@ -315,16 +316,21 @@ mod tests {
         }
     }
 
-    /// The across-rows kernel for narrow data equals the per-row kernel bit for bit, ties included.
+    /// The across-rows kernels for narrow data (every feature count of `narrow`, then the
+    /// generic one) equal the per-row kernel bit for bit, ties included: whole blocks of 8 and 16
+    /// rows and the rows left after them.
     #[test]
     fn narrow_rows_equal_the_per_row_kernel() {
         let mut rng = crate::rng::Rng::new(5);
         for d in 1..20 {
-            for k in [1usize, 3, 8, 17] {
-                let n = 37;
-                // Values on a coarse grid, so that ties happen.
+            for (k, n) in [(1usize, 37usize), (3, 37), (8, 37), (17, 37), (64, 101), (130, 70)] {
+                // Values on a coarse grid, so that ties happen, and duplicated centres.
                 let x: Vec<f64> = (0..n * d).map(|_| (rng.below(5) as f64) * 0.5).collect();
-                let c: Vec<f64> = (0..k * d).map(|_| (rng.below(5) as f64) * 0.5).collect();
+                let mut c: Vec<f64> = (0..k * d).map(|_| (rng.below(5) as f64) * 0.5).collect();
+                if k > 2 {
+                    c.copy_within(0..d, (k - 1) * d);
+                    c.copy_within(d..2 * d, (k / 2) * d);
+                }
                 let mut got = vec![(0, 0.0); n];
                 nearest_each(&x, &c, d, &mut got);
                 let want: Vec<_> = x.chunks_exact(d).map(|r| nearest(r, &c, d)).collect();
