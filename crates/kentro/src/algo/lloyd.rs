@@ -261,7 +261,16 @@ impl<F: Float> Samples<F> for Data<'_, F> {
 }
 
 /// Plain Lloyd: every distance every iteration (by GEMM where that is faster).
-pub(crate) struct LloydStep;
+pub(crate) struct LloydStep {
+    /// Whether passes return the per-cluster sums (see [`AssignStep::sums_wanted`]).
+    sums: bool,
+}
+
+impl LloydStep {
+    pub(crate) fn new() -> Self {
+        LloydStep { sums: true }
+    }
+}
 
 /// Rows a Lloyd leaf assigns at a time, into a buffer on the stack (no allocation per leaf).
 const LLOYD_CHUNK: usize = 256;
@@ -276,6 +285,7 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for LloydStep {
     ) -> Partial {
         let (k, d) = centers.dim();
         let assigner = Assigner::new(centers);
+        let sums = self.sums;
         par_blocks_sized(
             leaf_rows(k, d),
             labels.len(),
@@ -311,13 +321,19 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for LloydStep {
                         }
                         p.inertia = inertia;
                     }
-                    let rows = block.to_slice().expect("standard layout");
-                    accumulate(rows, d, first, labels, None, data.weights, &mut p);
+                    if sums {
+                        let rows = block.to_slice().expect("standard layout");
+                        accumulate(rows, d, first, labels, None, data.weights, &mut p);
+                    }
                 }
                 p
             },
             &|a: &mut Partial, b| a.merge(b),
         )
+    }
+
+    fn sums_wanted(&mut self, wanted: bool) {
+        self.sums = wanted;
     }
 }
 
@@ -595,7 +611,7 @@ mod tests {
             s >> 11
         };
         let x = Array2::from_shape_fn((n, d), |_| next() as f64 / (1u64 << 53) as f64 * 8.0 - 4.0);
-        let data = Data::new(x.view(), None, &NoObserver);
+        let data = Data::new(x.view(), None, &NoObserver, false);
         let fresh = |labels: &[usize]| {
             let mut p = Partial::zeros(k, d);
             accumulate(x.as_slice().unwrap(), d, 0, labels, None, None, &mut p);

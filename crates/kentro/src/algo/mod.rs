@@ -284,7 +284,7 @@ pub(crate) fn fit<F: Float>(
         };
         let cfg = RunConfig { max_iter: params.max_iter, tol, run, scale, observer };
         let result = match choice {
-            Choice::Lloyd => lloyd::run(&data, init, &mut LloydStep, &cfg)?,
+            Choice::Lloyd => lloyd::run(&data, init, &mut LloydStep::new(), &cfg)?,
             Choice::Bounds(t) => {
                 let mut step = BoundsStep::new(n, init.view(), t);
                 lloyd::run(&data, init, &mut step, &cfg)?
