@@ -16,7 +16,9 @@ use crate::observer::Observer;
 use crate::parallel::par_blocks;
 use crate::params::{Algorithm, Init, NInit, ValidKMeansParams};
 use crate::rng::Rng;
-use crate::validate::{check_data, check_weights, safe_scale};
+use crate::validate::{
+    check_shape, check_weights, first_non_finite, max_abs_finite, row_max_abs_finite, safe_scale,
+};
 use bounds::BoundsStep;
 use lloyd::{Data, LloydStep, RunConfig};
 
@@ -99,6 +101,59 @@ fn choose(algorithm: Algorithm, n: usize, d: usize, k: usize, value_bytes: usize
     }
 }
 
+/// What the fit's first pass over the caller's data finds (in fixed blocks of rows, in parallel):
+/// the largest absolute value, for the choice of a scale, and the column sums, which are those
+/// [`Prepared::new`] needs when no scaling is called for.
+struct Scan {
+    max_abs: f64,
+    sums: Vec<f64>,
+}
+
+impl Scan {
+    /// Scans `x`, refusing it as `validate::check_data` does (with the same error).
+    fn new<F: Float>(x: ArrayView2<F>) -> Result<Self, KMeansError> {
+        check_shape(x)?;
+        let d = x.ncols();
+        let (max_abs, finite, sums) = par_blocks(
+            x.nrows(),
+            0,
+            &mut [] as &mut [u8],
+            &|s, e, _| {
+                let block = x.slice(ndarray::s![s..e, ..]);
+                let (max_abs, finite) = match block.as_slice() {
+                    Some(values) => max_abs_finite(values),
+                    None => block.outer_iter().fold((0.0f64, true), |(m, f), row| {
+                        let (rm, rf) = row_max_abs_finite(row);
+                        (m.max(rm), f && rf)
+                    }),
+                };
+                // Row by row, as the column sums of `Prepared::new` with a scale of 1.
+                let mut sums = vec![0.0f64; d];
+                for row in block.outer_iter() {
+                    for (acc, &v) in sums.iter_mut().zip(row.iter()) {
+                        *acc += v.to_f64();
+                    }
+                }
+                (max_abs, finite, sums)
+            },
+            &|a: &mut (f64, bool, Vec<f64>), b| {
+                a.0 = a.0.max(b.0);
+                a.1 &= b.1;
+                add_sums(&mut a.2, b.2);
+            },
+        );
+        if !finite {
+            return Err(first_non_finite(x));
+        }
+        Ok(Scan { max_abs, sums })
+    }
+}
+
+/// Adds the column sums `b` into `a` (the merge of the passes that sum columns).
+fn add_sums(a: &mut Vec<f64>, b: Vec<f64>) {
+    a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+}
+
 /// The data as the algorithms see it: scaled by an exact power of two where needed, then centred
 /// on its column means (scikit-learn centres too, for accuracy). The one working copy of a fit.
 struct Prepared<F> {
@@ -106,58 +161,70 @@ struct Prepared<F> {
     /// Column means of the scaled data, rounded to `F` (as scikit-learn keeps them).
     mean: Vec<f64>,
     scale: f64,
+    /// Column sums of the centred data `x` (fixed blocks), for [`Prepared::mean_variance`].
+    centred_sums: Vec<f64>,
 }
 
 impl<F: Float> Prepared<F> {
     /// Scales and centres `x`, in parallel over fixed blocks of rows (so the mean is the same
-    /// for any thread count); `None` if the observer asked to stop.
-    fn new(x: ArrayView2<F>, scale: f64, observer: &dyn Observer) -> Option<Self> {
+    /// for any thread count); `None` if the observer asked to stop. `scan` is the data's
+    /// [`Scan`], whose column sums are those of the scaled data when `scale` is 1.
+    fn new(x: ArrayView2<F>, scale: f64, scan: Scan, observer: &dyn Observer) -> Option<Self> {
         let (n, d) = x.dim();
-        let sums = par_blocks(
-            n,
-            0,
-            &mut [] as &mut [u8],
-            &|s, e, _| {
-                let mut sums = vec![0.0f64; d];
-                if observer.should_stop() {
-                    return sums;
-                }
-                for row in x.slice(ndarray::s![s..e, ..]).outer_iter() {
-                    for (acc, &v) in sums.iter_mut().zip(row.iter()) {
-                        *acc += v.to_f64() * scale;
+        let sums = if scale == 1.0 {
+            scan.sums
+        } else {
+            par_blocks(
+                n,
+                0,
+                &mut [] as &mut [u8],
+                &|s, e, _| {
+                    let mut sums = vec![0.0f64; d];
+                    if observer.should_stop() {
+                        return sums;
                     }
-                }
-                sums
-            },
-            &|a: &mut Vec<f64>, b| a.iter_mut().zip(b).for_each(|(x, y)| *x += y),
-        );
+                    for row in x.slice(ndarray::s![s..e, ..]).outer_iter() {
+                        for (acc, &v) in sums.iter_mut().zip(row.iter()) {
+                            *acc += v.to_f64() * scale;
+                        }
+                    }
+                    sums
+                },
+                &add_sums,
+            )
+        };
         if observer.should_stop() {
             return None;
         }
         let mean: Vec<f64> = sums.iter().map(|s| F::from_f64(s / n as f64).to_f64()).collect();
         let mut centred = Array2::from_elem((n, d), F::ZERO);
         let out = centred.as_slice_mut().expect("standard layout");
-        par_blocks(
+        // The centred values' column sums come with them, leaf by leaf in row order, exactly as
+        // a pass over the centred data would add them.
+        let centred_sums = par_blocks(
             n,
             d,
             out,
             &|s, _e, out: &mut [F]| {
+                let mut sums = vec![0.0f64; d];
                 if observer.should_stop() {
-                    return;
+                    return sums;
                 }
                 let rows = x.slice(ndarray::s![s.., ..]);
                 for (o, row) in out.chunks_exact_mut(d).zip(rows.outer_iter()) {
-                    for ((o, &v), m) in o.iter_mut().zip(row.iter()).zip(&mean) {
+                    for (((o, &v), m), acc) in o.iter_mut().zip(row.iter()).zip(&mean).zip(sums.iter_mut()) {
                         *o = F::from_f64(v.to_f64() * scale - m);
+                        *acc += o.to_f64();
                     }
                 }
+                sums
             },
-            &|_, _| {},
+            &add_sums,
         );
         if observer.should_stop() {
             return None;
         }
-        Some(Prepared { x: centred, mean, scale })
+        Some(Prepared { x: centred, mean, scale, centred_sums })
     }
 
     /// Mean of the per-feature variances, in the scaled units (row by row, in fixed blocks).
@@ -176,15 +243,10 @@ impl<F: Float> Prepared<F> {
                     }
                     acc
                 },
-                &|a: &mut Vec<f64>, b| a.iter_mut().zip(b).for_each(|(x, y)| *x += y),
+                &add_sums,
             )
         };
-        let means: Vec<f64> = moments(&|row, acc| {
-            acc.iter_mut().zip(row).for_each(|(a, &v)| *a += v.to_f64());
-        })
-        .into_iter()
-        .map(|s| s / n as f64)
-        .collect();
+        let means: Vec<f64> = self.centred_sums.iter().map(|s| s / n as f64).collect();
         let squares = moments(&|row, acc| {
             acc.iter_mut().zip(row).zip(&means).for_each(|((a, &v), m)| *a += (v.to_f64() - m).powi(2));
         });
@@ -212,7 +274,8 @@ pub(crate) fn fit<F: Float>(
     observer: &dyn Observer,
 ) -> Result<KMeans<F>, KMeansError> {
     let k = params.n_clusters;
-    let max_abs = check_data(x)?;
+    let scan = Scan::new(x)?;
+    let max_abs = scan.max_abs;
     let (n, d) = x.dim();
     if n < k {
         return Err(KMeansError::TooFewSamples { n_samples: n, n_clusters: k });
@@ -240,7 +303,7 @@ pub(crate) fn fit<F: Float>(
     }
 
     let scale = safe_scale::<F>(max_abs.max(init_max_abs(&params.init)));
-    let prepared = Prepared::new(x, scale, observer).ok_or(KMeansError::Cancelled)?;
+    let prepared = Prepared::new(x, scale, scan, observer).ok_or(KMeansError::Cancelled)?;
     let tol = if params.tol == 0.0 { 0.0 } else { params.tol * prepared.mean_variance() };
     let data = Data::new(prepared.x.view(), weights, observer);
 
