@@ -364,3 +364,102 @@ fn same_clustering(a: &[usize], b: &[usize], k: usize) -> bool {
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observer::NoObserver;
+    use crate::validate::check_data;
+
+    fn data(n: usize, d: usize, seed: u64) -> Array2<f64> {
+        let mut rng = Rng::with_stream(seed, 0);
+        Array2::from_shape_fn((n, d), |_| (rng.uniform() - 0.3) * 1e3)
+    }
+
+    /// The column sums of `x × scale` in fixed blocks, as `Prepared::new` summed them before the
+    /// scan took that over.
+    fn separate_sums(x: ArrayView2<f64>, scale: f64) -> Vec<f64> {
+        let d = x.ncols();
+        par_blocks(
+            x.nrows(),
+            0,
+            &mut [] as &mut [u8],
+            &|s, e, _| {
+                let mut sums = vec![0.0f64; d];
+                for row in x.slice(ndarray::s![s..e, ..]).outer_iter() {
+                    for (acc, &v) in sums.iter_mut().zip(row.iter()) {
+                        *acc += v * scale;
+                    }
+                }
+                sums
+            },
+            &add_sums,
+        )
+    }
+
+    #[test]
+    fn the_fused_passes_give_the_separate_passes_bits() {
+        for (n, d) in [(1, 3), (300, 2), (1797, 64), (5000, 7)] {
+            for scale in [1.0, 2f64.powi(-40)] {
+                let x = data(n, d, n as u64);
+                let scan = Scan::new(x.view()).unwrap();
+                assert_eq!(scan.max_abs, check_data(x.view()).unwrap());
+                let p = Prepared::new(x.view(), scale, scan, &NoObserver).unwrap();
+                let sums = separate_sums(x.view(), scale);
+                let mean: Vec<f64> = sums.iter().map(|s| s / n as f64).collect();
+                assert_eq!(p.mean, mean, "{n}x{d}, scale {scale}");
+                // The first moments from the centring pass are those of a pass over its output.
+                assert_eq!(p.centred_sums, separate_sums(p.x.view(), 1.0), "{n}x{d}, scale {scale}");
+                assert!(p.mean_variance() > 0.0 || n == 1);
+            }
+        }
+    }
+
+    #[test]
+    fn the_scan_refuses_what_check_data_refuses() {
+        let x = data(700, 5, 3);
+        for (at, bad) in [((0, 0), f64::NAN), ((699, 4), f64::INFINITY), ((300, 2), f64::NEG_INFINITY)] {
+            let mut y = x.clone();
+            y[at] = bad;
+            let expected = check_data(y.view()).unwrap_err().to_string();
+            assert_eq!(Scan::new(y.view()).err().unwrap().to_string(), expected);
+            // Any layout: the first bad value in row-major order of the view.
+            let yt = y.t();
+            let expected = check_data(yt).unwrap_err().to_string();
+            assert_eq!(Scan::new(yt).err().unwrap().to_string(), expected);
+        }
+        assert_eq!(Scan::new(x.t()).unwrap().max_abs, check_data(x.view()).unwrap());
+        assert!(Scan::new(Array2::<f64>::zeros((0, 3)).view()).is_err());
+        assert!(Scan::new(Array2::<f64>::zeros((3, 0)).view()).is_err());
+    }
+
+    /// Notes the threads that ask whether to stop (every leaf of every pass asks).
+    struct Threads(std::sync::Mutex<std::collections::HashSet<std::thread::ThreadId>>);
+
+    impl Observer for Threads {
+        fn should_stop(&self) -> bool {
+            self.0.lock().unwrap().insert(std::thread::current().id());
+            false
+        }
+    }
+
+    #[test]
+    fn a_fit_said_to_run_on_the_calling_thread_does() {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        for algorithm in [Algorithm::Auto, Algorithm::Lloyd, Algorithm::Elkan, Algorithm::Hamerly] {
+            let params = KMeans::params(4).algorithm(algorithm).n_init(NInit::Runs(2)).check().unwrap();
+            assert!(params.runs_on_calling_thread(2048) && !params.runs_on_calling_thread(2049));
+            let x = data(2048, 3, 5);
+            // Called from a pool thread, so that any parallel step would reach the other one.
+            let seen = pool.install(|| {
+                let seen = Threads(Default::default());
+                params.fit_with(x.view(), None, &seen).unwrap();
+                let caller = std::thread::current().id();
+                seen.0.into_inner().unwrap().into_iter().all(|t| t == caller)
+            });
+            assert!(seen, "{algorithm:?}");
+        }
+        let exact1d = KMeans::params(4).algorithm(Algorithm::Exact1d).check().unwrap();
+        assert!(!exact1d.runs_on_calling_thread(10));
+    }
+}
