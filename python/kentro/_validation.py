@@ -30,7 +30,7 @@ def _is_seed(random_state: Any) -> bool:
     return (
         isinstance(random_state, Integral)
         and not isinstance(random_state, bool)
-        and 0 <= random_state <= _MAX_SEED
+        and 0 <= int(random_state) <= _MAX_SEED
     )
 
 
