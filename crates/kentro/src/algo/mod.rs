@@ -150,7 +150,7 @@ impl Scan {
 }
 
 /// Adds the column sums `b` into `a` (the merge of the passes that sum columns).
-fn add_sums(a: &mut Vec<f64>, b: Vec<f64>) {
+fn add_sums(a: &mut [f64], b: Vec<f64>) {
     a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
 }
 
@@ -190,7 +190,7 @@ impl<F: Float> Prepared<F> {
                     }
                     sums
                 },
-                &add_sums,
+                &|a: &mut Vec<f64>, b| add_sums(a, b),
             )
         };
         if observer.should_stop() {
@@ -219,7 +219,7 @@ impl<F: Float> Prepared<F> {
                 }
                 sums
             },
-            &add_sums,
+            &|a: &mut Vec<f64>, b| add_sums(a, b),
         );
         if observer.should_stop() {
             return None;
@@ -243,7 +243,7 @@ impl<F: Float> Prepared<F> {
                     }
                     acc
                 },
-                &add_sums,
+                &|a: &mut Vec<f64>, b| add_sums(a, b),
             )
         };
         let means: Vec<f64> = self.centred_sums.iter().map(|s| s / n as f64).collect();
@@ -393,7 +393,7 @@ mod tests {
                 }
                 sums
             },
-            &add_sums,
+            &|a: &mut Vec<f64>, b| add_sums(a, b),
         )
     }
 
