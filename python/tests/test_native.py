@@ -148,6 +148,46 @@ def test_ctrl_c_interrupts_a_long_fit(long_fit_data):
     assert KMeans(2, random_state=0).fit(long_fit_data[:1000]).n_iter_ >= 1
 
 
+def test_ctrl_c_interrupts_a_long_fit_of_small_data():
+    # Up to 2048 rows a fit runs on the calling thread, which then looks for Ctrl-C itself.
+    # Without that, these runs would go on for minutes.
+    X = np.random.default_rng(1).random((2000, 16))
+    km = KMeans(
+        64, init="random", n_init=100_000, max_iter=300, tol=0.0, random_state=0
+    )
+    timer = threading.Timer(0.5, os.kill, args=(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            km.fit(X)
+    finally:
+        timer.cancel()
+    assert not hasattr(km, "cluster_centers_") and not hasattr(km, "n_features_in_")
+    # The next fit runs normally.
+    assert KMeans(2, random_state=0).fit(X).n_iter_ >= 1
+
+
+def test_gil_is_released_during_a_fit_of_small_data():
+    done = threading.Event()
+    X = np.random.default_rng(2).random((2000, 16))
+
+    def work():
+        KMeans(64, init="random", n_init=40, tol=0.0, random_state=0).fit(X)
+        done.set()
+
+    thread = threading.Thread(target=work)
+    ticks = 0
+    thread.start()
+    start = time.perf_counter()
+    while not done.is_set():
+        ticks += 1
+        time.sleep(0.001)
+    elapsed = time.perf_counter() - start
+    thread.join()
+    # The main thread kept running Python while the fit ran (about one tick per 1-2 ms).
+    assert elapsed > 0.05 and ticks > elapsed * 100, (ticks, elapsed)
+
+
 def test_gil_is_released_during_fit(long_fit_data):
     done = threading.Event()
 

@@ -25,7 +25,7 @@ use pyo3::types::PyTuple;
 
 use crate::errors::{named_error, to_py_err};
 use crate::model::{Inner, Matrix, Model};
-use crate::threads::{compute, compute_interruptible, pool};
+use crate::threads::{SignalPoll, compute, compute_here, compute_interruptible, pool};
 
 /// The `algorithm` names the glue knows, and the core method each one runs. scikit-learn's
 /// `"lloyd"` (and kentro's `"auto"`) mean exact Lloyd results by the fastest exact method; the
@@ -68,6 +68,8 @@ struct PyObserver<'a> {
     cancel: &'a AtomicBool,
     progress: Option<&'a Py<PyAny>>,
     error: Mutex<Option<PyErr>>,
+    /// For a fit on the calling thread, which then looks for Ctrl-C itself.
+    signals: Option<SignalPoll>,
 }
 
 impl PyObserver<'_> {
@@ -114,6 +116,14 @@ impl Observer for PyObserver<'_> {
     }
 
     fn should_stop(&self) -> bool {
+        if let Some(signals) = &self.signals {
+            if !self.cancel.load(Ordering::Relaxed) {
+                if let Some(e) = signals.check() {
+                    self.error.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+                    self.cancel.store(true, Ordering::Relaxed);
+                }
+            }
+        }
         self.cancel.load(Ordering::Relaxed)
     }
 }
@@ -176,20 +186,34 @@ fn fit(
     let params = kentro_params(py, n_clusters, init, n_init, max_iter, tol, seed, algorithm)?;
     let weights = sample_weight.as_ref().map(|w| w.as_array());
     let cancel = AtomicBool::new(false);
-    let observer = PyObserver { cancel: &cancel, progress: progress.as_ref(), error: Mutex::new(None) };
+    let n_samples = match &x {
+        Matrix::F64(a) => a.as_array().nrows(),
+        Matrix::F32(a) => a.as_array().nrows(),
+    };
+    // A small fit runs right here: no pool, no thread to wake.
+    let here = params.runs_on_calling_thread(n_samples);
+    let observer = PyObserver {
+        cancel: &cancel,
+        progress: progress.as_ref(),
+        error: Mutex::new(None),
+        signals: here.then(SignalPoll::new),
+    };
     let fitted = match &x {
         Matrix::F64(a) => {
             let view = a.as_array();
-            compute_interruptible(py, n_threads, &cancel, || params.fit_with(view, weights, &observer))
+            let job = || params.fit_with(view, weights, &observer);
+            if here { compute_here(py, job) } else { compute_interruptible(py, n_threads, &cancel, job) }
                 .map(Inner::F64)
         }
         Matrix::F32(a) => {
             let view = a.as_array();
-            compute_interruptible(py, n_threads, &cancel, || params.fit_with(view, weights, &observer))
+            let job = || params.fit_with(view, weights, &observer);
+            if here { compute_here(py, job) } else { compute_interruptible(py, n_threads, &cancel, job) }
                 .map(Inner::F32)
         }
     };
-    // An exception from the progress callable explains the cancellation it caused.
+    // An exception from the progress callable (or Ctrl-C, caught by the observer of a fit run
+    // here) explains the cancellation it caused.
     if let Some(e) = observer.error.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return Err(e);
     }

@@ -103,7 +103,8 @@ fn fit_csr(
     let index = Index::new(py, &indptr, &indices)?;
     let weights = sample_weight.as_ref().map(|w| w.as_array());
     let cancel = AtomicBool::new(false);
-    let observer = PyObserver { cancel: &cancel, progress: progress.as_ref(), error: Mutex::new(None) };
+    let observer =
+        PyObserver { cancel: &cancel, progress: progress.as_ref(), error: Mutex::new(None), signals: None };
     let fitted: PyResult<Inner> = with_csr!(py, shape, index, &data, x => {
         compute_interruptible(py, n_threads, &cancel, || params.fit_csr_with(x, weights, &observer))
     });

@@ -1,13 +1,14 @@
 //! Where core work runs: in a rayon pool of the size Python asked for (pools cached by size),
-//! with the GIL released, panics caught, and — for fits — Ctrl-C noticed within a poll interval.
+//! or — for a small fit, which never uses a pool — on the calling thread; always with the GIL
+//! released, panics caught, and, for fits, Ctrl-C noticed within a poll interval.
 
 use std::any::Any;
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, channel};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use kentro::KMeansError;
 use pyo3::prelude::*;
@@ -142,4 +143,46 @@ where
             None => finish(py, outcome),
         }
     })
+}
+
+/// Runs `job` on this thread with the GIL released; a core error or a panic becomes a Python
+/// exception. For a fit that never uses a thread pool (see
+/// `ValidKMeansParams::runs_on_calling_thread`): handing it to a pool would cost two thread
+/// wake-ups, more than the whole fit of a few hundred rows. The job's observer watches for Ctrl-C
+/// itself, with a [`SignalPoll`].
+pub(crate) fn compute_here<T, J>(py: Python<'_>, job: J) -> PyResult<T>
+where
+    T: Send,
+    J: FnOnce() -> Result<T, KMeansError> + Send,
+{
+    let outcome = py.detach(move || catch_unwind(AssertUnwindSafe(job)));
+    finish(py, outcome)
+}
+
+/// Ctrl-C for a job run by [`compute_here`]: asked often (at every cancellation check), it runs
+/// Python's signal handlers at most once per [`SIGNAL_POLL`], taking the GIL just for that.
+pub(crate) struct SignalPoll {
+    start: Instant,
+    /// Nanoseconds after `start` from which the next poll is due.
+    next: AtomicU64,
+}
+
+impl SignalPoll {
+    pub(crate) fn new() -> Self {
+        SignalPoll { start: Instant::now(), next: AtomicU64::new(poll_nanos()) }
+    }
+
+    /// The exception a signal handler raised (Ctrl-C: `KeyboardInterrupt`), when a poll was due.
+    pub(crate) fn check(&self) -> Option<PyErr> {
+        let now = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        if now < self.next.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.next.store(now.saturating_add(poll_nanos()), Ordering::Relaxed);
+        Python::attach(|py| py.check_signals().err())
+    }
+}
+
+fn poll_nanos() -> u64 {
+    u64::try_from(SIGNAL_POLL.as_nanos()).unwrap_or(u64::MAX)
 }

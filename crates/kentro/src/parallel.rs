@@ -77,13 +77,19 @@ where
     M: Fn(&mut R, R) + Sync,
 {
     let n_blocks = n_rows.div_ceil(leaf_rows).max(1);
-    let shape = Shape { leaf_rows, n_rows, sequential: n_rows <= SEQUENTIAL_ROWS };
+    let shape = Shape { leaf_rows, n_rows, sequential: runs_sequentially(n_rows) };
     blocks(&shape, 0, n_blocks, out, leaf, merge)
 }
 
 /// Up to this many rows, the tree is walked on the calling thread: waking other threads costs
 /// more than such a pass. The tree, hence every result, is the same either way.
 const SEQUENTIAL_ROWS: usize = 2048;
+
+/// Whether a pass over `n_rows` rows walks its tree on the calling thread (never touching a
+/// thread pool): true for small data.
+pub(crate) fn runs_sequentially(n_rows: usize) -> bool {
+    n_rows <= SEQUENTIAL_ROWS
+}
 
 struct Shape {
     leaf_rows: usize,

@@ -224,6 +224,13 @@ impl ValidKMeansParams {
         self.n_init
     }
 
+    /// Whether a dense fit of `n_samples` rows does all its work on the thread that calls
+    /// `fit` (small data, where waking other threads costs more than the work): a face may then
+    /// call it directly rather than hand it to a thread pool. The result is the same either way.
+    pub fn runs_on_calling_thread(&self, n_samples: usize) -> bool {
+        self.algorithm != Algorithm::Exact1d && crate::parallel::runs_sequentially(n_samples)
+    }
+
     /// Fits `x` (one sample per row), every sample weighing 1.
     pub fn fit<F: Float>(&self, x: ArrayView2<F>) -> Result<KMeans<F>, KMeansError> {
         self.fit_with(x, None, &NoObserver)

@@ -1,6 +1,7 @@
 //! Checks on data and weights shared by fitting and predicting, and the choice of an exact
 //! power-of-two scale for data whose squared distances would overflow or underflow.
 
+use multiversion::multiversion;
 use ndarray::{ArrayView1, ArrayView2};
 
 use crate::error::KMeansError;
@@ -9,55 +10,80 @@ use crate::float::Float;
 /// Rejects empty data, zero columns and non-finite values (naming the first one, row-major);
 /// returns the largest absolute value.
 pub(crate) fn check_data<F: Float>(x: ArrayView2<F>) -> Result<f64, KMeansError> {
+    check_shape(x)?;
+    let (max_abs, finite) = match x.as_slice() {
+        Some(values) => max_abs_finite(values),
+        None => x.outer_iter().fold((0.0f64, true), |(m, f), row| {
+            let (rm, rf) = row_max_abs_finite(row);
+            (m.max(rm), f && rf)
+        }),
+    };
+    if !finite {
+        return Err(first_non_finite(x));
+    }
+    Ok(max_abs)
+}
+
+/// Rejects data without rows or without columns.
+pub(crate) fn check_shape<F: Float>(x: ArrayView2<F>) -> Result<(), KMeansError> {
     if x.nrows() == 0 {
         return Err(KMeansError::EmptyData);
     }
     if x.ncols() == 0 {
         return Err(KMeansError::NoFeatures);
     }
-    if let Some(flat) = x.as_slice() {
-        // Contiguous data: one pass over all values in independent lanes (vectorised), and the
-        // row by row pass below only to name the first non-finite value.
-        const W: usize = 16;
-        let mut max = [F::ZERO; W];
-        let mut finite = [true; W];
-        let chunks = flat.chunks_exact(W);
-        let rest = chunks.remainder();
-        for c in chunks {
-            for l in 0..W {
-                let a = c[l].abs();
-                finite[l] &= c[l].is_finite();
-                max[l] = if a > max[l] { a } else { max[l] };
-            }
-        }
-        let mut all_finite = finite.iter().all(|&f| f);
-        let mut max_abs = 0.0f64;
-        for &v in max.iter().chain(rest) {
-            all_finite &= v.is_finite();
-            max_abs = max_abs.max(v.abs().to_f64());
-        }
-        if all_finite {
-            return Ok(max_abs);
-        }
-    }
-    let mut max_abs = 0.0f64;
+    Ok(())
+}
+
+/// The error naming the first non-finite value of `x` (row-major), which has one.
+pub(crate) fn first_non_finite<F: Float>(x: ArrayView2<F>) -> KMeansError {
     for (row, r) in x.outer_iter().enumerate() {
-        let mut row_max = F::ZERO;
-        let mut finite = true;
-        for &v in r.iter() {
-            finite &= v.is_finite();
-            let a = v.abs();
-            if a > row_max {
-                row_max = a;
-            }
+        if let Some(col) = r.iter().position(|v| !v.is_finite()) {
+            return KMeansError::NonFinite { row, col, value: r[col].to_f64() };
         }
-        if !finite {
-            let col = r.iter().position(|v| !v.is_finite()).unwrap_or(0);
-            return Err(KMeansError::NonFinite { row, col, value: r[col].to_f64() });
-        }
-        max_abs = max_abs.max(row_max.to_f64());
     }
-    Ok(max_abs)
+    unreachable!("first_non_finite called on finite data")
+}
+
+/// [`max_abs_finite`] of one row, whatever its layout.
+pub(crate) fn row_max_abs_finite<F: Float>(row: ArrayView1<F>) -> (f64, bool) {
+    match row.as_slice() {
+        Some(values) => max_abs_finite(values),
+        None => max_abs_finite(&row.to_vec()),
+    }
+}
+
+/// Lanes of [`max_abs_finite`]: one 512-bit register of `f64`.
+const SCAN_LANES: usize = 8;
+
+/// The largest absolute value among `values` (0 when empty) and whether all of them are finite,
+/// in one vectorised pass: a NaN never wins a comparison, and `v × 0` is NaN exactly for a NaN or
+/// an infinity, so a lane's running sum of `v × 0` stays 0 while the values are finite.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+pub(crate) fn max_abs_finite<F: Float>(values: &[F]) -> (f64, bool) {
+    let mut max = [F::ZERO; SCAN_LANES];
+    let mut probe = [F::ZERO; SCAN_LANES];
+    let chunks = values.chunks_exact(SCAN_LANES);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for l in 0..SCAN_LANES {
+            let a = c[l].abs();
+            if a > max[l] {
+                max[l] = a;
+            }
+            probe[l] += c[l] * F::ZERO;
+        }
+    }
+    for (l, &v) in rest.iter().enumerate() {
+        let a = v.abs();
+        if a > max[l] {
+            max[l] = a;
+        }
+        probe[l] += v * F::ZERO;
+    }
+    let finite = probe.iter().all(|&p| p == F::ZERO);
+    let max = max.iter().fold(0.0f64, |m, &v| m.max(v.to_f64()));
+    (max, finite)
 }
 
 /// Checks the feature count against a fitted model's.
@@ -127,6 +153,45 @@ mod tests {
     }
 
     #[test]
+    fn scan_finds_the_largest_magnitude_and_any_non_finite_value() {
+        for len in [0usize, 1, 7, 8, 9, 17, 64, 100] {
+            let values: Vec<f64> = (0..len).map(|i| (i as f64 - 40.0) * 1.5).collect();
+            let expected = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            assert_eq!(max_abs_finite(&values), (expected, true), "{len}");
+            for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+                for at in 0..len {
+                    let mut v = values.clone();
+                    v[at] = bad;
+                    assert!(!max_abs_finite(&v).1, "{len} {at} {bad}");
+                }
+            }
+            let v32: Vec<f32> = values.iter().map(|&v| v as f32).collect();
+            assert_eq!(max_abs_finite(&v32), (expected, true), "{len}");
+        }
+    }
+
+    #[test]
+    fn check_data_reads_any_layout() {
+        let x = array![[1.0, -7.0, 2.0], [3.0, 4.0, -0.5]];
+        assert_eq!(check_data(x.view()).unwrap(), 7.0);
+        assert_eq!(check_data(x.t()).unwrap(), 7.0);
+        let mut y = x.clone();
+        y[[1, 2]] = f64::INFINITY;
+        match check_data(y.t()) {
+            Err(KMeansError::NonFinite { row: 2, col: 1, .. }) => {}
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            check_data(ndarray::Array2::<f64>::zeros((0, 2)).view()),
+            Err(KMeansError::EmptyData)
+        ));
+        assert!(matches!(
+            check_data(ndarray::Array2::<f64>::zeros((2, 0)).view()),
+            Err(KMeansError::NoFeatures)
+        ));
+    }
+
+    #[test]
     fn first_non_finite_is_named() {
         let x = array![[1.0, 2.0], [3.0, f64::NAN]];
         match check_data(x.view()) {
@@ -135,8 +200,6 @@ mod tests {
         }
     }
 
-    /// The one-pass check of contiguous data gives the row by row check's answer: the largest
-    /// absolute value, or the first non-finite value (in whole chunks and in the rest).
     #[test]
     fn contiguous_and_strided_data_agree() {
         for n in [1usize, 7, 40, 101] {

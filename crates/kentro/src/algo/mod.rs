@@ -17,7 +17,9 @@ use crate::observer::Observer;
 use crate::parallel::par_blocks;
 use crate::params::{Algorithm, Init, NInit, ValidKMeansParams};
 use crate::rng::Rng;
-use crate::validate::{check_data, check_weights, safe_scale};
+use crate::validate::{
+    check_shape, check_weights, first_non_finite, max_abs_finite, row_max_abs_finite, safe_scale,
+};
 use bounds::BoundsStep;
 use lloyd::{Data, LloydStep, RunConfig};
 
@@ -113,6 +115,59 @@ fn choose(algorithm: Algorithm, n: usize, d: usize, k: usize, value_bytes: usize
     }
 }
 
+/// What the fit's first pass over the caller's data finds (in fixed blocks of rows, in parallel):
+/// the largest absolute value, for the choice of a scale, and the column sums, which are those
+/// [`Prepared::new`] needs when no scaling is called for.
+struct Scan {
+    max_abs: f64,
+    sums: Vec<f64>,
+}
+
+impl Scan {
+    /// Scans `x`, refusing it as `validate::check_data` does (with the same error).
+    fn new<F: Float>(x: ArrayView2<F>) -> Result<Self, KMeansError> {
+        check_shape(x)?;
+        let d = x.ncols();
+        let (max_abs, finite, sums) = par_blocks(
+            x.nrows(),
+            0,
+            &mut [] as &mut [u8],
+            &|s, e, _| {
+                let block = x.slice(ndarray::s![s..e, ..]);
+                let (max_abs, finite) = match block.as_slice() {
+                    Some(values) => max_abs_finite(values),
+                    None => block.outer_iter().fold((0.0f64, true), |(m, f), row| {
+                        let (rm, rf) = row_max_abs_finite(row);
+                        (m.max(rm), f && rf)
+                    }),
+                };
+                // Row by row, as the column sums of `Prepared::new` with a scale of 1.
+                let mut sums = vec![0.0f64; d];
+                for row in block.outer_iter() {
+                    for (acc, &v) in sums.iter_mut().zip(row.iter()) {
+                        *acc += v.to_f64();
+                    }
+                }
+                (max_abs, finite, sums)
+            },
+            &|a: &mut (f64, bool, Vec<f64>), b| {
+                a.0 = a.0.max(b.0);
+                a.1 &= b.1;
+                add_sums(&mut a.2, b.2);
+            },
+        );
+        if !finite {
+            return Err(first_non_finite(x));
+        }
+        Ok(Scan { max_abs, sums })
+    }
+}
+
+/// Adds the column sums `b` into `a` (the merge of the passes that sum columns).
+fn add_sums(a: &mut [f64], b: Vec<f64>) {
+    a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+}
+
 /// The data as the algorithms see it: scaled by an exact power of two where needed, then centred
 /// on its column means (scikit-learn centres too, for accuracy). The one working copy of a fit.
 struct Prepared<F> {
@@ -120,58 +175,70 @@ struct Prepared<F> {
     /// Column means of the scaled data, rounded to `F` (as scikit-learn keeps them).
     mean: Vec<f64>,
     scale: f64,
+    /// Column sums of the centred data `x` (fixed blocks), for [`Prepared::mean_variance`].
+    centred_sums: Vec<f64>,
 }
 
 impl<F: Float> Prepared<F> {
     /// Scales and centres `x`, in parallel over fixed blocks of rows (so the mean is the same
-    /// for any thread count); `None` if the observer asked to stop.
-    fn new(x: ArrayView2<F>, scale: f64, observer: &dyn Observer) -> Option<Self> {
+    /// for any thread count); `None` if the observer asked to stop. `scan` is the data's
+    /// [`Scan`], whose column sums are those of the scaled data when `scale` is 1.
+    fn new(x: ArrayView2<F>, scale: f64, scan: Scan, observer: &dyn Observer) -> Option<Self> {
         let (n, d) = x.dim();
-        let sums = par_blocks(
-            n,
-            0,
-            &mut [] as &mut [u8],
-            &|s, e, _| {
-                let mut sums = vec![0.0f64; d];
-                if observer.should_stop() {
-                    return sums;
-                }
-                for row in x.slice(ndarray::s![s..e, ..]).outer_iter() {
-                    for (acc, &v) in sums.iter_mut().zip(row.iter()) {
-                        *acc += v.to_f64() * scale;
+        let sums = if scale == 1.0 {
+            scan.sums
+        } else {
+            par_blocks(
+                n,
+                0,
+                &mut [] as &mut [u8],
+                &|s, e, _| {
+                    let mut sums = vec![0.0f64; d];
+                    if observer.should_stop() {
+                        return sums;
                     }
-                }
-                sums
-            },
-            &|a: &mut Vec<f64>, b| a.iter_mut().zip(b).for_each(|(x, y)| *x += y),
-        );
+                    for row in x.slice(ndarray::s![s..e, ..]).outer_iter() {
+                        for (acc, &v) in sums.iter_mut().zip(row.iter()) {
+                            *acc += v.to_f64() * scale;
+                        }
+                    }
+                    sums
+                },
+                &|a: &mut Vec<f64>, b| add_sums(a, b),
+            )
+        };
         if observer.should_stop() {
             return None;
         }
         let mean: Vec<f64> = sums.iter().map(|s| F::from_f64(s / n as f64).to_f64()).collect();
         let mut centred = Array2::from_elem((n, d), F::ZERO);
         let out = centred.as_slice_mut().expect("standard layout");
-        par_blocks(
+        // The centred values' column sums come with them, leaf by leaf in row order, exactly as
+        // a pass over the centred data would add them.
+        let centred_sums = par_blocks(
             n,
             d,
             out,
             &|s, _e, out: &mut [F]| {
+                let mut sums = vec![0.0f64; d];
                 if observer.should_stop() {
-                    return;
+                    return sums;
                 }
                 let rows = x.slice(ndarray::s![s.., ..]);
                 for (o, row) in out.chunks_exact_mut(d).zip(rows.outer_iter()) {
-                    for ((o, &v), m) in o.iter_mut().zip(row.iter()).zip(&mean) {
+                    for (((o, &v), m), acc) in o.iter_mut().zip(row.iter()).zip(&mean).zip(sums.iter_mut()) {
                         *o = F::from_f64(v.to_f64() * scale - m);
+                        *acc += o.to_f64();
                     }
                 }
+                sums
             },
-            &|_, _| {},
+            &|a: &mut Vec<f64>, b| add_sums(a, b),
         );
         if observer.should_stop() {
             return None;
         }
-        Some(Prepared { x: centred, mean, scale })
+        Some(Prepared { x: centred, mean, scale, centred_sums })
     }
 
     /// Mean of the per-feature variances, in the scaled units (row by row, in fixed blocks).
@@ -196,15 +263,10 @@ impl<F: Float> Prepared<F> {
                     }
                     acc
                 },
-                &|a: &mut Vec<f64>, b| a.iter_mut().zip(b).for_each(|(x, y)| *x += y),
+                &|a: &mut Vec<f64>, b| add_sums(a, b),
             )
         }
-        let means: Vec<f64> = moments(data, n, d, |row: &[F], acc: &mut [f64]| {
-            acc.iter_mut().zip(row).for_each(|(a, &v)| *a += v.to_f64());
-        })
-        .into_iter()
-        .map(|s| s / n as f64)
-        .collect();
+        let means: Vec<f64> = self.centred_sums.iter().map(|s| s / n as f64).collect();
         let squares = moments(data, n, d, |row: &[F], acc: &mut [f64]| {
             acc.iter_mut().zip(row).zip(&means).for_each(|((a, &v), m)| *a += (v.to_f64() - m).powi(2));
         });
@@ -232,7 +294,8 @@ pub(crate) fn fit<F: Float>(
     observer: &dyn Observer,
 ) -> Result<KMeans<F>, KMeansError> {
     let k = params.n_clusters;
-    let max_abs = check_data(x)?;
+    let scan = Scan::new(x)?;
+    let max_abs = scan.max_abs;
     let (n, d) = x.dim();
     if n < k {
         return Err(KMeansError::TooFewSamples { n_samples: n, n_clusters: k });
@@ -260,7 +323,7 @@ pub(crate) fn fit<F: Float>(
     }
 
     let scale = safe_scale::<F>(max_abs.max(init_max_abs(&params.init)));
-    let prepared = Prepared::new(x, scale, observer).ok_or(KMeansError::Cancelled)?;
+    let prepared = Prepared::new(x, scale, scan, observer).ok_or(KMeansError::Cancelled)?;
     let tol = if params.tol == 0.0 { 0.0 } else { params.tol * prepared.mean_variance() };
     let choice = choose(params.algorithm, n, d, k, std::mem::size_of::<F>());
     let with_norms = choice != Choice::Lloyd || use_gemm(d, k);
@@ -327,6 +390,100 @@ fn same_clustering(a: &[usize], b: &[usize], k: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::observer::NoObserver;
+    use crate::validate::check_data;
+
+    fn data(n: usize, d: usize, seed: u64) -> Array2<f64> {
+        let mut rng = Rng::with_stream(seed, 0);
+        Array2::from_shape_fn((n, d), |_| (rng.uniform() - 0.3) * 1e3)
+    }
+
+    /// The column sums of `x × scale` in fixed blocks, as `Prepared::new` summed them before the
+    /// scan took that over.
+    fn separate_sums(x: ArrayView2<f64>, scale: f64) -> Vec<f64> {
+        let d = x.ncols();
+        par_blocks(
+            x.nrows(),
+            0,
+            &mut [] as &mut [u8],
+            &|s, e, _| {
+                let mut sums = vec![0.0f64; d];
+                for row in x.slice(ndarray::s![s..e, ..]).outer_iter() {
+                    for (acc, &v) in sums.iter_mut().zip(row.iter()) {
+                        *acc += v * scale;
+                    }
+                }
+                sums
+            },
+            &|a: &mut Vec<f64>, b| add_sums(a, b),
+        )
+    }
+
+    #[test]
+    fn the_fused_passes_give_the_separate_passes_bits() {
+        for (n, d) in [(1, 3), (300, 2), (1797, 64), (5000, 7)] {
+            for scale in [1.0, 2f64.powi(-40)] {
+                let x = data(n, d, n as u64);
+                let scan = Scan::new(x.view()).unwrap();
+                assert_eq!(scan.max_abs, check_data(x.view()).unwrap());
+                let p = Prepared::new(x.view(), scale, scan, &NoObserver).unwrap();
+                let sums = separate_sums(x.view(), scale);
+                let mean: Vec<f64> = sums.iter().map(|s| s / n as f64).collect();
+                assert_eq!(p.mean, mean, "{n}x{d}, scale {scale}");
+                // The first moments from the centring pass are those of a pass over its output.
+                assert_eq!(p.centred_sums, separate_sums(p.x.view(), 1.0), "{n}x{d}, scale {scale}");
+                assert!(p.mean_variance() > 0.0 || n == 1);
+            }
+        }
+    }
+
+    #[test]
+    fn the_scan_refuses_what_check_data_refuses() {
+        let x = data(700, 5, 3);
+        for (at, bad) in [((0, 0), f64::NAN), ((699, 4), f64::INFINITY), ((300, 2), f64::NEG_INFINITY)] {
+            let mut y = x.clone();
+            y[at] = bad;
+            let expected = check_data(y.view()).unwrap_err().to_string();
+            assert_eq!(Scan::new(y.view()).err().unwrap().to_string(), expected);
+            // Any layout: the first bad value in row-major order of the view.
+            let yt = y.t();
+            let expected = check_data(yt).unwrap_err().to_string();
+            assert_eq!(Scan::new(yt).err().unwrap().to_string(), expected);
+        }
+        assert_eq!(Scan::new(x.t()).unwrap().max_abs, check_data(x.view()).unwrap());
+        assert!(Scan::new(Array2::<f64>::zeros((0, 3)).view()).is_err());
+        assert!(Scan::new(Array2::<f64>::zeros((3, 0)).view()).is_err());
+    }
+
+    /// Notes the threads that ask whether to stop (every leaf of every pass asks).
+    struct Threads(std::sync::Mutex<std::collections::HashSet<std::thread::ThreadId>>);
+
+    impl Observer for Threads {
+        fn should_stop(&self) -> bool {
+            self.0.lock().unwrap().insert(std::thread::current().id());
+            false
+        }
+    }
+
+    #[test]
+    fn a_fit_said_to_run_on_the_calling_thread_does() {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        for algorithm in [Algorithm::Auto, Algorithm::Lloyd, Algorithm::Elkan, Algorithm::Hamerly] {
+            let params = KMeans::params(4).algorithm(algorithm).n_init(NInit::Runs(2)).check().unwrap();
+            assert!(params.runs_on_calling_thread(2048) && !params.runs_on_calling_thread(2049));
+            let x = data(2048, 3, 5);
+            // Called from a pool thread, so that any parallel step would reach the other one.
+            let seen = pool.install(|| {
+                let seen = Threads(Default::default());
+                params.fit_with(x.view(), None, &seen).unwrap();
+                let caller = std::thread::current().id();
+                seen.0.into_inner().unwrap().into_iter().all(|t| t == caller)
+            });
+            assert!(seen, "{algorithm:?}");
+        }
+        let exact1d = KMeans::params(4).algorithm(Algorithm::Exact1d).check().unwrap();
+        assert!(!exact1d.runs_on_calling_thread(10));
+    }
 
     /// `auto` runs plain Lloyd where its measured crossover says so, bounds elsewhere.
     #[test]
