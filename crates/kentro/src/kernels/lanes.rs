@@ -10,6 +10,8 @@
 //! without changing any result. Features are summed in two interleaved halves (even and odd),
 //! which doubles the independent accumulators.
 
+use std::any::TypeId;
+
 use crate::float::Float;
 
 /// Vectors per product call: one 256-bit register of `f32`, two of `f64`.
@@ -28,9 +30,9 @@ pub(crate) fn products<F: Float, const R: usize>(
     #[cfg(target_arch = "x86_64")]
     {
         let fma = std::arch::is_x86_feature_detected!("avx") && std::arch::is_x86_feature_detected!("fma");
-        if F::DTYPE == "float64" && fma {
-            // SAFETY: `Float` is implemented for f32 and f64 only, and this one is f64, so the
-            // casts reinterpret a type as itself; the CPU has AVX and FMA (checked above); the
+        let is = |t: TypeId| TypeId::of::<F>() == t;
+        if is(TypeId::of::<f64>()) && fma {
+            // SAFETY: `F` is f64 (its type id says so), so the casts reinterpret a type as itself; the CPU has AVX and FMA (checked above); the
             // lengths were checked above.
             unsafe {
                 let xs: [&[f64]; R] =
@@ -41,7 +43,7 @@ pub(crate) fn products<F: Float, const R: usize>(
                 return std::mem::transmute_copy(&out);
             }
         }
-        if F::DTYPE == "float32" && fma {
+        if is(TypeId::of::<f32>()) && fma {
             // SAFETY: as above, for f32 with AVX and FMA.
             unsafe {
                 let xs: [&[f32]; R] =
