@@ -27,11 +27,13 @@ use crate::rng::Rng;
 ///   (Raff, "Exact Acceleration of K-Means++ and K-Means‖", IJCAI 2021) skips every sample that
 ///   no candidate can bring closer: every sample remembers its nearest chosen centre `c_j`, and a
 ///   candidate `c` can improve it only if `‖c − c_j‖ < 2·√D(x)`. The other samples get every
-///   candidate's `‖x‖² + ‖c‖² − 2 x·c` (for wide float64 rows from a float32 copy of the data:
-///   the pass is memory-bound), which only screens: a candidate that may beat the current distance within
-///   the rounding error of that expansion is measured directly ([`sq_dist`], in the data's own
-///   type), so every distance kept is the direct kernel's. The distances that improve are kept,
-///   so adding the best candidate reads no data.
+///   candidate's `‖x‖² + ‖c‖² − 2 x·c` (for float64 rows from a float32 copy of the data: the
+///   pass is memory-bound). That expansion only screens and estimates: a candidate that may beat
+///   the current distance within its rounding error is left open, and the best candidate is the
+///   estimates' best only when they separate it from every other by more than their error
+///   bounds (else every open distance is measured). The chosen candidate's open distances are
+///   then measured directly ([`sq_dist`], in the data's own type), so every distance kept is the
+///   direct kernel's and the choice is the one exact gains make.
 ///
 /// Per-leaf sums of the potential are kept beside the distances, so that a draw reads one leaf
 /// of samples rather than all of them.
