@@ -138,9 +138,14 @@ class KMeans(
         Verbosity mode: print the inertia of every iteration (to ``sys.stdout``).
 
     random_state : int, RandomState instance or None, default=None
-        Randomness of the initialization. An int is the core's seed itself (the
-        command-line tool's ``--seed`` gives the same clusters); a ``RandomState``
-        (or ``None``, numpy's global one) gives a seed drawn from it.
+        Randomness of the initialization. An int seeds the same random stream as
+        scikit-learn's (numpy's ``RandomState``), drawn the same way, so that k-means++
+        and ``init="random"`` choose the same initial centres as scikit-learn with
+        that ``random_state`` (float64 data; float32 data can differ where
+        scikit-learn's float32 sums round differently), and the command-line tool's
+        ``--seed`` gives the same clusters. A ``RandomState`` (or ``None``, numpy's
+        global one) gives a seed drawn from it, so its results differ from
+        scikit-learn's.
 
     copy_x : bool, default=True
         Accepted for compatibility. kentro never modifies X: the core always
@@ -219,12 +224,15 @@ class KMeans(
     ...               [10, 2], [10, 4], [10, 0]])
     >>> kmeans = KMeans(n_clusters=2, random_state=0, n_init="auto").fit(X)
     >>> kmeans.labels_
-    array([0, 0, 0, 1, 1, 1], dtype=int32)
+    array([1, 1, 1, 0, 0, 0], dtype=int32)
     >>> kmeans.predict([[0, 0], [12, 3]])
-    array([0, 1], dtype=int32)
+    array([1, 0], dtype=int32)
     >>> kmeans.cluster_centers_
-    array([[ 1.,  2.],
-           [10.,  2.]])
+    array([[10.,  2.],
+           [ 1.,  2.]])
+
+    These are scikit-learn's own example's results: the same ``random_state`` gives
+    the same initial centres, hence the same clusters.
     """
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
@@ -521,7 +529,7 @@ class KMeans(
         --------
         >>> from kentro import KMeans
         >>> KMeans(2, random_state=0).fit_predict([[0.0], [0.1], [5.0], [5.1]])
-        array([0, 0, 1, 1], dtype=int32)
+        array([1, 1, 0, 0], dtype=int32)
         """
         return self.fit(X, sample_weight=sample_weight).labels_
 
@@ -597,7 +605,7 @@ class KMeans(
         >>> from kentro import KMeans
         >>> km = KMeans(2, random_state=0).fit([[0.0], [0.1], [5.0], [5.1]])
         >>> km.predict([[4.0], [-1.0]])
-        array([1, 0], dtype=int32)
+        array([0, 1], dtype=int32)
         """
         check_is_fitted(self)
         model, X = self._predictor_for(self._check_test_data(X))
@@ -692,7 +700,7 @@ class KMeans(
         >>> path = os.path.join(tempfile.mkdtemp(), "model.json")
         >>> km.save(path)
         >>> kentro.load(path).predict([[4.0]])
-        array([1], dtype=int32)
+        array([0], dtype=int32)
         """
         check_is_fitted(self)
         names = getattr(self, "feature_names_in_", None)

@@ -213,3 +213,64 @@ def test_inertia_distribution_test_rejects_a_wrong_init(control):
     ours = np.array([control(X, k, s) for s in range(N_SEEDS)])
     p = _p_value(ours, "small_blobs")
     assert p < 0.01, (p, ours.mean(), _sklearn_inertias("small_blobs").mean())
+
+
+# -- the same random_state, the same start ---------------------------------------------------
+
+
+@pytest.mark.parametrize("name", FLOAT64_CASES)
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize(
+    ("init", "n_init"), [("k-means++", "auto"), ("k-means++", 3), ("random", "auto")]
+)
+def test_same_random_state_same_clusters(name, seed, init, n_init):
+    # kentro draws its initial centres from numpy's RandomState stream as scikit-learn does, so
+    # an int random_state gives scikit-learn's fit itself (the default init, several k-means++
+    # runs, and ten random starts drawn one after the other from one stream).
+    X, w, k, extra = _dataset(name)
+    kw = dict(init=init, n_init=n_init, random_state=seed, **extra)
+    sk = sklearn.cluster.KMeans(k, **kw).fit(X, sample_weight=w)
+    ours = KMeans(k, **kw).fit(X, sample_weight=w)
+    np.testing.assert_array_equal(ours.labels_, sk.labels_)
+    np.testing.assert_allclose(
+        ours.cluster_centers_, sk.cluster_centers_, rtol=1e-7, atol=1e-12
+    )
+    assert ours.n_iter_ == sk.n_iter_
+
+
+def test_same_random_state_matters():
+    # The test above can fail: other seeds give other clusters on these data.
+    X, w, k, extra = _dataset("overlapping_16d_weighted")
+    fits = [
+        KMeans(k, random_state=s, **extra).fit(X, sample_weight=w).inertia_
+        for s in range(6)
+    ]
+    assert len(set(fits)) >= 4, fits
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("seed", range(8))
+def test_kmeans_plusplus_chooses_sklearns_samples(dtype, weighted, seed):
+    X, _ = make_blobs(2000, n_features=6, centers=9, cluster_std=3.0, random_state=seed)
+    X = X.astype(dtype)
+    w = np.random.default_rng(seed).uniform(0.1, 4.0, 2000) if weighted else None
+    _, theirs = sklearn.cluster.kmeans_plusplus(
+        X, 9, sample_weight=w, random_state=seed
+    )
+    _, ours = kentro.kmeans_plusplus(X, 9, sample_weight=w, random_state=seed)
+    np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("init", ["k-means++", "random"])
+@pytest.mark.parametrize("seed", range(4))
+def test_sparse_same_random_state_same_clusters(init, seed):
+    import scipy.sparse as sp
+
+    X = sp.random(800, 40, density=0.1, format="csr", random_state=seed) * 10
+    sk = sklearn.cluster.KMeans(5, init=init, random_state=seed).fit(X)
+    ours = KMeans(5, init=init, random_state=seed).fit(X)
+    np.testing.assert_array_equal(ours.labels_, sk.labels_)
+    np.testing.assert_allclose(
+        ours.cluster_centers_, sk.cluster_centers_, rtol=1e-7, atol=1e-12
+    )

@@ -34,6 +34,7 @@ mod init;
 mod kernels;
 pub mod metrics;
 mod model;
+mod numpy_random;
 mod observer;
 pub mod outliers;
 mod parallel;

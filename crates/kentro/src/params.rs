@@ -140,6 +140,11 @@ impl KMeansParams {
     }
 
     /// The seed of every random choice (default 0). Results depend on it, never on threads.
+    ///
+    /// The initial centres are drawn from numpy's `RandomState(seed)` stream (MT19937) exactly as
+    /// scikit-learn draws them with `random_state=seed` (k-means++ and random, run after run), so
+    /// float64 data gets scikit-learn's initial centres. Seeds above `u32::MAX`, which numpy
+    /// refuses, seed the stream from their two 32-bit halves.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self

@@ -10,13 +10,13 @@ use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 
 use crate::error::KMeansError;
 use crate::float::Float;
-use crate::init::{kmeans_plusplus_indices, random_indices};
+use crate::init::kmeans_plusplus_indices;
 use crate::kernels::use_gemm;
 use crate::model::{FitWarning, KMeans};
+use crate::numpy_random::NumpyRandom;
 use crate::observer::Observer;
 use crate::parallel::par_blocks;
 use crate::params::{Algorithm, Init, NInit, ValidKMeansParams};
-use crate::rng::Rng;
 use crate::validate::{
     check_shape, check_weights, first_non_finite, max_abs_finite, row_max_abs_finite, safe_scale,
 };
@@ -330,19 +330,20 @@ pub(crate) fn fit<F: Float>(
     let data = Data::new(prepared.x.view(), weights, observer, with_norms);
 
     let mut best: Option<lloyd::Run<F>> = None;
+    // One stream for all runs, drawn in order, as scikit-learn's `random_state`.
+    let mut rng = NumpyRandom::new(params.seed);
     for run in 0..params.n_init {
         observer.run_started(run, params.n_init);
         if observer.should_stop() {
             return Err(KMeansError::Cancelled);
         }
-        let mut rng = Rng::with_stream(params.seed, run as u64);
         let xp = prepared.x.view();
         let init = match &params.init {
             Init::KMeansPlusPlus => {
                 let idx = kmeans_plusplus_indices(xp, weights, k, params.n_local_trials, &mut rng, observer)?;
                 xp.select(Axis(0), &idx)
             }
-            Init::Random => xp.select(Axis(0), &random_indices(n, weights, k, &mut rng)),
+            Init::Random => xp.select(Axis(0), &rng.choice_distinct::<F>(n, k, weights)),
             Init::Centers(c) => prepared.to_prepared(c),
         };
         let cfg = RunConfig { max_iter: params.max_iter, tol, run, scale, observer };
@@ -391,6 +392,7 @@ fn same_clustering(a: &[usize], b: &[usize], k: usize) -> bool {
 mod tests {
     use super::*;
     use crate::observer::NoObserver;
+    use crate::rng::Rng;
     use crate::validate::check_data;
 
     fn data(n: usize, d: usize, seed: u64) -> Array2<f64> {

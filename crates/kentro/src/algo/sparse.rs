@@ -12,12 +12,12 @@ use super::lloyd::{self, AssignStep, Partial, RunConfig, Samples, leaf_rows, nor
 use super::{finish, init_max_abs, keep_better};
 use crate::error::KMeansError;
 use crate::float::Float;
-use crate::init::{draw_by_mass, random_indices};
+use crate::init::draw_by_mass;
 use crate::model::{FitWarning, KMeans};
+use crate::numpy_random::NumpyRandom;
 use crate::observer::Observer;
 use crate::parallel::{LEAF_ROWS, Rows, par_blocks, par_blocks_sized};
 use crate::params::{Algorithm, Init, NInit, ValidKMeansParams};
-use crate::rng::Rng;
 use crate::sparse::{CsrMatrix, CsrView};
 use crate::validate::{check_weights, check_width, safe_scale};
 
@@ -222,12 +222,11 @@ fn kmeans_plusplus<F: Float>(
     data: &CsrData<F>,
     n_clusters: usize,
     trials: usize,
-    rng: &mut Rng,
+    rng: &mut NumpyRandom,
 ) -> Result<Vec<usize>, KMeansError> {
     let n = data.x.nrows();
     let weight = |i: usize| data.weights.map_or(1.0, |w| w[i]);
-    let total_weight: f64 = data.weights.map_or(n as f64, |w| w.iter().sum());
-    let first = draw_by_mass(n, &weight, &[rng.uniform() * total_weight], false)[0];
+    let first = rng.choice::<F>(n, data.weights);
     let mut chosen = vec![first];
     let c0 = data.dense_row(first);
     let c0_norm = data.sq_norms[first];
@@ -250,8 +249,8 @@ fn kmeans_plusplus<F: Float>(
         }
         let mass = |i: usize| weight(i) * closest[i].to_f64();
         let potential: f64 = (0..n).map(mass).sum();
-        let targets: Vec<f64> = (0..trials).map(|_| rng.uniform() * potential).collect();
-        let candidates = draw_by_mass(n, &mass, &targets, true);
+        let targets: Vec<f64> = (0..trials).map(|_| rng.random_sample() * potential).collect();
+        let candidates = draw_by_mass(n, &mass, &targets);
         let rows: Vec<Vec<F>> = candidates.iter().map(|&c| data.dense_row(c)).collect();
         let norms: Vec<f64> = candidates.iter().map(|&c| data.sq_norms[c]).collect();
         let t = candidates.len();
@@ -377,17 +376,18 @@ pub(crate) fn fit<F: Float>(
     let data = CsrData::new(xs, weights, observer, spherical);
 
     let mut best: Option<lloyd::Run<F>> = None;
+    // One stream for all runs, drawn in order, as scikit-learn's `random_state`.
+    let mut rng = NumpyRandom::new(params.seed);
     for run in 0..params.n_init {
         observer.run_started(run, params.n_init);
         if observer.should_stop() {
             return Err(KMeansError::Cancelled);
         }
-        let mut rng = Rng::with_stream(params.seed, run as u64);
         let mut init = match &params.init {
             Init::KMeansPlusPlus => {
                 data.dense_rows(&kmeans_plusplus(&data, k, params.n_local_trials, &mut rng)?)
             }
-            Init::Random => data.dense_rows(&random_indices(n, weights, k, &mut rng)),
+            Init::Random => data.dense_rows(&rng.choice_distinct::<F>(n, k, weights)),
             Init::Centers(c) => c.mapv(|v| F::from_f64(v * scale)),
         };
         if spherical {

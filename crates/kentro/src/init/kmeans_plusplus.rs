@@ -10,8 +10,8 @@ use crate::observer::Observer;
 use multiversion::multiversion;
 use rayon::prelude::*;
 
+use crate::numpy_random::NumpyRandom;
 use crate::parallel::{LEAF_ROWS, RowParts, Rows, par_blocks_sized, runs_sequentially};
-use crate::rng::Rng;
 
 /// Row indices of `n_clusters` greedy k-means++ centres of `x` (standard layout, finite, with at
 /// least `n_clusters` rows).
@@ -42,7 +42,7 @@ pub(crate) fn kmeans_plusplus_indices<F: Float>(
     weights: Option<&[f64]>,
     n_clusters: usize,
     n_local_trials: usize,
-    rng: &mut Rng,
+    rng: &mut NumpyRandom,
     observer: &dyn Observer,
 ) -> Result<Vec<usize>, KMeansError> {
     seed(x, weights, n_clusters, n_local_trials, rng, observer, Screening::Auto)
@@ -67,7 +67,7 @@ fn seed<F: Float>(
     weights: Option<&[f64]>,
     n_clusters: usize,
     n_local_trials: usize,
-    rng: &mut Rng,
+    rng: &mut NumpyRandom,
     observer: &dyn Observer,
     screening: Screening,
 ) -> Result<Vec<usize>, KMeansError> {
@@ -75,11 +75,9 @@ fn seed<F: Float>(
     let d = x.ncols();
     let data = x.as_slice().expect("standard layout");
     let row = |i: usize| &data[i * d..(i + 1) * d];
-    let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
 
     // First centre: a sample drawn in proportion to its weight.
-    let total_weight: f64 = weights.map_or(n as f64, |w| w.iter().sum());
-    let first = draw_by_mass(n, &weight, &[rng.uniform() * total_weight], false)[0];
+    let first = rng.choice::<F>(n, weights);
     let mut chosen = vec![first];
     let input = Input { data, d, weights };
     let narrow = d < LANES;
@@ -104,7 +102,7 @@ fn seed<F: Float>(
             return Err(KMeansError::Cancelled);
         }
         let potential: f64 = state.masses.iter().sum();
-        let targets: Vec<f64> = (0..n_local_trials).map(|_| rng.uniform() * potential).collect();
+        let targets: Vec<f64> = (0..n_local_trials).map(|_| rng.random_sample() * potential).collect();
         let candidates = state.draw(weights, &targets);
         let cand_rows = x.select(Axis(0), &candidates);
         let label = chosen.len() as u32;
@@ -670,9 +668,9 @@ fn expansion_error<F: Float>(d: usize) -> f64 {
 }
 
 /// For each target t (in [0, total mass)), the sample where the running sum of `mass` first
-/// reaches t: `>= t` (numpy's `searchsorted` on the cumulative sum, side "left") when `left`,
-/// `> t` (numpy's `choice`) otherwise. Rounding past the end gives the last sample with mass.
-pub(crate) fn draw_by_mass(n: usize, mass: &dyn Fn(usize) -> f64, targets: &[f64], left: bool) -> Vec<usize> {
+/// reaches t (numpy's `searchsorted` on the cumulative sum, side "left"). Rounding past the end
+/// gives the last sample with mass.
+pub(crate) fn draw_by_mass(n: usize, mass: &dyn Fn(usize) -> f64, targets: &[f64]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..targets.len()).collect();
     order.sort_by(|&a, &b| targets[a].total_cmp(&targets[b]));
     let mut out = vec![n - 1; targets.len()];
@@ -687,8 +685,7 @@ pub(crate) fn draw_by_mass(n: usize, mass: &dyn Fn(usize) -> f64, targets: &[f64
         }
         while next < order.len() {
             let t = targets[order[next]];
-            let reached = if left { cum >= t } else { cum > t };
-            if !reached {
+            if cum < t {
                 break;
             }
             out[order[next]] = i;
@@ -712,17 +709,16 @@ mod tests {
     fn draw_by_mass_follows_cumulative_sum() {
         let m = [0.0, 1.0, 0.0, 2.0];
         let f = |i: usize| m[i];
-        assert_eq!(draw_by_mass(4, &f, &[0.5, 1.0, 1.5, 2.999], true), vec![1, 1, 3, 3]);
-        assert_eq!(draw_by_mass(4, &f, &[1.0], false), vec![3]);
+        assert_eq!(draw_by_mass(4, &f, &[0.5, 1.0, 1.5, 2.999]), vec![1, 1, 3, 3]);
         // Past the end by rounding: the last sample with mass.
         let g = |i: usize| [1.0, 1.0, 0.0][i];
-        assert_eq!(draw_by_mass(3, &g, &[2.5], true), vec![1]);
+        assert_eq!(draw_by_mass(3, &g, &[2.5]), vec![1]);
     }
 
     /// Wide rows, several leaves, tight far-out clusters (the expansion's rounding is large
     /// there), exact duplicates, and a second group of candidates when `trials` > 8.
     fn wide_data<F: Float>(n: usize, d: usize, offset: f64) -> ndarray::Array2<F> {
-        let mut rng = Rng::new(7);
+        let mut rng = crate::rng::Rng::new(7);
         let centres: Vec<Vec<f64>> =
             (0..12).map(|_| (0..d).map(|_| offset + 50.0 * rng.uniform()).collect()).collect();
         ndarray::Array2::from_shape_fn((n, d), |(i, f)| {
@@ -741,7 +737,7 @@ mod tests {
         trials: usize,
         how: Screening,
     ) -> Vec<usize> {
-        let mut rng = Rng::new(11);
+        let mut rng = NumpyRandom::new(11);
         seed(x.view(), w, k, trials, &mut rng, &crate::NoObserver, how).unwrap()
     }
 
@@ -782,8 +778,9 @@ mod tests {
         });
         let w: Vec<f64> = (0..=m).map(|i| if i == m { 1e6 } else { 1.0 }).collect();
         for s in 0..40 {
-            let run =
-                |how| seed(x.view(), Some(&w[..]), 2, 8, &mut Rng::new(s), &crate::NoObserver, how).unwrap();
+            let run = |how| {
+                seed(x.view(), Some(&w[..]), 2, 8, &mut NumpyRandom::new(s), &crate::NoObserver, how).unwrap()
+            };
             assert_eq!(run(Screening::Auto), run(Screening::Brute), "seed {s}");
         }
     }
@@ -828,14 +825,14 @@ mod tests {
             let total: f64 = (0..n).map(mass).sum();
             let targets: Vec<f64> =
                 (0..200).map(|t| (t as f64 * total / 200.0).floor()).chain([0.5, total - 0.5]).collect();
-            assert_eq!(state.draw(weights, &targets), draw_by_mass(n, &mass, &targets, true));
+            assert_eq!(state.draw(weights, &targets), draw_by_mass(n, &mass, &targets));
         }
     }
 
     #[test]
     fn picks_distinct_points_when_possible() {
         let x = ndarray::Array2::from_shape_fn((50, 2), |(i, j)| (i * 7 + j * 3) as f64 % 11.0);
-        let mut rng = Rng::new(0);
+        let mut rng = NumpyRandom::new(0);
         let idx = kmeans_plusplus_indices(x.view(), None, 5, 3, &mut rng, &crate::NoObserver).unwrap();
         for a in 0..5 {
             for b in 0..a {

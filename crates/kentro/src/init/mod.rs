@@ -1,18 +1,16 @@
 //! Initial centres: greedy k-means++ (the default) and weighted random sampling.
 
 mod kmeans_plusplus;
-mod random;
 
 pub(crate) use kmeans_plusplus::{draw_by_mass, kmeans_plusplus_indices};
-pub(crate) use random::random_indices;
 
 use ndarray::{Array2, ArrayView1, ArrayView2};
 
 use crate::error::{KMeansError, ParamError};
 use crate::float::Float;
+use crate::numpy_random::NumpyRandom;
 use crate::observer::NoObserver;
 use crate::params::default_local_trials;
-use crate::rng::Rng;
 use crate::validate::{check_data, check_weights, safe_scale};
 
 /// Greedy k-means++ seeding, as `sklearn.cluster.kmeans_plusplus`: returns the chosen centres
@@ -49,7 +47,7 @@ pub fn kmeans_plusplus<F: Float>(
     let weights = sample_weight.map(|w| check_weights(w, x.nrows())).transpose()?;
     let trials = n_local_trials.unwrap_or_else(|| default_local_trials(n_clusters));
     let scale = safe_scale::<F>(max_abs);
-    let mut rng = Rng::new(seed);
+    let mut rng = NumpyRandom::new(seed);
     let indices = if scale == 1.0 && x.is_standard_layout() {
         kmeans_plusplus_indices(x, weights.as_deref(), n_clusters, trials, &mut rng, &NoObserver)?
     } else {

@@ -1,0 +1,287 @@
+//! numpy's legacy random stream (`numpy.random.RandomState`: MT19937), and the two draws
+//! scikit-learn's K-Means initialisation makes from it, so that a seed gives the same initial
+//! centres as scikit-learn with the same `random_state`.
+//!
+//! Only what the initialisation needs is here: seeding from an integer, `random_sample`, and
+//! `choice` with probabilities (with and without replacement), computed as numpy computes them
+//! (the probabilities divided by their pairwise sum in the data's precision, a sequential
+//! cumulative sum in float64, normalised by its last value, searched on the right).
+
+use crate::float::Float;
+
+const N: usize = 624;
+const M: usize = 397;
+const MATRIX_A: u32 = 0x9908_b0df;
+const UPPER: u32 = 0x8000_0000;
+const LOWER: u32 = 0x7fff_ffff;
+
+/// The state of `numpy.random.RandomState` (MT19937 with numpy's seeding and doubles).
+#[derive(Clone, Debug)]
+pub(crate) struct NumpyRandom {
+    key: [u32; N],
+    pos: usize,
+}
+
+impl NumpyRandom {
+    /// `RandomState(seed)`. Seeds above `u32::MAX` (which numpy refuses) seed as
+    /// `RandomState([low 32 bits, high 32 bits])` does.
+    pub(crate) fn new(seed: u64) -> Self {
+        match u32::try_from(seed) {
+            Ok(s) => Self::from_u32(s),
+            Err(_) => Self::from_words(&[seed as u32, (seed >> 32) as u32]),
+        }
+    }
+
+    /// numpy's `mt19937_seed`.
+    fn from_u32(seed: u32) -> Self {
+        let mut key = [0u32; N];
+        let mut s = seed;
+        for (pos, k) in key.iter_mut().enumerate() {
+            *k = s;
+            s = 1_812_433_253u32.wrapping_mul(s ^ (s >> 30)).wrapping_add(pos as u32 + 1);
+        }
+        NumpyRandom { key, pos: N }
+    }
+
+    /// numpy's `mt19937_init_by_array`.
+    fn from_words(words: &[u32]) -> Self {
+        let mut r = Self::from_u32(19_650_218);
+        let mt = &mut r.key;
+        let (mut i, mut j) = (1usize, 0usize);
+        for _ in 0..N.max(words.len()) {
+            let prev = mt[i - 1] ^ (mt[i - 1] >> 30);
+            mt[i] = (mt[i] ^ prev.wrapping_mul(1_664_525)).wrapping_add(words[j]).wrapping_add(j as u32);
+            i += 1;
+            j += 1;
+            if i >= N {
+                mt[0] = mt[N - 1];
+                i = 1;
+            }
+            if j >= words.len() {
+                j = 0;
+            }
+        }
+        for _ in 0..N - 1 {
+            let prev = mt[i - 1] ^ (mt[i - 1] >> 30);
+            mt[i] = (mt[i] ^ prev.wrapping_mul(1_566_083_941)).wrapping_sub(i as u32);
+            i += 1;
+            if i >= N {
+                mt[0] = mt[N - 1];
+                i = 1;
+            }
+        }
+        mt[0] = 0x8000_0000;
+        r
+    }
+
+    fn regenerate(&mut self) {
+        let mt = &mut self.key;
+        let twist = |a: u32, b: u32, far: u32| {
+            let y = (a & UPPER) | (b & LOWER);
+            far ^ (y >> 1) ^ if y & 1 == 1 { MATRIX_A } else { 0 }
+        };
+        for i in 0..N - M {
+            mt[i] = twist(mt[i], mt[i + 1], mt[i + M]);
+        }
+        for i in N - M..N - 1 {
+            mt[i] = twist(mt[i], mt[i + 1], mt[i + M - N]);
+        }
+        mt[N - 1] = twist(mt[N - 1], mt[0], mt[M - 1]);
+        self.pos = 0;
+    }
+
+    fn next_u32(&mut self) -> u32 {
+        if self.pos == N {
+            self.regenerate();
+        }
+        let mut y = self.key[self.pos];
+        self.pos += 1;
+        y ^= y >> 11;
+        y ^= (y << 7) & 0x9d2c_5680;
+        y ^= (y << 15) & 0xefc6_0000;
+        y ^ (y >> 18)
+    }
+
+    /// `random_sample()`: uniform in [0, 1) with 53 random bits.
+    pub(crate) fn random_sample(&mut self) -> f64 {
+        let a = (self.next_u32() >> 5) as f64;
+        let b = (self.next_u32() >> 6) as f64;
+        (a * 67_108_864.0 + b) / 9_007_199_254_740_992.0
+    }
+
+    /// `choice(n, p=w / w.sum())` with the weights in the data's type `F` (unit weights when
+    /// `None`), as scikit-learn draws the first k-means++ centre.
+    /// Two sequential passes over the samples, without allocating.
+    pub(crate) fn choice<F: Float>(&mut self, n: usize, weights: Option<&[f64]>) -> usize {
+        let weight = |i: usize| weights.map_or(F::ONE, |w| F::from_f64(w[i]));
+        let total = pairwise_sum(&weight, 0, n);
+        let p = |i: usize| (weight(i) / total).to_f64();
+        let last = (0..n).fold(0.0f64, |s, i| s + p(i));
+        let u = self.random_sample();
+        let mut cum = 0.0f64;
+        for i in 0..n {
+            cum += p(i);
+            if cum / last > u {
+                return i;
+            }
+        }
+        n - 1
+    }
+
+    /// `choice(n, k, replace=False, p=w / w.sum())`, as scikit-learn draws random initial
+    /// centres: rounds of draws, each over the samples not yet drawn, keeping the first
+    /// occurrence of each new index. Samples of zero weight are never drawn; when fewer than `k`
+    /// samples have weight (numpy refuses that), the rest are the first unweighted ones.
+    pub(crate) fn choice_distinct<F: Float>(
+        &mut self,
+        n: usize,
+        k: usize,
+        weights: Option<&[f64]>,
+    ) -> Vec<usize> {
+        let mut p = probabilities::<F>(n, weights);
+        let drawable = p.iter().filter(|&&v| v > 0.0).count().min(k);
+        let mut found: Vec<usize> = Vec::with_capacity(k);
+        while found.len() < drawable {
+            let u: Vec<f64> = (0..drawable - found.len()).map(|_| self.random_sample()).collect();
+            for &i in &found {
+                p[i] = 0.0;
+            }
+            let cdf = cumulative(&p);
+            let mut seen = std::collections::HashSet::new();
+            for v in u {
+                let i = search_right(&cdf, v);
+                if p[i] > 0.0 && seen.insert(i) {
+                    found.push(i);
+                }
+            }
+        }
+        let mut taken = vec![false; n];
+        found.iter().for_each(|&i| taken[i] = true);
+        found.extend((0..n).filter(|&i| !taken[i]).take(k - found.len()));
+        found
+    }
+}
+
+/// `w / w.sum()` in the data's type `F` (scikit-learn's weights have the data's type), widened
+/// to float64 as `choice` reads them.
+fn probabilities<F: Float>(n: usize, weights: Option<&[f64]>) -> Vec<f64> {
+    let weight = |i: usize| weights.map_or(F::ONE, |w| F::from_f64(w[i]));
+    let total = pairwise_sum(&weight, 0, n);
+    (0..n).map(|i| (weight(i) / total).to_f64()).collect()
+}
+
+/// numpy's summation of a contiguous array (`add.reduce`) of `a(start..start + n)`: pairwise,
+/// eight accumulators in blocks of up to 128.
+fn pairwise_sum<F: Float>(a: &dyn Fn(usize) -> F, start: usize, n: usize) -> F {
+    if n < 8 {
+        (start..start + n).fold(F::ZERO, |s, i| s + a(i))
+    } else if n <= 128 {
+        let mut r: [F; 8] = std::array::from_fn(|j| a(start + j));
+        let whole = n - n % 8;
+        for block in (8..whole).step_by(8) {
+            for (j, acc) in r.iter_mut().enumerate() {
+                *acc += a(start + block + j);
+            }
+        }
+        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for i in whole..n {
+            res += a(start + i);
+        }
+        res
+    } else {
+        let mut half = n / 2;
+        half -= half % 8;
+        pairwise_sum(a, start, half) + pairwise_sum(a, start + half, n - half)
+    }
+}
+
+/// `cdf = p.cumsum(); cdf /= cdf[-1]`.
+fn cumulative(p: &[f64]) -> Vec<f64> {
+    let mut cdf: Vec<f64> = p
+        .iter()
+        .scan(0.0f64, |s, &v| {
+            *s += v;
+            Some(*s)
+        })
+        .collect();
+    let last = *cdf.last().expect("at least one sample");
+    cdf.iter_mut().for_each(|v| *v /= last);
+    cdf
+}
+
+/// `cdf.searchsorted(u, side="right")`, within the samples.
+fn search_right(cdf: &[f64], u: f64) -> usize {
+    cdf.partition_point(|&c| c <= u).min(cdf.len() - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Reference values printed by numpy 2.4: `np.random.RandomState(s).random_sample(...)`,
+    // `RandomState(np.array([5, 7], dtype=np.uint32))` and `np.full(1000, 0.1).sum()`.
+    #[test]
+    fn random_sample_matches_numpy() {
+        let mut r = NumpyRandom::new(0);
+        let got: Vec<f64> = (0..3).map(|_| r.random_sample()).collect();
+        assert_eq!(got, [0.5488135039273248, 0.7151893663724195, 0.6027633760716439]);
+        let mut r = NumpyRandom::new(42);
+        assert_eq!(r.random_sample(), 0.3745401188473625);
+        // Past the first regeneration of the state (624 words = 312 doubles).
+        let mut r = NumpyRandom::new(1);
+        let v: Vec<f64> = (0..400).map(|_| r.random_sample()).collect();
+        assert_eq!(v[399], 0.5409518049621886);
+    }
+
+    #[test]
+    fn large_seeds_seed_by_array() {
+        let mut r = NumpyRandom::new((7u64 << 32) | 5);
+        assert_eq!(r.random_sample(), 0.33181616794025415);
+    }
+
+    #[test]
+    fn pairwise_sum_rounds_as_numpy() {
+        // 0.1 summed 1000 times: numpy's pairwise sum gives a value that a sequential sum does
+        // not.
+        let a = vec![0.1f64; 1000];
+        assert_eq!(pairwise_sum(&|i| a[i], 0, a.len()), 100.00000000000001);
+        let sequential: f64 = a.iter().sum();
+        assert_ne!(sequential, 100.00000000000001);
+    }
+
+    #[test]
+    fn one_draw_with_or_without_replacement_is_the_same_sample() {
+        // numpy draws one sample the same way in both: the allocation-free pass of `choice` and
+        // the cumulative array of `choice_distinct` must agree.
+        let w: Vec<f64> = (0..1000).map(|i| ((i * 37) % 11) as f64 * 0.3).collect();
+        for seed in 0..200 {
+            for weights in [None, Some(&w[..])] {
+                let one = NumpyRandom::new(seed).choice::<f64>(1000, weights);
+                assert_eq!(one, NumpyRandom::new(seed).choice_distinct::<f64>(1000, 1, weights)[0]);
+                let one32 = NumpyRandom::new(seed).choice::<f32>(1000, weights);
+                assert_eq!(one32, NumpyRandom::new(seed).choice_distinct::<f32>(1000, 1, weights)[0]);
+            }
+        }
+    }
+
+    #[test]
+    fn choice_is_weighted_and_distinct_draws_are_distinct() {
+        let mut r = NumpyRandom::new(3);
+        let w = [0.0, 1.0, 0.0, 3.0];
+        let mut counts = [0usize; 4];
+        for _ in 0..4000 {
+            counts[r.choice::<f64>(4, Some(&w))] += 1;
+        }
+        assert_eq!(counts[0] + counts[2], 0);
+        assert!((counts[3] as f64 / 4000.0 - 0.75).abs() < 0.03, "{counts:?}");
+        let idx = r.choice_distinct::<f64>(10, 10, None);
+        let mut sorted = idx.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..10).collect::<Vec<_>>());
+        // Two samples with weight, three wanted: the third is the first unweighted one.
+        assert_eq!(r.choice_distinct::<f64>(4, 3, Some(&w)).len(), 3);
+        let mut got = r.choice_distinct::<f64>(4, 3, Some(&w));
+        got.sort_unstable();
+        assert_eq!(got, [0, 1, 3]);
+    }
+}
