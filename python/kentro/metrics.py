@@ -177,7 +177,7 @@ def silhouette_score(
     >>> X, y = make_blobs(n_samples=300, centers=3, cluster_std=0.6, random_state=0)
     >>> labels = KMeans(n_clusters=3, random_state=0).fit_predict(X)
     >>> round(silhouette_score(X, labels), 2)
-    0.7
+    0.66
     """
     _check_metric(metric, kwds, "silhouette_score")
     if sample_size is not None:

@@ -274,3 +274,27 @@ def test_sparse_same_random_state_same_clusters(init, seed):
     np.testing.assert_allclose(
         ours.cluster_centers_, sk.cluster_centers_, rtol=1e-7, atol=1e-12
     )
+
+
+@pytest.mark.parametrize("seed", [0, 1, 42, 2**32 - 1])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(n_samples=300, centers=3, cluster_std=0.6),
+        dict(n_samples=1001, n_features=5, centers=7, center_box=(-3.0, 8.0)),
+        dict(
+            n_samples=57,
+            centers=[[0.0, 1.0, 2.0], [5.0, 5.0, 5.0]],
+            cluster_std=[0.5, 2.0],
+        ),
+        dict(n_samples=40, n_features=3, shuffle=False),
+    ],
+)
+def test_make_blobs_is_sklearns(seed, kwargs):
+    from sklearn.datasets import make_blobs as sk_make_blobs
+
+    X, y, c = kentro.make_blobs(random_state=seed, return_centers=True, **kwargs)
+    X2, y2, c2 = sk_make_blobs(random_state=seed, return_centers=True, **kwargs)
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(y, y2)
+    np.testing.assert_array_equal(c, c2)

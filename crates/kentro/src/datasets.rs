@@ -3,13 +3,14 @@
 use ndarray::Array2;
 
 use crate::error::ParamError;
-use crate::rng::Rng;
+use crate::numpy_random::NumpyRandom;
 
 /// Isotropic Gaussian blobs, with `sklearn.datasets.make_blobs`'s meaning and defaults:
 /// 2 features, 3 centres drawn uniformly in the box (-10, 10), standard deviation 1, shuffled.
 ///
 /// Samples are split evenly over the centres (the first `n_samples % centers` get one more).
-/// The generator is kentro's own, so the numbers differ from numpy's for the same seed.
+/// The numbers are numpy's: the same seed gives scikit-learn's `make_blobs(..., random_state=seed)`
+/// exactly (numpy's `RandomState` stream, normals by its polar method, its shuffle).
 ///
 /// ```
 /// use kentro::datasets::Blobs;
@@ -110,14 +111,14 @@ impl Blobs {
         if !(lo.is_finite() && hi.is_finite() && lo < hi) {
             return Err(ParamError::CenterBox(lo, hi));
         }
-        let mut rng = Rng::new(self.seed);
+        let mut rng = NumpyRandom::new(self.seed);
         let centers = match &self.centers {
             BlobCenters::Count(0) => return Err(ParamError::BlobCenters(0)),
             BlobCenters::Count(c) => {
                 if self.n_features == 0 {
                     return Err(ParamError::BlobFeatures(0));
                 }
-                Array2::from_shape_fn((*c, self.n_features), |_| lo + (hi - lo) * rng.uniform())
+                Array2::from_shape_fn((*c, self.n_features), |_| lo + (hi - lo) * rng.random_sample())
             }
             BlobCenters::Given(c) => {
                 if c.nrows() == 0 {
@@ -151,18 +152,14 @@ impl Blobs {
             let count = n / k + usize::from(c < n % k);
             for _ in 0..count {
                 for j in 0..d {
-                    x[[row, j]] = centers[[c, j]] + stds[c] * rng.normal();
+                    x[[row, j]] = centers[[c, j]] + stds[c] * rng.standard_normal();
                 }
                 labels.push(c);
                 row += 1;
             }
         }
         if self.shuffle {
-            // Fisher–Yates over row indices.
-            let mut perm: Vec<usize> = (0..n).collect();
-            for i in (1..n).rev() {
-                perm.swap(i, rng.below(i + 1));
-            }
+            let perm = rng.permutation(n);
             x = x.select(ndarray::Axis(0), &perm);
             labels = perm.iter().map(|&i| labels[i]).collect();
         }

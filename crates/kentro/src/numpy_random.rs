@@ -20,6 +20,8 @@ const LOWER: u32 = 0x7fff_ffff;
 pub(crate) struct NumpyRandom {
     key: [u32; N],
     pos: usize,
+    /// The second normal of the last pair the polar method made, not yet used.
+    gauss: Option<f64>,
 }
 
 impl NumpyRandom {
@@ -40,7 +42,7 @@ impl NumpyRandom {
             *k = s;
             s = 1_812_433_253u32.wrapping_mul(s ^ (s >> 30)).wrapping_add(pos as u32 + 1);
         }
-        NumpyRandom { key, pos: N }
+        NumpyRandom { key, pos: N, gauss: None }
     }
 
     /// numpy's `mt19937_init_by_array`.
@@ -107,6 +109,53 @@ impl NumpyRandom {
         let a = (self.next_u32() >> 5) as f64;
         let b = (self.next_u32() >> 6) as f64;
         (a * 67_108_864.0 + b) / 9_007_199_254_740_992.0
+    }
+
+    /// `standard_normal()`: numpy's legacy polar (Marsaglia) method, which makes normals in
+    /// pairs and keeps the second for the next call.
+    pub(crate) fn standard_normal(&mut self) -> f64 {
+        if let Some(g) = self.gauss.take() {
+            return g;
+        }
+        loop {
+            let x1 = 2.0 * self.random_sample() - 1.0;
+            let x2 = 2.0 * self.random_sample() - 1.0;
+            let r2 = x1 * x1 + x2 * x2;
+            if r2 < 1.0 && r2 != 0.0 {
+                let f = (-2.0 * r2.ln() / r2).sqrt();
+                self.gauss = Some(f * x1);
+                return f * x2;
+            }
+        }
+    }
+
+    /// A uniform integer in `[0, max]`, as numpy's `random_interval` draws it (the smallest
+    /// all-ones mask over `max`, rejecting values above it): what `shuffle` uses.
+    pub(crate) fn interval(&mut self, max: usize) -> usize {
+        if max == 0 {
+            return 0;
+        }
+        let mask = u64::MAX >> (max as u64).leading_zeros();
+        loop {
+            let value = if max as u64 <= u32::MAX as u64 {
+                self.next_u32() as u64 & mask
+            } else {
+                let high = self.next_u32() as u64;
+                ((high << 32) | self.next_u32() as u64) & mask
+            };
+            if value <= max as u64 {
+                return value as usize;
+            }
+        }
+    }
+
+    /// `shuffle(arange(n))`: Fisher–Yates from the end.
+    pub(crate) fn permutation(&mut self, n: usize) -> Vec<usize> {
+        let mut perm: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            perm.swap(i, self.interval(i));
+        }
+        perm
     }
 
     /// `choice(n, p=w / w.sum())` with the weights in the data's type `F` (unit weights when
@@ -231,6 +280,15 @@ mod tests {
         let mut r = NumpyRandom::new(1);
         let v: Vec<f64> = (0..400).map(|_| r.random_sample()).collect();
         assert_eq!(v[399], 0.5409518049621886);
+    }
+
+    #[test]
+    fn normals_and_shuffles_match_numpy() {
+        // `RandomState(0).standard_normal(3)`, then `RandomState(0).permutation(10)`.
+        let mut r = NumpyRandom::new(0);
+        let got: Vec<f64> = (0..3).map(|_| r.standard_normal()).collect();
+        assert_eq!(got, [1.764052345967664, 0.4001572083672233, 0.9787379841057392]);
+        assert_eq!(NumpyRandom::new(0).permutation(10), [2, 8, 4, 9, 1, 6, 7, 3, 0, 5]);
     }
 
     #[test]

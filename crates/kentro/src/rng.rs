@@ -49,11 +49,6 @@ impl Rng {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
-    /// Uniform in (0, 1]: safe to take the logarithm of.
-    pub(crate) fn uniform_open0(&mut self) -> f64 {
-        ((self.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
     /// Uniform integer in [0, n) (Lemire's nearly divisionless method).
     pub(crate) fn below(&mut self, n: usize) -> usize {
         let n = n as u64;
@@ -64,13 +59,6 @@ impl Rng {
                 return (m >> 64) as usize;
             }
         }
-    }
-
-    /// A standard normal draw (Box–Muller; one of the pair is discarded for simplicity).
-    pub(crate) fn normal(&mut self) -> f64 {
-        let u1 = self.uniform_open0();
-        let u2 = self.uniform();
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
     }
 }
 
@@ -99,16 +87,5 @@ mod tests {
         for _ in 0..1000 {
             assert!(r.below(7) < 7);
         }
-    }
-
-    #[test]
-    fn normal_moments() {
-        let mut r = Rng::new(5);
-        let n = 200_000;
-        let xs: Vec<f64> = (0..n).map(|_| r.normal()).collect();
-        let mean = xs.iter().sum::<f64>() / n as f64;
-        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
-        assert!(mean.abs() < 0.01, "mean {mean}");
-        assert!((var - 1.0).abs() < 0.02, "var {var}");
     }
 }

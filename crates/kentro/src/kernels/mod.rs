@@ -295,10 +295,10 @@ mod tests {
     /// The GEMM path with its certified argmin gives exactly the direct kernel's labels and
     /// distances, including on exact ties (duplicated centres) and near-ties.
     fn gemm_equals_direct<F: Float>() {
-        let mut rng = crate::rng::Rng::new(17);
+        let mut rng = crate::numpy_random::NumpyRandom::new(17);
         for &(n, d, k) in &[(300usize, 16usize, 8usize), (600, 40, 33), (257, 128, 64), (100, 3, 5)] {
-            let x = ndarray::Array2::from_shape_fn((n, d), |_| F::from_f64(rng.normal() * 3.0));
-            let mut c = ndarray::Array2::from_shape_fn((k, d), |_| F::from_f64(rng.normal() * 3.0));
+            let x = ndarray::Array2::from_shape_fn((n, d), |_| F::from_f64(rng.standard_normal() * 3.0));
+            let mut c = ndarray::Array2::from_shape_fn((k, d), |_| F::from_f64(rng.standard_normal() * 3.0));
             // An exact duplicate and a near-duplicate centre, and centres equal to data rows.
             let row1 = c.row(1).to_owned();
             c.row_mut(k - 1).assign(&row1);
