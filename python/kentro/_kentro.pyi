@@ -39,6 +39,8 @@ ALGORITHMS: tuple[str, ...]
 
 _Float = np.float32 | np.float64
 _Matrix = npt.NDArray[np.float32] | npt.NDArray[np.float64]
+# A seed, or a numpy RandomState's state (get_state()'s key and position) to continue.
+_Seed = int | tuple[npt.NDArray[np.uint32], int]
 
 @final
 class Model:
@@ -94,7 +96,7 @@ def fit(
     n_init: int,
     max_iter: int,
     tol: float,
-    seed: int,
+    seed: _Seed,
     algorithm: str,
     sample_weight: npt.NDArray[np.float64] | None = None,
     n_threads: int = 0,
@@ -105,7 +107,7 @@ def kmeans_plusplus(
     n_clusters: int,
     *,
     sample_weight: npt.NDArray[np.float64] | None = None,
-    seed: int = 0,
+    seed: _Seed = ...,
     n_local_trials: int | None = None,
     n_threads: int = 0,
 ) -> tuple[npt.NDArray[_Float], npt.NDArray[np.int64]]: ...
@@ -178,7 +180,7 @@ def fit_csr(
     n_init: int,
     max_iter: int,
     tol: float,
-    seed: int,
+    seed: _Seed,
     algorithm: str,
     sample_weight: npt.NDArray[np.float64] | None = None,
     n_threads: int = 0,

@@ -24,7 +24,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from kentro import _kentro, _sparse
 from kentro._threads import effective_n_threads
-from kentro._validation import check_seed, draw_seed, reject_sparse, weights_or_none
+from kentro._validation import (
+    check_seed,
+    reject_sparse,
+    seed_or_state,
+    skip_init_draws,
+    weights_or_none,
+)
 from kentro.exceptions import ModelFileError
 
 __all__ = ["KMeans", "kmeans_plusplus", "load"]
@@ -138,14 +144,14 @@ class KMeans(
         Verbosity mode: print the inertia of every iteration (to ``sys.stdout``).
 
     random_state : int, RandomState instance or None, default=None
-        Randomness of the initialization. An int seeds the same random stream as
-        scikit-learn's (numpy's ``RandomState``), drawn the same way, so that k-means++
-        and ``init="random"`` choose the same initial centres as scikit-learn with
-        that ``random_state`` (float64 data; float32 data can differ where
-        scikit-learn's float32 sums round differently), and the command-line tool's
-        ``--seed`` gives the same clusters. A ``RandomState`` (or ``None``, numpy's
-        global one) gives a seed drawn from it, so its results differ from
-        scikit-learn's.
+        Randomness of the initialization. kentro draws from numpy's ``RandomState``
+        stream exactly as scikit-learn does, so that k-means++ and ``init="random"``
+        choose the same initial centres as scikit-learn with the same
+        ``random_state`` (float64 data; float32 data can differ where scikit-learn's
+        float32 sums round differently): an int seeds the stream (the command-line
+        tool's ``--seed`` gives the same clusters); a ``RandomState`` (or ``None``,
+        numpy's global one) is continued from its state and then advanced past the
+        draws, as scikit-learn's fit advances it.
 
     copy_x : bool, default=True
         Accepted for compatibility. kentro never modifies X: the core always
@@ -483,8 +489,11 @@ class KMeans(
                     model = run
         else:
             init_arg = init if isinstance(init, str) else init.astype(np.float64)
-            seed = draw_seed(self.random_state)
+            seed, rng = seed_or_state(self.random_state)
             model = fit(X, k, init=init_arg, n_init=n_init, seed=seed, **common)
+            if rng is not None and isinstance(init, str):
+                trials = 2 + int(np.log(k))
+                skip_init_draws(rng, init, n_init, k, trials, X, weights)
         assert model is not None
 
         for kind, message in model.warnings():
@@ -852,7 +861,9 @@ def kmeans_plusplus(
 
     random_state : int or RandomState instance, default=None
         Determines random number generation for centroid initialization. Pass
-        an int for reproducible output across multiple function calls.
+        an int for reproducible output across multiple function calls. The draws
+        are numpy's, made as scikit-learn makes them: the same ``random_state``
+        chooses the same samples as ``sklearn.cluster.kmeans_plusplus``.
 
     n_local_trials : int, default=None
         The number of seeding trials for each center (except the first); None
@@ -891,12 +902,18 @@ def kmeans_plusplus(
                 f"The length of x_squared_norms {x_squared_norms.shape[0]} should "
                 f"be equal to the length of n_samples {X.shape[0]}."
             )
+    seed, rng = seed_or_state(random_state)
+    trials = None if n_local_trials is None else int(n_local_trials)
     centers, indices = _kentro.kmeans_plusplus(
         X,
         int(n_clusters),
         sample_weight=weights,
-        seed=draw_seed(random_state),
-        n_local_trials=None if n_local_trials is None else int(n_local_trials),
+        seed=seed,
+        n_local_trials=trials,
         n_threads=effective_n_threads(),
     )
+    if rng is not None:
+        k = int(n_clusters)
+        trials = 2 + int(np.log(k)) if trials is None else trials
+        skip_init_draws(rng, "k-means++", 1, k, trials, X, weights)
     return centers, indices

@@ -55,6 +55,55 @@ def draw_seed(random_state: Any) -> int:
     return int(rng.randint(np.iinfo(np.int32).max))
 
 
+def seed_or_state(random_state: Any) -> tuple[Any, np.random.RandomState | None]:
+    """Where the core's initial-centre draws start, for a scikit-learn ``random_state``.
+
+    An int is the seed itself (the core seeds numpy's stream with it, as ``RandomState(int)``
+    does). A ``RandomState`` (or ``None``: numpy's global one) is continued from its current
+    state, which is returned as ``(key, pos)`` together with the generator, so that the caller
+    can then advance the generator past the draws (:func:`skip_init_draws`), as scikit-learn's
+    fit would have.
+    """
+    if _is_seed(random_state):
+        return int(random_state), None
+    rng = check_random_state(random_state)  # also rejects invalid ints
+    if isinstance(random_state, Integral) and not isinstance(random_state, bool):
+        return int(random_state), None
+    _, key, pos, *_ = rng.get_state(legacy=True)
+    return (np.ascontiguousarray(key, dtype=np.uint32), int(pos)), rng
+
+
+def skip_init_draws(
+    rng: np.random.RandomState,
+    init: str,
+    n_init: int,
+    n_clusters: int,
+    n_local_trials: int,
+    X: Any,
+    sample_weight: np.ndarray | None,
+) -> None:
+    """Advances ``rng`` past the draws of ``n_init`` initialisations, as scikit-learn makes
+    them: k-means++ draws one number for its first centre and ``n_local_trials`` per further
+    centre; random starts are ``choice(n, k, replace=False, p=w / w.sum())``, replayed."""
+    if init == "k-means++":
+        rng.random_sample(n_init * (1 + (n_clusters - 1) * n_local_trials))
+        return
+    n = X.shape[0]
+    w = (
+        np.ones(n, dtype=X.dtype)
+        if sample_weight is None
+        else sample_weight.astype(X.dtype)
+    )
+    p = w / w.sum()
+    try:
+        for _ in range(n_init):
+            rng.choice(n, size=n_clusters, replace=False, p=p)
+    except ValueError:
+        # Fewer weighted samples than clusters: numpy refuses to draw (kentro's core takes
+        # unweighted samples instead), so there is no scikit-learn state to match.
+        pass
+
+
 def weights_or_none(sample_weight: Any, X: np.ndarray) -> np.ndarray | None:
     """scikit-learn's sample-weight validation, as float64 for the core; None stays None."""
     from sklearn.utils.validation import _check_sample_weight

@@ -298,3 +298,43 @@ def test_make_blobs_is_sklearns(seed, kwargs):
     np.testing.assert_array_equal(X, X2)
     np.testing.assert_array_equal(y, y2)
     np.testing.assert_array_equal(c, c2)
+
+
+@pytest.mark.parametrize("init", ["k-means++", "random"])
+def test_a_randomstate_is_continued_and_advanced_as_sklearn_does(init):
+    X, w, k, _ = _dataset("blobs_5d_weighted")
+    theirs, ours = np.random.RandomState(5), np.random.RandomState(5)
+    theirs.random_sample(3)  # a generator already in use
+    ours.random_sample(3)
+    for _ in range(3):
+        sk = sklearn.cluster.KMeans(k, init=init, n_init=2, random_state=theirs)
+        sk.fit(X, sample_weight=w)
+        km = KMeans(k, init=init, n_init=2, random_state=ours).fit(X, sample_weight=w)
+        np.testing.assert_array_equal(km.labels_, sk.labels_)
+        np.testing.assert_allclose(km.cluster_centers_, sk.cluster_centers_, rtol=1e-7)
+        # The generator is left where scikit-learn leaves it.
+        assert theirs.random_sample() == ours.random_sample()
+
+
+def test_numpy_global_state_gives_sklearns_fit():
+    X, _, k, _ = _dataset("overlapping_16d_weighted")
+    # numpy's global RandomState, which random_state=None means (legacy API on purpose).
+    np.random.seed(11)  # noqa: NPY002
+    sk = sklearn.cluster.KMeans(k).fit(X)
+    after_sklearn = np.random.random_sample()  # noqa: NPY002
+    np.random.seed(11)  # noqa: NPY002
+    ours = KMeans(k).fit(X)
+    assert np.random.random_sample() == after_sklearn  # noqa: NPY002
+    np.testing.assert_array_equal(ours.labels_, sk.labels_)
+
+
+def test_kmeans_plusplus_with_a_randomstate():
+    X, _ = make_blobs(500, n_features=3, centers=6, cluster_std=2.0, random_state=2)
+    theirs, ours = np.random.RandomState(8), np.random.RandomState(8)
+    for trials in [None, 1, 5]:
+        a = sklearn.cluster.kmeans_plusplus(
+            X, 6, random_state=theirs, n_local_trials=trials
+        )
+        b = kentro.kmeans_plusplus(X, 6, random_state=ours, n_local_trials=trials)
+        np.testing.assert_array_equal(a[1], b[1])
+    assert theirs.random_sample() == ours.random_sample()

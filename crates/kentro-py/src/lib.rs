@@ -62,6 +62,27 @@ enum InitArg<'py> {
     Centers(PyReadonlyArray2<'py, f64>),
 }
 
+/// Where the initial centres' random draws start, from Python: a seed, or a numpy
+/// `RandomState`'s state (`get_state()`'s key and position) to continue.
+#[derive(FromPyObject)]
+pub(crate) enum SeedArg<'py> {
+    Value(u64),
+    State(PyReadonlyArray1<'py, u32>, usize),
+}
+
+impl SeedArg<'_> {
+    /// The core's state, when this continues one.
+    fn state(&self, py: Python<'_>) -> PyResult<Option<kentro::RandomState>> {
+        match self {
+            SeedArg::Value(_) => Ok(None),
+            SeedArg::State(key, pos) => {
+                let key = key.as_array().to_vec();
+                kentro::RandomState::new(&key, *pos).map(Some).map_err(|e| to_py_err(py, e.into()))
+            }
+        }
+    }
+}
+
 /// Forwards fit progress to a Python callable `progress(event, run, count, value, extra)` and asks
 /// the fit to stop once `cancel` is set (by Ctrl-C or by the callable raising).
 struct PyObserver<'a> {
@@ -136,9 +157,10 @@ pub(crate) fn kentro_params(
     n_init: usize,
     max_iter: usize,
     tol: f64,
-    seed: u64,
+    seed: SeedArg<'_>,
     algorithm: &str,
 ) -> PyResult<kentro::ValidKMeansParams> {
+    let state = seed.state(py)?;
     let init = match init {
         InitArg::Name(name) => match name.as_str() {
             "k-means++" => Init::KMeansPlusPlus,
@@ -151,12 +173,12 @@ pub(crate) fn kentro_params(
         },
         InitArg::Centers(c) => Init::Centers(c.as_array().to_owned()),
     };
-    KMeans::params(n_clusters)
-        .init(init)
-        .n_init(NInit::Runs(n_init))
-        .max_iter(max_iter)
-        .tol(tol)
-        .seed(seed)
+    let mut params = KMeans::params(n_clusters).init(init).n_init(NInit::Runs(n_init)).max_iter(max_iter).tol(tol);
+    params = match state {
+        Some(state) => params.random_state(state),
+        None => params.seed(if let SeedArg::Value(s) = seed { s } else { 0 }),
+    };
+    params
         .algorithm(parse_algorithm(py, algorithm)?)
         .check()
         .map_err(|e| to_py_err(py, e.into()))
@@ -177,7 +199,7 @@ fn fit(
     n_init: usize,
     max_iter: usize,
     tol: f64,
-    seed: u64,
+    seed: SeedArg<'_>,
     algorithm: &str,
     sample_weight: Option<PyReadonlyArray1<'_, f64>>,
     n_threads: usize,
@@ -222,30 +244,43 @@ fn fit(
 
 /// Greedy k-means++ seeding: the chosen rows of `x` and their indices (int64).
 #[pyfunction]
-#[pyo3(signature = (x, n_clusters, *, sample_weight=None, seed=0, n_local_trials=None, n_threads=0))]
+#[pyo3(signature = (x, n_clusters, *, sample_weight=None, seed=SeedArg::Value(0), n_local_trials=None, n_threads=0))]
 fn kmeans_plusplus<'py>(
     py: Python<'py>,
     x: Matrix<'py>,
     n_clusters: usize,
     sample_weight: Option<PyReadonlyArray1<'py, f64>>,
-    seed: u64,
+    seed: SeedArg<'py>,
     n_local_trials: Option<usize>,
     n_threads: usize,
 ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyArray1<i64>>)> {
     let weights = sample_weight.as_ref().map(|w| w.as_array());
+    let state = seed.state(py)?;
+    let seed = if let SeedArg::Value(s) = seed { s } else { 0 };
+    fn seeding<F: kentro::Float>(
+        view: ndarray::ArrayView2<F>,
+        n_clusters: usize,
+        weights: Option<ndarray::ArrayView1<f64>>,
+        state: &Option<kentro::RandomState>,
+        seed: u64,
+        n_local_trials: Option<usize>,
+    ) -> Result<(ndarray::Array2<F>, Vec<usize>), kentro::KMeansError> {
+        match state {
+            Some(state) => kentro::kmeans_plusplus_from_state(view, n_clusters, weights, state, n_local_trials),
+            None => kentro::kmeans_plusplus(view, n_clusters, weights, seed, n_local_trials),
+        }
+    }
     let (centers, indices) = match &x {
         Matrix::F64(a) => {
             let view = a.as_array();
-            let (c, i) = compute(py, n_threads, || {
-                kentro::kmeans_plusplus(view, n_clusters, weights, seed, n_local_trials)
-            })?;
+            let (c, i) =
+                compute(py, n_threads, || seeding(view, n_clusters, weights, &state, seed, n_local_trials))?;
             (c.into_pyarray(py).into_any(), i)
         }
         Matrix::F32(a) => {
             let view = a.as_array();
-            let (c, i) = compute(py, n_threads, || {
-                kentro::kmeans_plusplus(view, n_clusters, weights, seed, n_local_trials)
-            })?;
+            let (c, i) =
+                compute(py, n_threads, || seeding(view, n_clusters, weights, &state, seed, n_local_trials))?;
             (c.into_pyarray(py).into_any(), i)
         }
     };

@@ -12,7 +12,7 @@ use pyo3::prelude::*;
 use crate::errors::{named_error, to_py_err};
 use crate::model::{Inner, Model, labels_to_numpy};
 use crate::threads::{compute, compute_interruptible};
-use crate::{InitArg, PyObserver, kentro_params};
+use crate::{InitArg, PyObserver, SeedArg, kentro_params};
 
 /// The values of a CSR matrix: float64 or float32.
 #[derive(FromPyObject)]
@@ -93,7 +93,7 @@ fn fit_csr(
     n_init: usize,
     max_iter: usize,
     tol: f64,
-    seed: u64,
+    seed: SeedArg<'_>,
     algorithm: &str,
     sample_weight: Option<PyReadonlyArray1<'_, f64>>,
     n_threads: usize,

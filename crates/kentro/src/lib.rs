@@ -49,8 +49,9 @@ mod validate;
 
 pub use error::{KMeansError, ParamError};
 pub use float::Float;
-pub use init::kmeans_plusplus;
+pub use init::{kmeans_plusplus, kmeans_plusplus_from_state};
 pub use model::{FORMAT_NAME, FORMAT_VERSION, FitWarning, KMeans, write_atomic};
+pub use numpy_random::RandomState;
 pub use observer::{Convergence, NoObserver, Observer};
 pub use params::{Algorithm, Init, KMeansParams, NInit, ValidKMeansParams};
 pub use select_k::{SelectK, SelectKResult};

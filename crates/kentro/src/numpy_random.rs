@@ -7,7 +7,30 @@
 //! (the probabilities divided by their pairwise sum in the data's precision, a sequential
 //! cumulative sum in float64, normalised by its last value, searched on the right).
 
+use crate::error::ParamError;
 use crate::float::Float;
+
+/// A position in numpy's legacy random stream (`numpy.random.RandomState`, MT19937): its
+/// `get_state()` key and position. kentro's seeds draw from that stream as scikit-learn does
+/// (`RandomState(seed)`); a state continues one that numpy has already used, as scikit-learn
+/// does when `random_state` is a `RandomState` instance (or numpy's global one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RandomState {
+    key: Box<[u32; N]>,
+    pos: usize,
+}
+
+impl RandomState {
+    /// The state with `key` (624 words) and position `pos` (at most 624), as numpy's
+    /// `RandomState.get_state()` gives them (its second and third items).
+    pub fn new(key: &[u32], pos: usize) -> Result<Self, ParamError> {
+        let key: [u32; N] = key.try_into().map_err(|_| ParamError::RandomState { words: key.len(), pos })?;
+        if pos > N {
+            return Err(ParamError::RandomState { words: N, pos });
+        }
+        Ok(RandomState { key: Box::new(key), pos })
+    }
+}
 
 const N: usize = 624;
 const M: usize = 397;
@@ -32,6 +55,11 @@ impl NumpyRandom {
             Ok(s) => Self::from_u32(s),
             Err(_) => Self::from_words(&[seed as u32, (seed >> 32) as u32]),
         }
+    }
+
+    /// The stream continued from `state`.
+    pub(crate) fn from_state(state: &RandomState) -> Self {
+        NumpyRandom { key: *state.key, pos: state.pos, gauss: None }
     }
 
     /// numpy's `mt19937_seed`.
@@ -289,6 +317,19 @@ mod tests {
         let got: Vec<f64> = (0..3).map(|_| r.standard_normal()).collect();
         assert_eq!(got, [1.764052345967664, 0.4001572083672233, 0.9787379841057392]);
         assert_eq!(NumpyRandom::new(0).permutation(10), [2, 8, 4, 9, 1, 6, 7, 3, 0, 5]);
+    }
+
+    #[test]
+    fn a_state_continues_the_stream() {
+        let mut r = NumpyRandom::new(9);
+        (0..700).for_each(|_| _ = r.random_sample());
+        let state = RandomState::new(&r.key, r.pos).unwrap();
+        let mut copy = NumpyRandom::from_state(&state);
+        for _ in 0..1000 {
+            assert_eq!(copy.random_sample(), r.random_sample());
+        }
+        assert!(RandomState::new(&[0; 10], 0).is_err());
+        assert!(RandomState::new(&[0; N], N + 1).is_err());
     }
 
     #[test]

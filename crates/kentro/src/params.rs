@@ -7,6 +7,7 @@ use ndarray::{Array2, ArrayView1, ArrayView2};
 use crate::error::{KMeansError, ParamError};
 use crate::float::Float;
 use crate::model::KMeans;
+use crate::numpy_random::{NumpyRandom, RandomState};
 use crate::observer::{NoObserver, Observer};
 
 /// How the initial centres of each run are chosen.
@@ -77,6 +78,7 @@ pub struct KMeansParams {
     max_iter: usize,
     tol: f64,
     seed: u64,
+    random_state: Option<RandomState>,
     algorithm: Algorithm,
     n_local_trials: Option<usize>,
 }
@@ -91,6 +93,7 @@ pub struct ValidKMeansParams {
     pub(crate) max_iter: usize,
     pub(crate) tol: f64,
     pub(crate) seed: u64,
+    pub(crate) random_state: Option<RandomState>,
     pub(crate) algorithm: Algorithm,
     pub(crate) n_local_trials: usize,
 }
@@ -107,6 +110,7 @@ impl KMeans {
             max_iter: 300,
             tol: 1e-4,
             seed: 0,
+            random_state: None,
             algorithm: Algorithm::Auto,
             n_local_trials: None,
         }
@@ -147,6 +151,13 @@ impl KMeansParams {
     /// refuses, seed the stream from their two 32-bit halves.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+
+    /// Draws from `state` onwards instead of from the seed's stream: the initial centres a
+    /// scikit-learn fit with that numpy `RandomState` as `random_state` would draw.
+    pub fn random_state(mut self, state: RandomState) -> Self {
+        self.random_state = Some(state);
         self
     }
 
@@ -202,6 +213,7 @@ impl KMeansParams {
             max_iter: self.max_iter,
             tol: self.tol,
             seed: self.seed,
+            random_state: self.random_state,
             algorithm: self.algorithm,
             n_local_trials: self.n_local_trials.unwrap_or_else(|| default_local_trials(k)),
         })
@@ -219,6 +231,11 @@ pub(crate) fn default_local_trials(n_clusters: usize) -> usize {
 }
 
 impl ValidKMeansParams {
+    /// The random stream of the initialisation: the state's, else the seed's.
+    pub(crate) fn stream(&self) -> NumpyRandom {
+        self.random_state.as_ref().map_or_else(|| NumpyRandom::new(self.seed), NumpyRandom::from_state)
+    }
+
     /// The number of clusters.
     pub fn n_clusters(&self) -> usize {
         self.n_clusters

@@ -13,7 +13,6 @@ use crate::float::Float;
 use crate::init::kmeans_plusplus_indices;
 use crate::kernels::use_gemm;
 use crate::model::{FitWarning, KMeans};
-use crate::numpy_random::NumpyRandom;
 use crate::observer::Observer;
 use crate::parallel::par_blocks;
 use crate::params::{Algorithm, Init, NInit, ValidKMeansParams};
@@ -331,7 +330,7 @@ pub(crate) fn fit<F: Float>(
 
     let mut best: Option<lloyd::Run<F>> = None;
     // One stream for all runs, drawn in order, as scikit-learn's `random_state`.
-    let mut rng = NumpyRandom::new(params.seed);
+    let mut rng = params.stream();
     for run in 0..params.n_init {
         observer.run_started(run, params.n_init);
         if observer.should_stop() {

@@ -377,7 +377,7 @@ pub(crate) fn fit<F: Float>(
 
     let mut best: Option<lloyd::Run<F>> = None;
     // One stream for all runs, drawn in order, as scikit-learn's `random_state`.
-    let mut rng = NumpyRandom::new(params.seed);
+    let mut rng = params.stream();
     for run in 0..params.n_init {
         observer.run_started(run, params.n_init);
         if observer.should_stop() {

@@ -8,7 +8,7 @@ use ndarray::{Array2, ArrayView1, ArrayView2};
 
 use crate::error::{KMeansError, ParamError};
 use crate::float::Float;
-use crate::numpy_random::NumpyRandom;
+use crate::numpy_random::{NumpyRandom, RandomState};
 use crate::observer::NoObserver;
 use crate::params::default_local_trials;
 use crate::validate::{check_data, check_weights, safe_scale};
@@ -34,6 +34,28 @@ pub fn kmeans_plusplus<F: Float>(
     seed: u64,
     n_local_trials: Option<usize>,
 ) -> Result<(Array2<F>, Vec<usize>), KMeansError> {
+    seeding(x, n_clusters, sample_weight, NumpyRandom::new(seed), n_local_trials)
+}
+
+/// [`kmeans_plusplus`] drawing from a numpy `RandomState`'s `state` onwards (as
+/// `sklearn.cluster.kmeans_plusplus` with that `random_state`) rather than from a seed.
+pub fn kmeans_plusplus_from_state<F: Float>(
+    x: ArrayView2<F>,
+    n_clusters: usize,
+    sample_weight: Option<ArrayView1<f64>>,
+    state: &RandomState,
+    n_local_trials: Option<usize>,
+) -> Result<(Array2<F>, Vec<usize>), KMeansError> {
+    seeding(x, n_clusters, sample_weight, NumpyRandom::from_state(state), n_local_trials)
+}
+
+fn seeding<F: Float>(
+    x: ArrayView2<F>,
+    n_clusters: usize,
+    sample_weight: Option<ArrayView1<f64>>,
+    mut rng: NumpyRandom,
+    n_local_trials: Option<usize>,
+) -> Result<(Array2<F>, Vec<usize>), KMeansError> {
     if n_clusters == 0 {
         return Err(ParamError::NClusters(0).into());
     }
@@ -47,7 +69,6 @@ pub fn kmeans_plusplus<F: Float>(
     let weights = sample_weight.map(|w| check_weights(w, x.nrows())).transpose()?;
     let trials = n_local_trials.unwrap_or_else(|| default_local_trials(n_clusters));
     let scale = safe_scale::<F>(max_abs);
-    let mut rng = NumpyRandom::new(seed);
     let indices = if scale == 1.0 && x.is_standard_layout() {
         kmeans_plusplus_indices(x, weights.as_deref(), n_clusters, trials, &mut rng, &NoObserver)?
     } else {
