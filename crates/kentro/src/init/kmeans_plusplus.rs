@@ -4,7 +4,7 @@ use ndarray::{Array2, ArrayView2, Axis};
 
 use crate::error::KMeansError;
 use crate::float::Float;
-use crate::kernels::lanes::{CAND_LANES, products};
+use crate::kernels::lanes::{CAND_LANES, prefetch, products};
 use crate::kernels::{LANES, sq_dist};
 use crate::observer::Observer;
 use multiversion::multiversion;
@@ -130,17 +130,7 @@ fn seed<F: Float>(
             let best = found.best(&input, &cand_rows, &state, brute);
             let c = cand_rows.row(best);
             let c = c.as_slice().expect("standard layout");
-            // The best candidate's distances, where the screen left it open.
-            let improved: Vec<(usize, F)> = map_in_order(n, &found.open, |o| {
-                if o.group != best / CAND_LANES || !o.lanes[best % CAND_LANES] {
-                    return None;
-                }
-                let dist = sq_dist(row(o.row), c);
-                (dist < state.closest[o.row]).then_some((o.row, dist))
-            })
-            .into_iter()
-            .flatten()
-            .collect();
+            let improved = found.improved(&input, &state, best, c);
             state.apply(&input, &improved, label);
             best
         };
@@ -409,6 +399,45 @@ impl Found {
         best_gain(&exact)
     }
 }
+
+impl Found {
+    /// The samples that candidate `best` (`c`) brings closer, with their distances measured
+    /// directly, in row order: only the samples the screen left open for it are read.
+    fn improved<F: Float>(
+        &self,
+        input: &Input<F>,
+        state: &State<F>,
+        best: usize,
+        c: &[F],
+    ) -> Vec<(usize, F)> {
+        let (group, lane) = (best / CAND_LANES, best % CAND_LANES);
+        let rows: Vec<usize> =
+            self.open.iter().filter(|o| o.group == group && o.lanes[lane]).map(|o| o.row).collect();
+        let d = input.d;
+        let row = |i: usize| &input.data[i * d..(i + 1) * d];
+        let blocks: Vec<&[usize]> = rows.chunks(MEASURE_BLOCK).collect();
+        let per_block = map_in_order(state.closest.len(), &blocks, |block| {
+            let mut out = Vec::new();
+            for (k, &i) in block.iter().enumerate() {
+                // The rows lie far apart: ask for the ones a few steps ahead now.
+                if let Some(&ahead) = block.get(k + PREFETCH_AHEAD) {
+                    prefetch(row(ahead));
+                }
+                let dist = sq_dist(row(i), c);
+                if dist < state.closest[i] {
+                    out.push((i, dist));
+                }
+            }
+            out
+        });
+        per_block.into_iter().flatten().collect()
+    }
+}
+
+/// Open rows per block of [`Found::improved`] (blocks may run in parallel).
+const MEASURE_BLOCK: usize = 2048;
+/// How many rows ahead [`Found::improved`] prefetches.
+const PREFETCH_AHEAD: usize = 8;
 
 /// Rows per leaf of a wide-row evaluation.
 const WIDE_LEAF_ROWS: usize = 4 * LEAF_ROWS;
