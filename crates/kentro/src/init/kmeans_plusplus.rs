@@ -525,27 +525,38 @@ fn wide_leaf<F: Float, S: Float>(
     found: &mut Found,
 ) {
     let groups = step.cand_norms.len();
-    let mut group = [0usize; ROW_GROUP];
+    let d = input.d;
+    // Rows that no candidate can improve are not read.
+    let mut rows = [0usize; WIDE_LEAF_ROWS];
     let mut len = 0;
     for i in s..e {
-        // Rows that no candidate can improve are not read.
         let reach = reach(state.closest[i]);
         let j = state.nearest[i] as usize;
         let gaps = &step.gaps[j * groups..(j + 1) * groups];
-        if !step.brute && !gaps.iter().any(|g| g.iter().fold(false, |any, &v| any | (v < reach))) {
-            continue;
-        }
-        group[len] = i;
-        len += 1;
-        if len == ROW_GROUP {
-            screen_rows(step, input, screen, state, &group, found);
-            len = 0;
-        }
+        rows[len] = i;
+        len +=
+            usize::from(step.brute || gaps.iter().any(|g| g.iter().fold(false, |any, &v| any | (v < reach))));
     }
-    for &i in &group[..len] {
+    let rows = &rows[..len];
+    let mut groups_of = rows.chunks_exact(ROW_GROUP);
+    let ahead = (SCREEN_AHEAD_BYTES / (ROW_GROUP * d * std::mem::size_of::<S>())).clamp(2, 16);
+    for (k, group) in groups_of.by_ref().enumerate() {
+        // The rows left may lie far apart: ask for the ones a few groups ahead now.
+        for &ahead in rows.iter().skip((k + ahead) * ROW_GROUP).take(ROW_GROUP) {
+            prefetch(&screen[ahead * d..(ahead + 1) * d]);
+        }
+        let group: &[usize; ROW_GROUP] = group.try_into().expect("a whole group");
+        screen_rows(step, input, screen, state, group, found);
+    }
+    for &i in groups_of.remainder() {
         screen_rows(step, input, screen, state, &[i], found);
     }
 }
+
+/// How far ahead [`wide_leaf`] prefetches, in bytes of screened rows (at least two groups).
+/// Measured (CPU time of one k-means++, one thread, loaded machine): blobs 100k × 128, k = 256,
+/// 2.9 s without, 1.6–1.8 s with 1–8 KiB.
+const SCREEN_AHEAD_BYTES: usize = 4096;
 
 /// Screens the `R` samples `rows` against every candidate through their products: adds each
 /// candidate's estimated gain and its error bound, and records the samples left open.

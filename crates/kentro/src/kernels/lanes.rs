@@ -107,6 +107,7 @@ mod x86 {
 
     /// [`super::portable`] for f64 in pairs of 256-bit registers.
     #[target_feature(enable = "avx,fma")]
+    #[inline]
     pub(super) fn products_f64_fma<const R: usize>(
         xs: [&[f64]; R],
         lanes: &[[f64; CAND_LANES]],
@@ -158,6 +159,7 @@ mod x86 {
 
     /// [`super::portable`] for f32 in 256-bit registers.
     #[target_feature(enable = "avx,fma")]
+    #[inline]
     pub(super) fn products_f32_fma<const R: usize>(
         xs: [&[f32]; R],
         lanes: &[[f32; CAND_LANES]],
