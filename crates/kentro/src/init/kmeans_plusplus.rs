@@ -26,14 +26,18 @@ use crate::rng::Rng;
 /// - wider rows are screened [`CAND_LANES`] candidates per vector. The triangle inequality
 ///   (Raff, "Exact Acceleration of K-Means++ and K-Means‖", IJCAI 2021) skips every sample that
 ///   no candidate can bring closer: every sample remembers its nearest chosen centre `c_j`, and a
-///   candidate `c` can improve it only if `‖c − c_j‖ < 2·√D(x)`. The other samples get every
+///   candidate `c` can improve it only if `‖c − c_j‖ < 2·√D(x)` (the pass that tests rows
+///   before their products stops once it skips under one row in [`SKIP_ROWS_MIN_SHARE`]; the
+///   screen still applies it per candidate). The other samples get every
 ///   candidate's `‖x‖² + ‖c‖² − 2 x·c` (for float64 rows from a float32 copy of the data: the
 ///   pass is memory-bound). That expansion only screens and estimates: a candidate that may beat
 ///   the current distance within its rounding error is left open, and the best candidate is the
 ///   estimates' best only when they separate it from every other by more than their error
 ///   bounds (else every open distance is measured). The chosen candidate's open distances are
 ///   then measured directly ([`sq_dist`], in the data's own type), so every distance kept is the
-///   direct kernel's and the choice is the one exact gains make.
+///   direct kernel's and the choice is the one exact gains make. Both passes read rows that may
+///   lie far apart (and cross pages, where the hardware's own prefetch stops), so they ask for
+///   the rows a little ahead ([`prefetch`]).
 ///
 /// Per-leaf sums of the potential are kept beside the distances, so that a draw reads one leaf
 /// of samples rather than all of them.
@@ -133,7 +137,7 @@ fn seed<F: Float>(
                 None => WideStep::<F, F>::new(&cand_rows, &gaps, &sq_norms, brute, skip_rows)
                     .evaluate(&input, data, &state),
             };
-            skip_rows &= found.screened < n - n / SKIP_ROWS_MIN_SHARE;
+            skip_rows &= worth_skipping(found.screened, n);
             let best = found.best(&input, &cand_rows, &state, brute);
             let c = cand_rows.row(best);
             let c = c.as_slice().expect("standard layout");
@@ -149,6 +153,11 @@ fn seed<F: Float>(
 /// The row-level triangle inequality stops being tried once it skips fewer than one row in this
 /// many (uniform 500k × 16: it skips about one in 200; its pass cost 0.1 s of 1.2 s).
 const SKIP_ROWS_MIN_SHARE: usize = 20;
+
+/// Whether the row-level pass is worth another step, after it left `screened` of `n` rows.
+fn worth_skipping(screened: usize, n: usize) -> bool {
+    screened < n - n / SKIP_ROWS_MIN_SHARE
+}
 
 /// Features from which float64 data is screened from a float32 copy (half the bytes to stream;
 /// only the chosen candidate's open rows are then read in float64). Measured (CPU time of one
@@ -861,14 +870,36 @@ mod tests {
         let run = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             pool.install(|| {
-                (indices(&x, None, 30, 5, Screening::Auto), indices(&x, None, 30, 5, Screening::Native))
+                (
+                    indices(&x, None, 30, 5, Screening::Auto),
+                    indices(&x, None, 30, 5, Screening::Native),
+                    indices(&x, None, 30, 5, Screening::EveryRow),
+                )
             })
         };
         let one = run(1);
         assert_eq!(one.0, one.1);
+        assert_eq!(one.0, one.2);
         for threads in [2, 3] {
             assert_eq!(run(threads), one);
         }
+    }
+
+    /// Uniform data: the triangle inequality skips almost no row, so the row-level pass stops
+    /// after the first steps; the centres stay brute force's.
+    #[test]
+    fn rows_the_triangle_inequality_cannot_skip_give_the_same_centres() {
+        let mut rng = Rng::new(3);
+        let x = ndarray::Array2::from_shape_fn((6000, 16), |_| rng.uniform());
+        let w: Vec<f64> = (0..6000).map(|i| 1.0 + (i % 5) as f64).collect();
+        for weights in [None, Some(&w[..])] {
+            let want = indices(&x, weights, 40, 6, Screening::Brute);
+            assert_eq!(indices(&x, weights, 40, 6, Screening::Auto), want);
+            assert_eq!(indices(&x, weights, 40, 6, Screening::EveryRow), want);
+        }
+        // The pass stops where it skips under one row in 20, not before.
+        assert!(worth_skipping(5699, 6000));
+        assert!(!worth_skipping(5700, 6000));
     }
 
     #[test]
