@@ -10,7 +10,7 @@ use crate::observer::Observer;
 use multiversion::multiversion;
 use rayon::prelude::*;
 
-use crate::parallel::{LEAF_ROWS, RowParts, Rows, par_blocks_sized, runs_sequentially};
+use crate::parallel::{LEAF_ROWS, RowParts, Rows, par_blocks, par_blocks_sized, runs_sequentially};
 use crate::rng::Rng;
 
 /// Row indices of `n_clusters` greedy k-means++ centres of `x` (standard layout, finite, with at
@@ -93,13 +93,25 @@ fn seed<F: Float>(
     let sq_norms: Vec<f64> = if narrow {
         Vec::new()
     } else {
-        data.chunks_exact(d).map(|r| r.iter().map(|v| v.to_f64() * v.to_f64()).sum()).collect()
+        let mut out = vec![0.0; n];
+        par_blocks(
+            n,
+            1,
+            &mut out,
+            &|s, _e, out: &mut [f64]| {
+                for (o, r) in out.iter_mut().zip(data[s * d..].chunks_exact(d)) {
+                    *o = r.iter().map(|v| v.to_f64() * v.to_f64()).sum();
+                }
+            },
+            &|_, _| {},
+        );
+        out
     };
     let screen32 = match screening {
         Screening::Auto | Screening::EveryRow if d >= F32_SCREEN_MIN_FEATURES && F::DTYPE == "float64" => {
-            f32_copy(data)
+            f32_copy(data, d)
         }
-        Screening::Float32 if !narrow => f32_copy(data),
+        Screening::Float32 if !narrow => f32_copy(data, d),
         _ => None,
     };
     let brute = screening == Screening::Brute;
@@ -176,10 +188,25 @@ fn map_in_order<T: Sync, R: Send>(n_rows: usize, items: &[T], f: impl Fn(&T) -> 
 /// far inside float32's range.
 const F32_SCREEN_MAX_ABS: f64 = (1u64 << 40) as f64;
 
-/// The data in float32, for screening, where every value fits comfortably.
-fn f32_copy<F: Float>(data: &[F]) -> Option<Vec<f32>> {
-    let fits = data.iter().all(|v| v.to_f64().abs() <= F32_SCREEN_MAX_ABS);
-    fits.then(|| data.iter().map(|v| v.to_f64() as f32).collect())
+/// The data (rows of `d`) in float32, for screening, where every value fits comfortably; made
+/// in parallel.
+fn f32_copy<F: Float>(data: &[F], d: usize) -> Option<Vec<f32>> {
+    let mut out = vec![0.0f32; data.len()];
+    let fits = par_blocks(
+        data.len() / d,
+        d,
+        &mut out,
+        &|s, _e, out: &mut [f32]| {
+            let mut fits = true;
+            for (o, v) in out.iter_mut().zip(&data[s * d..]) {
+                fits &= v.to_f64().abs() <= F32_SCREEN_MAX_ABS;
+                *o = v.to_f64() as f32;
+            }
+            fits
+        },
+        &|a: &mut bool, b| *a &= b,
+    );
+    fits.then_some(out)
 }
 
 /// The lowest resulting potential is the largest gain; ties go to the first drawn.
@@ -900,6 +927,20 @@ mod tests {
         // The pass stops where it skips under one row in 20, not before.
         assert!(worth_skipping(5699, 6000));
         assert!(!worth_skipping(5700, 6000));
+    }
+
+    #[test]
+    fn the_float32_copy_is_made_only_where_every_value_fits() {
+        let d = 16;
+        let n = 3 * LEAF_ROWS + 5;
+        let mut data: Vec<f64> = (0..n * d).map(|i| (i % 97) as f64 * 0.37 - 11.0).collect();
+        let copy = f32_copy(&data, d).expect("every value fits");
+        assert_eq!(copy, data.iter().map(|&v| v as f32).collect::<Vec<_>>());
+        // One value too large, in the last leaf: no copy (the rows are screened natively).
+        data[(n - 1) * d + 3] = -2.0 * F32_SCREEN_MAX_ABS;
+        assert!(f32_copy(&data, d).is_none());
+        let x = ndarray::Array2::from_shape_vec((n, d), data).unwrap();
+        assert_eq!(indices(&x, None, 10, 4, Screening::Auto), indices(&x, None, 10, 4, Screening::Brute));
     }
 
     #[test]
