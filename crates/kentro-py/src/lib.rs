@@ -173,15 +173,13 @@ pub(crate) fn kentro_params(
         },
         InitArg::Centers(c) => Init::Centers(c.as_array().to_owned()),
     };
-    let mut params = KMeans::params(n_clusters).init(init).n_init(NInit::Runs(n_init)).max_iter(max_iter).tol(tol);
+    let mut params =
+        KMeans::params(n_clusters).init(init).n_init(NInit::Runs(n_init)).max_iter(max_iter).tol(tol);
     params = match state {
         Some(state) => params.random_state(state),
         None => params.seed(if let SeedArg::Value(s) = seed { s } else { 0 }),
     };
-    params
-        .algorithm(parse_algorithm(py, algorithm)?)
-        .check()
-        .map_err(|e| to_py_err(py, e.into()))
+    params.algorithm(parse_algorithm(py, algorithm)?).check().map_err(|e| to_py_err(py, e.into()))
 }
 
 /// Fits K-Means to `x` (float64 or float32, one sample per row). Arguments are the core's, with
@@ -266,7 +264,9 @@ fn kmeans_plusplus<'py>(
         n_local_trials: Option<usize>,
     ) -> Result<(ndarray::Array2<F>, Vec<usize>), kentro::KMeansError> {
         match state {
-            Some(state) => kentro::kmeans_plusplus_from_state(view, n_clusters, weights, state, n_local_trials),
+            Some(state) => {
+                kentro::kmeans_plusplus_from_state(view, n_clusters, weights, state, n_local_trials)
+            }
             None => kentro::kmeans_plusplus(view, n_clusters, weights, seed, n_local_trials),
         }
     }

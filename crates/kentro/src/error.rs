@@ -33,7 +33,9 @@ pub enum ParamError {
     #[error("cluster_std must be finite and >= 0 (one value, or one per centre), got {0}")]
     ClusterStd(String),
     /// A numpy `RandomState` state must have 624 key words and a position of at most 624.
-    #[error("a RandomState state has 624 key words and a position <= 624, got {words} words and position {pos}")]
+    #[error(
+        "a RandomState state has 624 key words and a position <= 624, got {words} words and position {pos}"
+    )]
     RandomState {
         /// The key's length.
         words: usize,

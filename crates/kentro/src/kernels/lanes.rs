@@ -58,6 +58,26 @@ pub(crate) fn products<F: Float, const R: usize>(
     portable(xs, lanes)
 }
 
+/// Asks the CPU to start loading the cache lines of `values` (a hint: it changes no result), so
+/// that rows read sparsely a little later do not each wait for memory in turn.
+#[inline(always)]
+#[allow(unsafe_code)]
+pub(crate) fn prefetch<T>(values: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let bytes = std::mem::size_of_val(values);
+        let p = values.as_ptr().cast::<i8>();
+        for offset in (0..bytes).step_by(64).chain(bytes.checked_sub(1)) {
+            // SAFETY: `p + offset` lies inside `values`; a prefetch only hints and never faults
+            // (SSE, which every x86-64 CPU has).
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.add(offset)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = values;
+}
+
 /// The reference: the same sums in plain Rust.
 fn portable<F: Float, const R: usize>(xs: [&[F]; R], lanes: &[[F; CAND_LANES]]) -> [[F; CAND_LANES]; R] {
     let mut even = [[F::ZERO; CAND_LANES]; R];
@@ -87,6 +107,7 @@ mod x86 {
 
     /// [`super::portable`] for f64 in pairs of 256-bit registers.
     #[target_feature(enable = "avx,fma")]
+    #[inline]
     pub(super) fn products_f64_fma<const R: usize>(
         xs: [&[f64]; R],
         lanes: &[[f64; CAND_LANES]],
@@ -138,6 +159,7 @@ mod x86 {
 
     /// [`super::portable`] for f32 in 256-bit registers.
     #[target_feature(enable = "avx,fma")]
+    #[inline]
     pub(super) fn products_f32_fma<const R: usize>(
         xs: [&[f32]; R],
         lanes: &[[f32; CAND_LANES]],
