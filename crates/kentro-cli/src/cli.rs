@@ -103,7 +103,8 @@ pub struct FitArgs {
     #[arg(short = 'k', long = "n-clusters", value_name = "K", value_parser = parse_count)]
     pub k: usize,
 
-    /// Seed of every random choice; results depend on it, never on --threads.
+    /// Seed of every random choice; results depend on it, never on --threads. The initial
+    /// centres are scikit-learn's with random_state=S (numpy's stream, drawn the same way).
     #[arg(long, value_name = "S", default_value_t = 0, value_parser = parse_seed)]
     pub seed: u64,
 
@@ -213,7 +214,7 @@ pub struct BlobsArgs {
     #[arg(long, value_name = "S", default_value_t = 1.0, allow_negative_numbers = true, value_parser = parse_number)]
     pub std: f64,
 
-    /// Seed of the generator.
+    /// Seed of the generator: the same data as scikit-learn's make_blobs(random_state=S).
     #[arg(long, value_name = "S", default_value_t = 0, value_parser = parse_seed)]
     pub seed: u64,
 
