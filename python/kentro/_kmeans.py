@@ -148,10 +148,14 @@ class KMeans(
         stream exactly as scikit-learn does, so that k-means++ and ``init="random"``
         choose the same initial centres as scikit-learn with the same
         ``random_state`` (float64 data; float32 data can differ where scikit-learn's
-        float32 sums round differently): an int seeds the stream (the command-line
-        tool's ``--seed`` gives the same clusters); a ``RandomState`` (or ``None``,
-        numpy's global one) is continued from its state and then advanced past the
-        draws, as scikit-learn's fit advances it.
+        float32 sums round differently), hence the same clusters up to exact distance
+        ties (integer-valued data has many), which scikit-learn's rounding breaks one
+        way and kentro by the lowest centre index: an int seeds the stream (the
+        command-line tool's ``--seed`` gives the same clusters); a ``RandomState`` (or
+        ``None``, numpy's global one) is continued from its state and then advanced
+        past the draws, as scikit-learn's fit advances it. With ``init="random"`` and
+        fewer positively weighted samples than clusters, scikit-learn refuses to
+        draw; kentro takes the first unweighted samples for the rest.
 
     copy_x : bool, default=True
         Accepted for compatibility. kentro never modifies X: the core always
@@ -238,7 +242,8 @@ class KMeans(
            [ 1.,  2.]])
 
     These are scikit-learn's own example's results: the same ``random_state`` gives
-    the same initial centres, hence the same clusters.
+    the same initial centres, hence the same clusters (ties aside: see
+    ``random_state``).
     """
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
@@ -491,7 +496,8 @@ class KMeans(
             init_arg = init if isinstance(init, str) else init.astype(np.float64)
             seed, rng = seed_or_state(self.random_state)
             model = fit(X, k, init=init_arg, n_init=n_init, seed=seed, **common)
-            if rng is not None and isinstance(init, str):
+            # exact1d draws nothing: the generator stays where it is.
+            if rng is not None and isinstance(init, str) and algorithm != "exact1d":
                 trials = 2 + int(np.log(k))
                 skip_init_draws(rng, init, n_init, k, trials, X, weights)
         assert model is not None
@@ -863,7 +869,10 @@ def kmeans_plusplus(
         Determines random number generation for centroid initialization. Pass
         an int for reproducible output across multiple function calls. The draws
         are numpy's, made as scikit-learn makes them: the same ``random_state``
-        chooses the same samples as ``sklearn.cluster.kmeans_plusplus``.
+        chooses the same samples as ``sklearn.cluster.kmeans_plusplus``, except
+        where scikit-learn's own rounding decides (exactly tied candidates, or data
+        far from the origin, whose squared distances it computes from norms and
+        products without centring; kentro's are exact).
 
     n_local_trials : int, default=None
         The number of seeding trials for each center (except the first); None

@@ -62,13 +62,16 @@ def seed_or_state(random_state: Any) -> tuple[Any, np.random.RandomState | None]
     does). A ``RandomState`` (or ``None``: numpy's global one) is continued from its current
     state, which is returned as ``(key, pos)`` together with the generator, so that the caller
     can then advance the generator past the draws (:func:`skip_init_draws`), as scikit-learn's
-    fit would have.
+    fit would have. A ``RandomState`` over another bit generator (not MT19937) has no such
+    state: it gives a seed drawn from it instead.
     """
     if _is_seed(random_state):
         return int(random_state), None
     rng = check_random_state(random_state)  # also rejects invalid ints
     if isinstance(random_state, Integral) and not isinstance(random_state, bool):
         return int(random_state), None
+    if not isinstance(rng._bit_generator, np.random.MT19937):
+        return int(rng.randint(np.iinfo(np.int32).max)), None
     _, key, pos, *_ = rng.get_state(legacy=True)
     return (np.ascontiguousarray(key, dtype=np.uint32), int(pos)), rng
 

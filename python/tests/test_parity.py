@@ -338,3 +338,21 @@ def test_kmeans_plusplus_with_a_randomstate():
         b = kentro.kmeans_plusplus(X, 6, random_state=ours, n_local_trials=trials)
         np.testing.assert_array_equal(a[1], b[1])
     assert theirs.random_sample() == ours.random_sample()
+
+
+def test_a_randomstate_over_another_bit_generator_still_fits():
+    # No MT19937 state to continue: a seed is drawn from it instead (as before), no error.
+    X, _ = make_blobs(200, centers=3, random_state=0)
+    r = np.random.RandomState(np.random.PCG64(0))
+    km = KMeans(3, random_state=r).fit(X)
+    assert km.inertia_ > 0
+    _, idx = kentro.kmeans_plusplus(X, 3, random_state=r)
+    assert len(set(idx)) == 3
+
+
+def test_exact1d_leaves_the_generator_alone():
+    X = np.random.default_rng(0).normal(size=(50, 1))
+    r = np.random.RandomState(1)
+    before = r.get_state()[2]
+    KMeans(3, algorithm="exact1d", random_state=r).fit(X)
+    assert r.get_state()[2] == before

@@ -94,7 +94,8 @@ impl Blobs {
         self
     }
 
-    /// The seed (default 0).
+    /// The seed (default 0): numpy's `RandomState(seed)`. Seeds above `u32::MAX`, which numpy
+    /// refuses, seed the stream from their two 32-bit halves.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self

@@ -17,7 +17,9 @@ pub enum Init {
     /// Greedy k-means++ (Arthur & Vassilvitskii 2007, with scikit-learn's local trials): the
     /// default.
     KMeansPlusPlus,
-    /// `n_clusters` distinct samples drawn with probability proportional to their weight.
+    /// `n_clusters` distinct samples drawn with probability proportional to their weight (as
+    /// numpy's `choice(n, k, replace=False, p=w / w.sum())`). When fewer samples have a positive
+    /// weight (numpy refuses then), the first unweighted samples make up the rest.
     Random,
     /// Explicit initial centres, one row per cluster, in the data's units.
     Centers(Array2<f64>),
