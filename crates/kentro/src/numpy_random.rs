@@ -1,8 +1,9 @@
-//! numpy's legacy random stream (`numpy.random.RandomState`: MT19937), and the two draws
-//! scikit-learn's K-Means initialisation makes from it, so that a seed gives the same initial
-//! centres as scikit-learn with the same `random_state`.
+//! numpy's legacy random stream (`numpy.random.RandomState`: MT19937), and the draws
+//! scikit-learn's K-Means initialisation and `make_blobs` make from it, so that a seed gives the
+//! same initial centres and the same blobs as scikit-learn with the same `random_state`.
 //!
-//! Only what the initialisation needs is here: seeding from an integer, `random_sample`, and
+//! Only what those need is here: seeding from an integer or continuing a state,
+//! `random_sample`, `standard_normal` (the legacy polar method), `shuffle`'s permutation, and
 //! `choice` with probabilities (with and without replacement), computed as numpy computes them
 //! (the probabilities divided by their pairwise sum in the data's precision, a sequential
 //! cumulative sum in float64, normalised by its last value, searched on the right).
