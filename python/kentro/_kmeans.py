@@ -26,6 +26,7 @@ from kentro import _kentro, _sparse
 from kentro._threads import effective_n_threads
 from kentro._validation import (
     check_seed,
+    default_local_trials,
     reject_sparse,
     seed_or_state,
     skip_init_draws,
@@ -498,7 +499,7 @@ class KMeans(
             model = fit(X, k, init=init_arg, n_init=n_init, seed=seed, **common)
             # exact1d draws nothing: the generator stays where it is.
             if rng is not None and isinstance(init, str) and algorithm != "exact1d":
-                trials = 2 + int(np.log(k))
+                trials = default_local_trials(k)
                 skip_init_draws(rng, init, n_init, k, trials, X, weights)
         assert model is not None
 
@@ -923,6 +924,6 @@ def kmeans_plusplus(
     )
     if rng is not None:
         k = int(n_clusters)
-        trials = 2 + int(np.log(k)) if trials is None else trials
+        trials = default_local_trials(k) if trials is None else trials
         skip_init_draws(rng, "k-means++", 1, k, trials, X, weights)
     return centers, indices

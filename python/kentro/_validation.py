@@ -76,6 +76,11 @@ def seed_or_state(random_state: Any) -> tuple[Any, np.random.RandomState | None]
     return (np.ascontiguousarray(key, dtype=np.uint32), int(pos)), rng
 
 
+def default_local_trials(n_clusters: int) -> int:
+    """scikit-learn's k-means++ trials per centre, ``2 + int(log(k))`` (the core's default)."""
+    return 2 + int(np.log(n_clusters))
+
+
 def skip_init_draws(
     rng: np.random.RandomState,
     init: str,

@@ -71,6 +71,11 @@ pub(crate) enum SeedArg<'py> {
 }
 
 impl SeedArg<'_> {
+    /// The seed (unused when this continues a state).
+    fn value(&self) -> u64 {
+        if let SeedArg::Value(s) = self { *s } else { 0 }
+    }
+
     /// The core's state, when this continues one.
     fn state(&self, py: Python<'_>) -> PyResult<Option<kentro::RandomState>> {
         match self {
@@ -177,7 +182,7 @@ pub(crate) fn kentro_params(
         KMeans::params(n_clusters).init(init).n_init(NInit::Runs(n_init)).max_iter(max_iter).tol(tol);
     params = match state {
         Some(state) => params.random_state(state),
-        None => params.seed(if let SeedArg::Value(s) = seed { s } else { 0 }),
+        None => params.seed(seed.value()),
     };
     params.algorithm(parse_algorithm(py, algorithm)?).check().map_err(|e| to_py_err(py, e.into()))
 }
@@ -254,7 +259,7 @@ fn kmeans_plusplus<'py>(
 ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyArray1<i64>>)> {
     let weights = sample_weight.as_ref().map(|w| w.as_array());
     let state = seed.state(py)?;
-    let seed = if let SeedArg::Value(s) = seed { s } else { 0 };
+    let seed = seed.value();
     fn seeding<F: kentro::Float>(
         view: ndarray::ArrayView2<F>,
         n_clusters: usize,
