@@ -5,6 +5,7 @@
 //! with the default tolerance instead. Every fit starts from the same k-means++ centres and runs with `tol = 0`
 //! twice (5 and 25 iterations); the CPU time of all threads (`/proc/self/task/*/schedstat`) of
 //! the longer fit less the shorter, over the extra iterations, is the cost of one iteration.
+//! With `STEPS=N`, the CPU time of fits of 1 to N iterations instead (where a fit's time goes).
 use kentro::{Algorithm, Float, Init, KMeans};
 use ndarray::{Array2, ArrayView2};
 
@@ -37,6 +38,23 @@ fn time<F: Float>(
 
 fn run<F: Float>(x: Array2<F>, k: usize, algorithms: &[Algorithm]) {
     let (start, _) = kentro::kmeans_plusplus(x.view(), k, None, 0, None).unwrap();
+    if let Ok(steps) = std::env::var("STEPS") {
+        // The CPU time of fits of 1, 2, … STEPS iterations (`tol = 0`): where the time goes.
+        for &a in algorithms {
+            time(x.view(), &start, a, 2);
+            let mut last = 0;
+            for m in 1..=steps.parse::<usize>().expect("STEPS") {
+                let (t, n) = time(x.view(), &start, a, m);
+                println!(
+                    "  {a:?} {n} iterations: {:.1} CPU ms (+{:.1})",
+                    t as f64 / 1e6,
+                    (t as f64 - last as f64) / 1e6
+                );
+                last = t;
+            }
+        }
+        return;
+    }
     if std::env::var("FIT").is_ok() {
         // Whole fits with the default tolerance, from the same start.
         for &a in algorithms {
