@@ -45,10 +45,10 @@ static SHOWN: Mutex<Option<ProgressBar>> = Mutex::new(None);
 /// Clears the progress line, if one is shown; called on Ctrl-C before exiting.
 pub fn clear_shown() {
     // Never wait here: the handler must exit even if the lock is held.
-    if let Ok(mut shown) = SHOWN.try_lock() {
-        if let Some(bar) = shown.take() {
-            bar.finish_and_clear();
-        }
+    if let Ok(mut shown) = SHOWN.try_lock()
+        && let Some(bar) = shown.take()
+    {
+        bar.finish_and_clear();
     }
 }
 

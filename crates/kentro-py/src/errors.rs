@@ -70,11 +70,11 @@ pub(crate) fn named_error(py: Python<'_>, name: &str, message: String) -> PyErr 
 /// A core error as the matching `kentro.exceptions` instance.
 pub(crate) fn to_py_err(py: Python<'_>, e: KMeansError) -> PyErr {
     let message = e.to_string();
-    if let KMeansError::Io { path, source } = &e {
-        if let Some(errno) = source.raw_os_error() {
-            let filename = path.to_string_lossy().into_owned();
-            return raise(py, "ModelIOError", (errno, io_reason(source), filename), &message);
-        }
+    if let KMeansError::Io { path, source } = &e
+        && let Some(errno) = source.raw_os_error()
+    {
+        let filename = path.to_string_lossy().into_owned();
+        return raise(py, "ModelIOError", (errno, io_reason(source), filename), &message);
     }
     raise(py, class_name(&e), (message.clone(),), &message)
 }

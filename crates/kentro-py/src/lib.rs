@@ -142,13 +142,12 @@ impl Observer for PyObserver<'_> {
     }
 
     fn should_stop(&self) -> bool {
-        if let Some(signals) = &self.signals {
-            if !self.cancel.load(Ordering::Relaxed) {
-                if let Some(e) = signals.check() {
-                    self.error.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
-                    self.cancel.store(true, Ordering::Relaxed);
-                }
-            }
+        if let Some(signals) = &self.signals
+            && !self.cancel.load(Ordering::Relaxed)
+            && let Some(e) = signals.check()
+        {
+            self.error.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+            self.cancel.store(true, Ordering::Relaxed);
         }
         self.cancel.load(Ordering::Relaxed)
     }

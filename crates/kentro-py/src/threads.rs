@@ -126,11 +126,11 @@ where
             match received {
                 Ok(outcome) => break outcome,
                 Err(RecvTimeoutError::Timeout) => {
-                    if interrupt.is_none() {
-                        if let Err(e) = py.check_signals() {
-                            cancel.store(true, Ordering::Relaxed);
-                            interrupt = Some(e);
-                        }
+                    if interrupt.is_none()
+                        && let Err(e) = py.check_signals()
+                    {
+                        cancel.store(true, Ordering::Relaxed);
+                        interrupt = Some(e);
                     }
                 }
                 Err(RecvTimeoutError::Disconnected) => {

@@ -140,10 +140,10 @@ pub fn run(args: ChooseKArgs) -> anyhow::Result<()> {
     let progress = FitProgress::new(args.quiet);
     progress.stage(format!("reading {}", args.data.data.display()));
     let data = read_data(&args.data.data, &super::read_options(&args.data, Columns::All))?;
-    if !args.quiet {
-        if let Some(warning) = label_warning(data.feature_names.as_deref(), &args.data) {
-            progress.eprintln(&warning);
-        }
+    if !args.quiet
+        && let Some(warning) = label_warning(data.feature_names.as_deref(), &args.data)
+    {
+        progress.eprintln(&warning);
     }
     match data.x {
         Matrix::F32(x) => judge_and_write(x.view(), &args, &progress),

@@ -227,18 +227,16 @@ fn select_columns(
     no_names_why: &'static str,
 ) -> Result<Vec<usize>, ReadError> {
     let resolve = |spec: &str, by_name_only: bool| -> Result<usize, ReadError> {
-        if let Some(names) = header {
-            if let Some(i) = names.iter().position(|n| n == spec) {
-                return Ok(i);
-            }
+        if let Some(names) = header
+            && let Some(i) = names.iter().position(|n| n == spec)
+        {
+            return Ok(i);
         }
-        if !by_name_only {
-            if let Ok(index) = spec.parse::<usize>() {
-                if index < n_columns {
-                    return Ok(index);
-                }
-                return Err(ReadError::ColumnOutOfRange { path: path.into(), index, n_columns });
+        if !by_name_only && let Ok(index) = spec.parse::<usize>() {
+            if index < n_columns {
+                return Ok(index);
             }
+            return Err(ReadError::ColumnOutOfRange { path: path.into(), index, n_columns });
         }
         match header {
             Some(names) => Err(ReadError::NoSuchColumn {

@@ -347,16 +347,16 @@ pub(crate) fn fit<F: Float>(
     }
     let weights = sample_weight.map(|w| check_weights(w, n)).transpose()?;
     let weights = weights.as_deref();
-    if let Init::Centers(c) = &params.init {
-        if c.ncols() != d {
-            return Err(KMeansError::InitFeatures { got: c.ncols(), expected: d });
-        }
+    if let Init::Centers(c) = &params.init
+        && c.ncols() != d
+    {
+        return Err(KMeansError::InitFeatures { got: c.ncols(), expected: d });
     }
     let mut warnings = Vec::new();
-    if let (Init::Centers(_), NInit::Runs(runs)) = (&params.init, params.n_init_requested) {
-        if runs > 1 {
-            warnings.push(FitWarning::ExplicitInitRunsOnce { n_init: runs });
-        }
+    if let (Init::Centers(_), NInit::Runs(runs)) = (&params.init, params.n_init_requested)
+        && runs > 1
+    {
+        warnings.push(FitWarning::ExplicitInitRunsOnce { n_init: runs });
     }
 
     let max_abs = x.max_abs().max(init_max_abs(&params.init));
