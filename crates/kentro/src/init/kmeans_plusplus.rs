@@ -4,7 +4,9 @@ use ndarray::{Array2, ArrayView2, Axis};
 
 use crate::error::KMeansError;
 use crate::float::Float;
-use crate::kernels::lanes::{CAND_LANES, prefetch, products};
+use crate::kernels::lanes::{
+    CAND_LANES, across_available, half_products_across, narrow_f16, prefetch, products, widen_f16,
+};
 use crate::kernels::{LANES, sq_dist};
 use crate::observer::Observer;
 use multiversion::multiversion;
@@ -66,6 +68,8 @@ enum Screening {
     Brute,
     /// As `Auto`, but every row is screened (no row is skipped before its products).
     EveryRow,
+    /// Products from a float16 copy whenever the values fit.
+    Half,
 }
 
 fn seed<F: Float>(
@@ -105,7 +109,13 @@ fn seed<F: Float>(
         );
         out
     };
+    let half = match screening {
+        Screening::Auto | Screening::EveryRow if half_pays(n, d) => HalfCopy::new(data, d),
+        Screening::Half if !narrow => HalfCopy::new(data, d),
+        _ => None,
+    };
     let screen32 = match screening {
+        _ if half.is_some() => None,
         Screening::Auto | Screening::EveryRow if d >= F32_SCREEN_MIN_FEATURES && F::DTYPE == "float64" => {
             f32_copy(data, d)
         }
@@ -141,10 +151,13 @@ fn seed<F: Float>(
                 .iter()
                 .map(|&c| chosen.iter().map(|&j| sq_dist(row(c), row(j)).to_f64()).collect())
                 .collect();
-            let found = match &screen32 {
-                Some(copy) => WideStep::<F, f32>::new(&cand_rows, &gaps, &sq_norms, brute, skip_rows)
+            let found = match (&half, &screen32) {
+                (Some(half), _) => WideStep::<F, f32>::new(&cand_rows, &gaps, &sq_norms, brute, skip_rows)
+                    .with_half(half)
+                    .evaluate(&input, &[], &state),
+                (None, Some(copy)) => WideStep::<F, f32>::new(&cand_rows, &gaps, &sq_norms, brute, skip_rows)
                     .evaluate(&input, copy, &state),
-                None => WideStep::<F, F>::new(&cand_rows, &gaps, &sq_norms, brute, skip_rows)
+                (None, None) => WideStep::<F, F>::new(&cand_rows, &gaps, &sq_norms, brute, skip_rows)
                     .evaluate(&input, data, &state),
             };
             skip_rows &= worth_skipping(found.screened, n);
@@ -205,6 +218,77 @@ fn f32_copy<F: Float>(data: &[F], d: usize) -> Option<Vec<f32>> {
         &|a: &mut bool, b| *a &= b,
     );
     fits.then_some(out)
+}
+
+/// Whether `n` rows of `d` features are screened from a float16 copy: wide enough rows, and
+/// more of them than stay in a core's cache, where streaming them bounds the pass (the copy
+/// halves the bytes of the float32 one). Measured (wall time of one k-means++, two threads,
+/// median of three runs of three seeds, float16 vs float32 copy): blobs 100k × 128, k = 256:
+/// 0.87 vs 1.06 s; blobs 200k × 32, k = 64: 0.31 vs 0.36 s; but uniform 500k × 16, k = 100: 1.15
+/// vs 0.88 s (one block of features per row, and near distances that the coarser screen leaves
+/// open).
+fn half_pays(n: usize, d: usize) -> bool {
+    d >= HALF_SCREEN_MIN_FEATURES && n * d * std::mem::size_of::<f32>() > HALF_SCREEN_MIN_BYTES
+}
+
+/// See [`half_pays`].
+const HALF_SCREEN_MIN_FEATURES: usize = 32;
+/// See [`half_pays`]: more than a core's level-2 cache holds.
+const HALF_SCREEN_MIN_BYTES: usize = 4 << 20;
+
+/// The data in float16, for screening: each value times `scale` (a power of two that brings
+/// the largest magnitude to at most 2¹⁴), rounded to float32 and then truncated to float16
+/// ([`narrow_f16`]). Each value of the copy, times `inv_scale`, is within `HALF_DELTA × |x| +
+/// HALF_TINY × inv_scale` of the data's value `x`.
+struct HalfCopy {
+    bits: Vec<u16>,
+    /// 1 / `scale` (exact: a power of two).
+    inv_scale: f64,
+    /// The largest magnitude of the data.
+    max_abs: f64,
+}
+
+/// Relative error of one value of a [`HalfCopy`]: rounding to float32, then truncation to
+/// float16's 10 bits.
+const HALF_DELTA: f64 = 1.0 / 1024.0 + 1.0 / (1u64 << 23) as f64;
+/// Absolute error of one value of a [`HalfCopy`] (below float16's smallest subnormal), in
+/// scaled units.
+const HALF_TINY: f64 = 1.0 / (1u64 << 24) as f64;
+
+impl HalfCopy {
+    /// The copy (made in parallel), where the largest magnitude is positive and at most
+    /// [`F32_SCREEN_MAX_ABS`]; else none (the rows are screened in float32 or natively).
+    fn new<F: Float>(data: &[F], d: usize) -> Option<Self> {
+        let n = data.len() / d;
+        let max_abs = par_blocks(
+            n,
+            0,
+            &mut [] as &mut [u8],
+            &|s, e, _| data[s * d..e * d].iter().fold(0.0f64, |m, v| m.max(v.to_f64().abs())),
+            &|a: &mut f64, b| *a = a.max(b),
+        );
+        if !(max_abs > 0.0 && max_abs <= F32_SCREEN_MAX_ABS) {
+            return None;
+        }
+        // max_abs ≤ 2^e, so every value times the scale is at most 2¹⁴ (float16 reaches 65504).
+        let e = max_abs.log2().ceil() as i32;
+        let scale = 2f64.powi(14 - e);
+        let mut bits = vec![0u16; data.len()];
+        par_blocks(
+            n,
+            d,
+            &mut bits,
+            &|s, _e, out: &mut [u16]| {
+                let mut row = vec![0.0f32; d];
+                for (o, x) in out.chunks_exact_mut(d).zip(data[s * d..].chunks_exact(d)) {
+                    row.iter_mut().zip(x).for_each(|(r, v)| *r = (v.to_f64() * scale) as f32);
+                    narrow_f16(&row, o);
+                }
+            },
+            &|_, _| {},
+        );
+        Some(HalfCopy { bits, inv_scale: 1.0 / scale, max_abs })
+    }
 }
 
 /// The lowest resulting potential is the largest gain; ties go to the first drawn.
@@ -425,6 +509,9 @@ impl Found {
         let d = input.d;
         let t = candidates.nrows();
         let c = candidates.as_slice().expect("standard layout");
+        // Only candidates whose estimate may reach the best's lowest possible gain can be the
+        // best: the others' exact gains lie below it.
+        let contender: Vec<bool> = (0..t).map(|c| brute || self.gains[c] + bound(c) >= low).collect();
         let per_open: Vec<Vec<(usize, f64)>> = map_in_order(state.closest.len(), &self.open, |o| {
             let x = &input.data[o.row * d..(o.row + 1) * d];
             let current = state.closest[o.row];
@@ -432,6 +519,9 @@ impl Found {
             let mut out = Vec::new();
             for (l, _) in o.lanes.iter().enumerate().filter(|(_, open)| **open) {
                 let cand = o.group * CAND_LANES + l;
+                if !contender[cand] {
+                    continue;
+                }
                 let dist = sq_dist(x, &c[cand * d..(cand + 1) * d]);
                 if dist < current {
                     out.push((cand, w * (current - dist).to_f64()));
@@ -439,7 +529,8 @@ impl Found {
             }
             out
         });
-        let mut exact = vec![0.0f64; t];
+        let mut exact: Vec<f64> =
+            contender.iter().map(|&c| if c { 0.0 } else { f64::NEG_INFINITY }).collect();
         for (cand, gain) in per_open.into_iter().flatten() {
             exact[cand] += gain;
         }
@@ -460,29 +551,34 @@ impl Found {
         let (group, lane) = (best / CAND_LANES, best % CAND_LANES);
         let rows: Vec<usize> =
             self.open.iter().filter(|o| o.group == group && o.lanes[lane]).map(|o| o.row).collect();
-        let d = input.d;
-        let row = |i: usize| &input.data[i * d..(i + 1) * d];
         let blocks: Vec<&[usize]> = rows.chunks(MEASURE_BLOCK).collect();
-        let per_block = map_in_order(state.closest.len(), &blocks, |block| {
-            let mut out = Vec::new();
-            for (k, &i) in block.iter().enumerate() {
-                // The rows lie far apart: ask for the ones a few steps ahead now.
-                if let Some(&ahead) = block.get(k + PREFETCH_AHEAD) {
-                    prefetch(row(ahead));
-                }
-                let dist = sq_dist(row(i), c);
-                if dist < state.closest[i] {
-                    out.push((i, dist));
-                }
-            }
-            out
-        });
+        let per_block =
+            map_in_order(state.closest.len(), &blocks, |block| measure_rows(input, block, c, &state.closest));
         per_block.into_iter().flatten().collect()
     }
 }
 
+/// The rows of `block` that `c` brings closer than `closest`, with their distances, in order.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn measure_rows<F: Float>(input: &Input<F>, block: &[usize], c: &[F], closest: &[F]) -> Vec<(usize, F)> {
+    let d = input.d;
+    let row = |i: usize| &input.data[i * d..(i + 1) * d];
+    let mut out = Vec::new();
+    for (k, &i) in block.iter().enumerate() {
+        // The rows lie far apart: ask for the ones a few steps ahead now.
+        if let Some(&ahead) = block.get(k + PREFETCH_AHEAD) {
+            prefetch(row(ahead));
+        }
+        let dist = sq_dist(row(i), c);
+        if dist < closest[i] {
+            out.push((i, dist));
+        }
+    }
+    out
+}
+
 /// Open rows per block of [`Found::improved`] (blocks may run in parallel).
-const MEASURE_BLOCK: usize = 2048;
+const MEASURE_BLOCK: usize = 512;
 /// How many rows ahead [`Found::improved`] prefetches.
 const PREFETCH_AHEAD: usize = 8;
 
@@ -513,6 +609,13 @@ struct WideStep<'a, F, S> {
     brute: bool,
     /// Whether rows are tested against the triangle inequality before their products.
     skip_rows: bool,
+    /// The float16 copy the products are formed from, if any (`S` is then float32, and the
+    /// screen handed to the evaluation is empty).
+    half: Option<&'a HalfCopy>,
+    /// With `half`, where the CPU forms the products straight from it
+    /// ([`half_products_across`]): the candidates in float32, row-major; else empty (the rows
+    /// are widened, then multiplied as a float32 copy's).
+    half_cands: Vec<f32>,
 }
 
 impl<'a, F: Float, S: Float> WideStep<'a, F, S> {
@@ -544,7 +647,36 @@ impl<'a, F: Float, S: Float> WideStep<'a, F, S> {
         let err = expansion_error::<S>(d) + expansion_error::<F>(d);
         let smallest = if S::DTYPE == "float32" { f32::MIN_POSITIVE as f64 } else { f64::MIN_POSITIVE };
         let tiny = 4.0 * (d + 4) as f64 * smallest;
-        WideStep { lanes, candidates, cand_norms, gaps: by_centre, sq_norms, err, tiny, brute, skip_rows }
+        WideStep {
+            lanes,
+            candidates,
+            cand_norms,
+            gaps: by_centre,
+            sq_norms,
+            err,
+            tiny,
+            brute,
+            skip_rows,
+            half: None,
+            half_cands: Vec::new(),
+        }
+    }
+
+    /// Forms the products from `half` instead, with its error added to the bounds.
+    fn with_half(mut self, half: &'a HalfCopy) -> Self {
+        let d = self.candidates.ncols() as f64;
+        // Each value of the copy is within δ |x| + η of the data's (η = HALF_TINY × inv_scale).
+        // A product x·c so moves by at most δ Σ|x c| + η ‖c‖₁ ≤ δ (‖x‖² + ‖c‖²) / 2 + η d
+        // max|c| (Cauchy–Schwarz), twice that in the expansion, whose error allowance is
+        // `err × 2 (‖x‖² + ‖c‖²) + tiny`; the candidates are data rows, so max|c| is at most
+        // the data's largest magnitude.
+        self.err += HALF_DELTA / 2.0;
+        self.tiny += 2.0 * d * HALF_TINY * half.inv_scale * half.max_abs * (1.0 + 1e-6);
+        self.half = Some(half);
+        if across_available() {
+            self.half_cands = self.candidates.iter().map(|v| v.to_f64() as f32).collect();
+        }
+        self
     }
 
     /// Screens every sample (products from `screen`, the data in `S`), along the fixed tree.
@@ -600,17 +732,24 @@ fn wide_leaf<F: Float, S: Float>(
     let rows = &rows[..len];
     found.screened += len;
     let mut groups_of = rows.chunks_exact(ROW_GROUP);
-    let ahead = (SCREEN_AHEAD_BYTES / (ROW_GROUP * d * std::mem::size_of::<S>())).clamp(2, 16);
+    let value_bytes = if step.half.is_some() { 2 } else { std::mem::size_of::<S>() };
+    let ahead = (SCREEN_AHEAD_BYTES / (ROW_GROUP * d * value_bytes)).clamp(2, 16);
+    // Rows widened from the float16 copy, a group at a time.
+    let widen = step.half.is_some() && step.half_cands.is_empty();
+    let mut wide = vec![0.0f32; if widen { ROW_GROUP * d } else { 0 }];
     for (k, group) in groups_of.by_ref().enumerate() {
         // The rows left may lie far apart: ask for the ones a few groups ahead now.
         for &ahead in rows.iter().skip((k + ahead) * ROW_GROUP).take(ROW_GROUP) {
-            prefetch(&screen[ahead * d..(ahead + 1) * d]);
+            match step.half {
+                Some(half) => prefetch(&half.bits[ahead * d..(ahead + 1) * d]),
+                None => prefetch(&screen[ahead * d..(ahead + 1) * d]),
+            }
         }
         let group: &[usize; ROW_GROUP] = group.try_into().expect("a whole group");
-        screen_rows(step, input, screen, state, group, found);
+        screen_rows(step, input, screen, state, group, &mut wide, found);
     }
     for &i in groups_of.remainder() {
-        screen_rows(step, input, screen, state, &[i], found);
+        screen_rows(step, input, screen, state, &[i], &mut wide, found);
     }
 }
 
@@ -628,14 +767,44 @@ fn screen_rows<F: Float, S: Float, const R: usize>(
     screen: &[S],
     state: &State<F>,
     rows: &[usize; R],
+    wide: &mut [f32],
     found: &mut Found,
 ) {
     let d = input.d;
     let groups = step.cand_norms.len();
     let t = found.gains.len();
+    // With the float16 copy: the rows widened to float32 (`S` is then f32), and the products
+    // scaled back to the data's units (exactly: a power of two).
+    let (screen, first, dot_scale) = match step.half {
+        Some(half) if step.half_cands.is_empty() => {
+            for (r, &i) in rows.iter().enumerate() {
+                widen_f16(&half.bits[i * d..(i + 1) * d], &mut wide[r * d..(r + 1) * d]);
+            }
+            (as_screen::<S>(&wide[..R * d]), std::array::from_fn(|r| r * d), half.inv_scale)
+        }
+        Some(half) => (screen, [0; R], half.inv_scale),
+        None => (screen, rows.map(|i| i * d), 1.0),
+    };
     for (g, lanes) in step.lanes.chunks_exact(d).enumerate() {
-        let xs: [&[S]; R] = std::array::from_fn(|r| &screen[rows[r] * d..(rows[r] + 1) * d]);
-        let dots = products(xs, lanes);
+        let dots = match step.half {
+            Some(half) if !step.half_cands.is_empty() => {
+                let (lo, count) = (g * CAND_LANES, CAND_LANES.min(t - g * CAND_LANES));
+                let cands = &step.half_cands[lo * d..(lo + count) * d];
+                let row = |r: usize| &half.bits[rows[r.min(R - 1)] * d..(rows[r.min(R - 1)] + 1) * d];
+                let mut dots = [[S::ZERO; CAND_LANES]; R];
+                for r in (0..R).step_by(2) {
+                    let pair = half_products_across([row(r), row(r + 1)], cands, count).expect("AVX-512");
+                    for (q, p) in pair.iter().enumerate().filter(|(q, _)| r + q < R) {
+                        dots[r + q] = p.map(|v| S::from_f64(v as f64));
+                    }
+                }
+                dots
+            }
+            _ => {
+                let xs: [&[S]; R] = std::array::from_fn(|r| &screen[first[r]..first[r] + d]);
+                products(xs, lanes)
+            }
+        };
         for (r, &i) in rows.iter().enumerate() {
             let current = state.closest[i].to_f64();
             let reach = reach(state.closest[i]);
@@ -650,7 +819,7 @@ fn screen_rows<F: Float, S: Float, const R: usize>(
             let mut slack = [0.0f64; CAND_LANES];
             for l in 0..CAND_LANES {
                 let c2 = step.cand_norms[g][l];
-                let v = x2 + c2 - 2.0 * dots[r][l].to_f64();
+                let v = x2 + c2 - 2.0 * (dots[r][l].to_f64() * dot_scale);
                 slack[l] = step.err * 2.0 * (x2 + c2) + step.tiny;
                 open[l] = (gaps[l] < reach) & (v - slack[l] < current);
                 if step.brute {
@@ -671,6 +840,15 @@ fn screen_rows<F: Float, S: Float, const R: usize>(
             found.open.push(Open { row: i, group: g, lanes: open });
         }
     }
+}
+
+/// Float32 values as the screen's type `S`, which is f32 wherever a float16 copy is screened.
+#[allow(unsafe_code)]
+fn as_screen<S: Float>(values: &[f32]) -> &[S] {
+    assert!(S::DTYPE == "float32", "a float16 copy is widened to float32");
+    // SAFETY: `S` is f32 (checked above: the only `Float` whose dtype is float32), so the slice
+    // is reinterpreted as itself.
+    unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<S>(), values.len()) }
 }
 
 /// Rows per across-rows block of the narrow kernels.
@@ -851,7 +1029,13 @@ mod tests {
             let w: Vec<f64> = (0..3000).map(|i| 0.5 + (i % 7) as f64).collect();
             for (weights, trials) in [(None, 4), (Some(&w[..]), 11)] {
                 let want = indices(&x, weights, 20, trials, Screening::Brute);
-                for how in [Screening::Auto, Screening::Native, Screening::Float32, Screening::EveryRow] {
+                for how in [
+                    Screening::Auto,
+                    Screening::Native,
+                    Screening::Float32,
+                    Screening::EveryRow,
+                    Screening::Half,
+                ] {
                     assert_eq!(
                         indices(&x, weights, 20, trials, how),
                         want,
@@ -863,6 +1047,24 @@ mod tests {
             let want = indices(&x32, None, 20, 4, Screening::Brute);
             assert_eq!(indices(&x32, None, 20, 4, Screening::Auto), want, "float32, d = {d}");
         }
+    }
+
+    /// Data too big for a core's cache are screened from the float16 copy by default; the
+    /// centres stay brute force's, in float64 and float32, weighted or not.
+    #[test]
+    fn big_wide_data_screened_in_float16_choose_the_same_centres() {
+        let (n, d) = (20_000, 64);
+        assert!(half_pays(n, d) && !half_pays(n, 16) && !half_pays(1000, d));
+        let x = wide_data::<f64>(n, d, 0.0);
+        let w: Vec<f64> = (0..n).map(|i| 0.5 + (i % 7) as f64).collect();
+        for weights in [None, Some(&w[..])] {
+            assert_eq!(
+                indices(&x, weights, 12, 5, Screening::Auto),
+                indices(&x, weights, 12, 5, Screening::Brute)
+            );
+        }
+        let x32 = x.mapv(|v| v as f32);
+        assert_eq!(indices(&x32, None, 12, 5, Screening::Auto), indices(&x32, None, 12, 5, Screening::Brute));
     }
 
     /// float32 data whose distances to the chosen centres dwarf the norms: the exact gains'

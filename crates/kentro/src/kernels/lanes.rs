@@ -58,6 +58,113 @@ pub(crate) fn products<F: Float, const R: usize>(
     portable(xs, lanes)
 }
 
+/// Whether [`half_products_across`] runs on this CPU (AVX-512).
+pub(crate) fn across_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return std::arch::is_x86_feature_detected!("avx512f");
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+/// `x_r · c_j` for the two float16 rows `xs` (encodings as [`f16_bits`] makes them, each of
+/// length `d`) and each of the `t` (at most [`CAND_LANES`]) float32 vectors `c_j =
+/// cands[j * d..(j + 1) * d]`, where the CPU has AVX-512 (else `None`: the caller widens the rows
+/// and calls [`products`]). Each row is widened sixteen features at a time and multiplied into
+/// every vector's accumulator: one pass over the row serves every vector. Lanes past `t` are
+/// zero. The sums are formed in another order than [`products`]' (any order keeps the same
+/// error bound).
+#[inline(always)]
+#[allow(unsafe_code)]
+pub(crate) fn half_products_across(
+    xs: [&[u16]; 2],
+    cands: &[f32],
+    t: usize,
+) -> Option<[[f32; CAND_LANES]; 2]> {
+    let d = xs[0].len();
+    assert!(
+        xs[1].len() == d && t <= CAND_LANES && cands.len() >= t * d,
+        "rows of one length, at most 8 vectors"
+    );
+    #[cfg(target_arch = "x86_64")]
+    if across_available() {
+        // SAFETY: the CPU has AVX-512F (checked above); the lengths were checked above.
+        return Some(unsafe {
+            match t {
+                0 => [[0.0; CAND_LANES]; 2],
+                1 => x86::half_across::<1>(xs, cands),
+                2 => x86::half_across::<2>(xs, cands),
+                3 => x86::half_across::<3>(xs, cands),
+                4 => x86::half_across::<4>(xs, cands),
+                5 => x86::half_across::<5>(xs, cands),
+                6 => x86::half_across::<6>(xs, cands),
+                7 => x86::half_across::<7>(xs, cands),
+                _ => x86::half_across::<8>(xs, cands),
+            }
+        });
+    }
+    let _ = (xs, cands, t);
+    None
+}
+
+/// The float16 encoding of `v` (|v| < 65520), truncated toward zero: within 2⁻¹⁰ |v| + 2⁻²⁴
+/// of `v` (subnormal float16 values included, below 2⁻²⁴ it is zero).
+pub(crate) fn f16_bits(v: f32) -> u16 {
+    let bits = v.to_bits();
+    let sign = ((bits >> 16) & 0x8000) as u16;
+    let exp = ((bits >> 23) & 0xff) as i32 - 127;
+    let mant = bits & 0x7f_ffff;
+    if exp >= -14 {
+        debug_assert!(exp <= 15, "{v} is too large for float16");
+        sign | (((exp + 15) as u16) << 10) | (mant >> 13) as u16
+    } else if exp >= -24 {
+        // Subnormal: m × 2⁻²⁴ with m = 1.mant × 2^(exp + 24), truncated.
+        sign | ((mant | 0x80_0000) >> (-1 - exp)) as u16
+    } else {
+        sign
+    }
+}
+
+/// The value of a float16 encoding without infinities or NaNs (as [`f16_bits`] makes), exactly.
+pub(crate) fn f16_value(h: u16) -> f32 {
+    let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
+    let exp = ((h >> 10) & 0x1f) as i32;
+    let mant = (h & 0x3ff) as f32;
+    if exp == 0 { sign * mant * 2f32.powi(-24) } else { sign * (1024.0 + mant) * 2f32.powi(exp - 25) }
+}
+
+/// `out[i] = f16_value(bits[i])`, in F16C instructions where the CPU has them (the same values:
+/// the widening is exact either way).
+#[inline(always)]
+#[allow(unsafe_code)]
+pub(crate) fn widen_f16(bits: &[u16], out: &mut [f32]) {
+    assert_eq!(bits.len(), out.len(), "one value out per value in");
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx") && std::arch::is_x86_feature_detected!("f16c") {
+        // SAFETY: the CPU has AVX and F16C (checked above); the lengths are equal.
+        unsafe { x86::widen_f16c(bits, out) };
+        return;
+    }
+    for (o, &h) in out.iter_mut().zip(bits) {
+        *o = f16_value(h);
+    }
+}
+
+/// `out[i] = f16_bits(values[i])`, in F16C instructions where the CPU has them (the same bits:
+/// truncation either way). Every value must be below 65520 in magnitude.
+#[allow(unsafe_code)]
+pub(crate) fn narrow_f16(values: &[f32], out: &mut [u16]) {
+    assert_eq!(values.len(), out.len(), "one value out per value in");
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx") && std::arch::is_x86_feature_detected!("f16c") {
+        // SAFETY: the CPU has AVX and F16C (checked above); the lengths are equal.
+        unsafe { x86::narrow_f16c(values, out) };
+        return;
+    }
+    for (o, &v) in out.iter_mut().zip(values) {
+        *o = f16_bits(v);
+    }
+}
+
 /// Asks the CPU to start loading the cache lines of `values` (a hint: it changes no result), so
 /// that rows read sparsely a little later do not each wait for memory in turn.
 #[inline(always)]
@@ -104,6 +211,106 @@ mod x86 {
     use std::arch::x86_64::*;
 
     use super::CAND_LANES;
+
+    /// [`super::half_products_across`] for `T` vectors: per row, `T` accumulators of sixteen
+    /// features' partial sums, reduced across their registers at the end.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    pub(super) fn half_across<const T: usize>(xs: [&[u16]; 2], cands: &[f32]) -> [[f32; CAND_LANES]; 2] {
+        let d = xs[0].len();
+        let mut acc = [[_mm512_setzero_ps(); T]; 2];
+        let full = d - d % 16;
+        for f in (0..full).step_by(16) {
+            // SAFETY: f + 16 <= d; every row holds d values and `cands` T·d.
+            unsafe {
+                let x0 = _mm512_cvtph_ps(_mm256_loadu_si256(xs[0].as_ptr().add(f).cast()));
+                let x1 = _mm512_cvtph_ps(_mm256_loadu_si256(xs[1].as_ptr().add(f).cast()));
+                for c in 0..T {
+                    let v = _mm512_loadu_ps(cands.as_ptr().add(c * d + f));
+                    acc[0][c] = _mm512_fmadd_ps(x0, v, acc[0][c]);
+                    acc[1][c] = _mm512_fmadd_ps(x1, v, acc[1][c]);
+                }
+            }
+        }
+        let mut out = [reduce_across::<T>(&acc[0]), reduce_across::<T>(&acc[1])];
+        for (r, x) in xs.iter().enumerate() {
+            for c in 0..T {
+                for f in full..d {
+                    out[r][c] = super::f16_value(x[f]).mul_add(cands[c * d + f], out[r][c]);
+                }
+            }
+        }
+        out
+    }
+
+    /// The sum of each of `T` (at most 8) registers' sixteen lanes: pairs of registers are
+    /// folded into one, twice, then the four lanes left per register are summed within 128-bit
+    /// blocks.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn reduce_across<const T: usize>(acc: &[__m512; T]) -> [f32; CAND_LANES] {
+        let a = |c: usize| if c < T { acc[c] } else { _mm512_setzero_ps() };
+        // [x.q0 + x.q2, x.q1 + x.q3, y.q0 + y.q2, y.q1 + y.q3] (q: 128-bit blocks).
+        let fold = |x: __m512, y: __m512| {
+            _mm512_add_ps(
+                _mm512_shuffle_f32x4::<0b01_00_01_00>(x, y),
+                _mm512_shuffle_f32x4::<0b11_10_11_10>(x, y),
+            )
+        };
+        let (b01, b23, b45, b67) = (fold(a(0), a(1)), fold(a(2), a(3)), fold(a(4), a(5)), fold(a(6), a(7)));
+        // [x.q0 + x.q1, x.q2 + x.q3, y.q0 + y.q1, y.q2 + y.q3]: one block per vector.
+        let pair = |x: __m512, y: __m512| {
+            _mm512_add_ps(
+                _mm512_shuffle_f32x4::<0b10_00_10_00>(x, y),
+                _mm512_shuffle_f32x4::<0b11_01_11_01>(x, y),
+            )
+        };
+        let (c0123, c4567) = (pair(b01, b23), pair(b45, b67));
+        // Block k: [v_k lanes 0+2, v_{4+k} lanes 0+2, v_k lanes 1+3, v_{4+k} lanes 1+3], then
+        // the two halves added: lane 4k holds v_k's sum, lane 4k + 1 v_{4+k}'s.
+        let e = _mm512_add_ps(_mm512_unpacklo_ps(c0123, c4567), _mm512_unpackhi_ps(c0123, c4567));
+        let e = _mm512_add_ps(e, _mm512_permute_ps::<0b01_00_11_10>(e));
+        let mut lanes = [0.0f32; 16];
+        // SAFETY: `lanes` holds 16 f32.
+        unsafe { _mm512_storeu_ps(lanes.as_mut_ptr(), e) };
+        std::array::from_fn(|j| if j < 4 { lanes[4 * j] } else { lanes[4 * (j - 4) + 1] })
+    }
+
+    /// [`super::widen_f16`]: eight values per instruction, the rest one by one.
+    #[target_feature(enable = "avx,f16c")]
+    #[inline]
+    pub(super) fn widen_f16c(bits: &[u16], out: &mut [f32]) {
+        let full = bits.len() - bits.len() % 8;
+        for i in (0..full).step_by(8) {
+            // SAFETY: i + 8 <= full <= both lengths.
+            unsafe {
+                let h = _mm_loadu_si128(bits.as_ptr().add(i).cast());
+                _mm256_storeu_ps(out.as_mut_ptr().add(i), _mm256_cvtph_ps(h));
+            }
+        }
+        for i in full..bits.len() {
+            out[i] = super::f16_value(bits[i]);
+        }
+    }
+
+    /// [`super::narrow_f16`]: eight values per instruction (rounded toward zero), the rest one
+    /// by one.
+    #[target_feature(enable = "avx,f16c")]
+    #[inline]
+    pub(super) fn narrow_f16c(values: &[f32], out: &mut [u16]) {
+        let full = values.len() - values.len() % 8;
+        for i in (0..full).step_by(8) {
+            // SAFETY: i + 8 <= full <= both lengths.
+            unsafe {
+                let v = _mm256_loadu_ps(values.as_ptr().add(i));
+                let h = _mm256_cvtps_ph::<_MM_FROUND_TO_ZERO>(v);
+                _mm_storeu_si128(out.as_mut_ptr().add(i).cast(), h);
+            }
+        }
+        for i in full..values.len() {
+            out[i] = super::f16_bits(values[i]);
+        }
+    }
 
     /// [`super::portable`] for f64 in pairs of 256-bit registers.
     #[target_feature(enable = "avx,fma")]
@@ -215,6 +422,70 @@ mod tests {
             }
         }
         assert_eq!(portable::<F, 3>([&rows[0], &rows[1], &rows[2]], &lanes), got);
+    }
+
+    #[test]
+    fn float16_products_across_equal_the_sums() {
+        let mut s = 9u64;
+        let mut next = || {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (s >> 40) as f32 / (1u64 << 24) as f32 * 8.0 - 4.0
+        };
+        for d in [1, 15, 16, 17, 64, 128, 131] {
+            for t in 0..=CAND_LANES {
+                let rows: Vec<Vec<u16>> =
+                    (0..2).map(|_| (0..d).map(|_| f16_bits(next())).collect()).collect();
+                let cands: Vec<f32> = (0..t * d).map(|_| next()).collect();
+                let Some(got) = half_products_across([&rows[0], &rows[1]], &cands, t) else { return };
+                for r in 0..2 {
+                    for j in 0..CAND_LANES {
+                        let want: f64 = if j < t {
+                            (0..d).map(|f| f16_value(rows[r][f]) as f64 * cands[j * d + f] as f64).sum()
+                        } else {
+                            0.0
+                        };
+                        let scale: f64 = if j < t {
+                            (0..d)
+                                .map(|f| (f16_value(rows[r][f]) as f64 * cands[j * d + f] as f64).abs())
+                                .sum()
+                        } else {
+                            0.0
+                        };
+                        let err = (got[r][j] as f64 - want).abs();
+                        assert!(
+                            err <= scale * (d + 2) as f64 * f32::EPSILON as f64,
+                            "d {d} t {t} row {r} vector {j}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn float16_truncates_and_widens_exactly() {
+        let mut s = 5u64;
+        let mut values: Vec<f32> = (0..1000)
+            .map(|_| {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let m = (s >> 40) as f32 / (1u64 << 24) as f32; // [0, 1)
+                let e = ((s >> 20) % 44) as i32 - 28; // 2^-28 .. 2^15
+                let sign = if s & 1 == 1 { -1.0 } else { 1.0 };
+                sign * (1.0 + m) * 2f32.powi(e)
+            })
+            .collect();
+        values.extend([0.0, -0.0, 65504.0, 65519.0, 6.0e-8, 5.96e-8, 1.0e-9, 6.1e-5, 1.0, -3.0]);
+        let mut fast = vec![0u16; values.len()];
+        narrow_f16(&values, &mut fast);
+        let mut wide = vec![0.0f32; values.len()];
+        widen_f16(&fast, &mut wide);
+        for ((&v, &h), &w) in values.iter().zip(&fast).zip(&wide) {
+            assert_eq!(h, f16_bits(v), "{v}: the instruction and the reference agree");
+            assert_eq!(w, f16_value(h), "{v}: widening is exact either way");
+            // Truncation toward zero, within 2⁻¹⁰ |v| + 2⁻²⁴.
+            assert!(w.abs() <= v.abs() && (w == 0.0 || w.signum() == v.signum()), "{v} → {w}");
+            assert!((v - w).abs() as f64 <= v.abs() as f64 * 2f64.powi(-10) + 2f64.powi(-24), "{v} → {w}");
+        }
     }
 
     #[test]
