@@ -344,12 +344,16 @@ impl<F: Float> State<F> {
         let parts =
             (Rows::new(&mut self.closest, 1), (Rows::new(&mut self.nearest, 1), PerLeaf(&mut self.masses)));
         par_blocks_sized(
-            LEAF_ROWS,
+            PASS_ROWS,
             n,
             parts,
             &|s, _e, (cl, (ne, mass)): (Rows<F>, (Rows<u32>, PerLeaf))| {
                 settle_leaf(input, columns, s, c, label, cl.data, ne.data);
-                mass.0[0] = leaf_mass(input, s, cl.data);
+                for ((m, closest), first) in
+                    mass.0.iter_mut().zip(cl.data.chunks(LEAF_ROWS)).zip((s..).step_by(LEAF_ROWS))
+                {
+                    *m = leaf_mass(input, first, closest);
+                }
             },
             &|_, _| {},
         );
@@ -851,6 +855,10 @@ fn as_screen<S: Float>(values: &[f32]) -> &[S] {
     unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<S>(), values.len()) }
 }
 
+/// Rows per leaf of the passes over every row (a whole number of [`LEAF_ROWS`], whose potentials
+/// are summed one by one): fewer leaves to hand out than [`LEAF_ROWS`] gives.
+const PASS_ROWS: usize = 4 * LEAF_ROWS;
+
 /// Rows per across-rows block of the narrow kernels.
 const NARROW_ROWS: usize = 8;
 
@@ -893,7 +901,7 @@ fn narrow_gains<F: Float>(
 ) -> Vec<f64> {
     let t = candidates.nrows();
     par_blocks_sized(
-        LEAF_ROWS,
+        PASS_ROWS,
         closest.len(),
         (),
         &|s, e, ()| {
