@@ -129,6 +129,9 @@ fn seed<F: Float>(
     // Whether the triangle inequality skips rows before their products: only worth its pass
     // while it skips some (it changes nothing found: the screen applies it per candidate too).
     let mut skip_rows = screening != Screening::EveryRow;
+    // Narrow rows: the centre chosen last, settled only by the next pass (each step then reads
+    // the rows once).
+    let mut pending: Option<(usize, u32)> = None;
 
     for _ in 1..n_clusters {
         if observer.should_stop() {
@@ -136,13 +139,16 @@ fn seed<F: Float>(
         }
         let potential: f64 = state.masses.iter().sum();
         let targets: Vec<f64> = (0..n_local_trials).map(|_| rng.random_sample() * potential).collect();
-        let candidates = state.draw(weights, &targets);
+        let candidates = state.draw(&input, pending.map(|(p, _)| row(p)), &targets);
         let cand_rows = x.select(Axis(0), &candidates);
         let label = chosen.len() as u32;
         let best = if narrow {
-            let gains = narrow_gains(&input, &columns, &cand_rows, &state.closest);
+            let settle = pending.map(|(p, l)| (row(p), l));
+            let (gains, masses) = narrow_step(&input, &columns, settle, &cand_rows, &mut state);
             let best = best_gain(&gains);
-            state.settle(&input, &columns, row(candidates[best]), label);
+            let t = candidates.len();
+            state.masses.iter_mut().zip(masses.chunks_exact(t)).for_each(|(m, leaf)| *m = leaf[best]);
+            pending = Some((candidates[best], label));
             best
         } else {
             // Squared distances from each candidate to each chosen centre, for the triangle
@@ -382,9 +388,19 @@ impl<F: Float> State<F> {
     /// weight × `closest` first reaches it (numpy's `searchsorted` on the cumulative sum, side
     /// "left"), found through the per-leaf sums. Rounding past a leaf's end gives its last
     /// sample with mass.
-    fn draw(&self, weights: Option<&[f64]>, targets: &[f64]) -> Vec<usize> {
+    /// With `pending` (a centre chosen but not yet settled, which `masses` already count), each
+    /// sample's distance is the nearer of `closest` and its distance to that centre.
+    fn draw(&self, input: &Input<F>, pending: Option<&[F]>, targets: &[f64]) -> Vec<usize> {
         let n = self.closest.len();
-        let mass = |i: usize| weights.map_or(1.0, |w| w[i]) * self.closest[i].to_f64();
+        let d = input.d;
+        let current = |i: usize| match pending {
+            None => self.closest[i],
+            Some(p) => {
+                let dist = sq_dist(&input.data[i * d..(i + 1) * d], p);
+                if dist < self.closest[i] { dist } else { self.closest[i] }
+            }
+        };
+        let mass = |i: usize| input.weight(i) * current(i).to_f64();
         let mut order: Vec<usize> = (0..targets.len()).collect();
         order.sort_by(|&a, &b| targets[a].total_cmp(&targets[b]));
         let mut out = vec![0; targets.len()];
@@ -416,12 +432,21 @@ impl<F: Float> State<F> {
     }
 }
 
-/// Σ weight × distance over the leaf of rows `start..`, in row order.
+/// Σ weight × distance over the leaf of rows `start..` (`start` a multiple of
+/// [`NARROW_ROWS`]): row `i` summed into lane `i % NARROW_ROWS`, in row order, then the lanes
+/// ([`sum_lanes`]), the order in which [`narrow_step`] sums them.
 fn leaf_mass<F: Float>(input: &Input<F>, start: usize, closest: &[F]) -> f64 {
-    match input.weights {
-        None => closest.iter().map(|v| v.to_f64()).sum(),
-        Some(w) => closest.iter().zip(&w[start..]).map(|(v, w)| w * v.to_f64()).sum(),
+    let mut lanes = [0.0f64; NARROW_ROWS];
+    for (k, v) in closest.iter().enumerate() {
+        lanes[k % NARROW_ROWS] += input.weight(start + k) * v.to_f64();
     }
+    sum_lanes(&lanes)
+}
+
+/// The lanes of a [`leaf_mass`] added along a fixed tree.
+#[inline(always)]
+fn sum_lanes(l: &[f64; NARROW_ROWS]) -> f64 {
+    ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]))
 }
 
 /// Settles the leaf of rows `start..` against `c`, measuring every sample, from the
@@ -890,57 +915,109 @@ fn narrow_dists<F: Float>(columns: &[[F; NARROW_ROWS]], c: &[F]) -> [F; NARROW_R
     dist
 }
 
-/// Each candidate's weighted potential removed, for rows narrower than [`LANES`]: every
-/// candidate against every sample, [`NARROW_ROWS`] samples per vector, summed along the fixed
-/// tree.
-fn narrow_gains<F: Float>(
+/// One step of the seeding on rows narrower than [`LANES`], in one pass over the samples:
+/// first the centre chosen last (`settle`: its row and label) is settled, then every candidate
+/// is measured against every sample, [`NARROW_ROWS`] samples per vector. Returns each
+/// candidate's weighted potential removed (summed along the fixed tree) and, per leaf of
+/// [`LEAF_ROWS`] samples and candidate (leaf-major), the leaf's potential were that candidate
+/// chosen, as [`leaf_mass`] sums it.
+fn narrow_step<F: Float>(
     input: &Input<F>,
     columns: &[[F; NARROW_ROWS]],
+    settle: Option<(&[F], u32)>,
     candidates: &Array2<F>,
-    closest: &[F],
-) -> Vec<f64> {
+    state: &mut State<F>,
+) -> (Vec<f64>, Vec<f64>) {
     let t = candidates.nrows();
-    par_blocks_sized(
+    let n = state.closest.len();
+    let mut masses = vec![0.0f64; n.div_ceil(LEAF_ROWS) * t];
+    let parts =
+        (Rows::new(&mut state.closest, 1), (Rows::new(&mut state.nearest, 1), LeafValues(&mut masses, t)));
+    let gains = par_blocks_sized(
         PASS_ROWS,
-        closest.len(),
-        (),
-        &|s, e, ()| {
+        n,
+        parts,
+        &|s, e, (cl, (ne, masses)): (Rows<F>, (Rows<u32>, LeafValues))| {
             let mut gain = vec![0.0f64; t];
-            narrow_leaf(input, columns, candidates, closest, s, e, &mut gain);
+            narrow_step_leaf(input, columns, settle, candidates, s, e, cl.data, ne.data, masses.0, &mut gain);
             gain
         },
         &|a: &mut Vec<f64>, b| a.iter_mut().zip(b).for_each(|(x, y)| *x += y),
-    )
+    );
+    (gains, masses)
 }
 
+/// `per_leaf` values per leaf of [`LEAF_ROWS`] rows, cut with the rows.
+struct LeafValues<'a>(&'a mut [f64], usize);
+
+impl RowParts for LeafValues<'_> {
+    fn split(self, rows: usize) -> (Self, Self) {
+        // The tree cuts between whole leaves.
+        let (a, b) = self.0.split_at_mut(rows / LEAF_ROWS * self.1);
+        (LeafValues(a, self.1), LeafValues(b, self.1))
+    }
+}
+
+/// [`narrow_step`] over the rows `s..e` (whole leaves of [`LEAF_ROWS`] but the last).
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-fn narrow_leaf<F: Float>(
+#[allow(clippy::too_many_arguments)]
+fn narrow_step_leaf<F: Float>(
     input: &Input<F>,
     columns: &[[F; NARROW_ROWS]],
+    settle: Option<(&[F], u32)>,
     candidates: &Array2<F>,
-    closest: &[F],
     s: usize,
     e: usize,
+    closest: &mut [F],
+    nearest: &mut [u32],
+    masses: &mut [f64],
     gain: &mut [f64],
 ) {
     let d = input.d;
+    let t = gain.len();
     let c = candidates.as_slice().expect("standard layout");
-    let mut lane_gain = vec![[0.0f64; NARROW_ROWS]; gain.len()];
-    for first in (s..e).step_by(NARROW_ROWS) {
-        let block = &columns[first / NARROW_ROWS * d..(first / NARROW_ROWS + 1) * d];
-        // Lanes past the last row have no distance to lose.
-        let mut current = [F::ZERO; NARROW_ROWS];
-        let mut w = [0.0f64; NARROW_ROWS];
-        for l in 0..NARROW_ROWS.min(e - first) {
-            current[l] = closest[first + l];
-            w[l] = input.weight(first + l);
-        }
-        for (cand, lanes) in lane_gain.iter_mut().enumerate() {
-            let dist = narrow_dists(block, &c[cand * d..(cand + 1) * d]);
-            for l in 0..NARROW_ROWS {
-                let diff = if dist[l] < current[l] { (current[l] - dist[l]).to_f64() } else { 0.0 };
-                lanes[l] += w[l] * diff;
+    let mut lane_gain = vec![[0.0f64; NARROW_ROWS]; t];
+    let mut lane_mass = vec![[0.0f64; NARROW_ROWS]; t];
+    for (leaf, leaf_start) in (s..e).step_by(LEAF_ROWS).enumerate() {
+        let leaf_end = (leaf_start + LEAF_ROWS).min(e);
+        for first in (leaf_start..leaf_end).step_by(NARROW_ROWS) {
+            let block = &columns[first / NARROW_ROWS * d..(first / NARROW_ROWS + 1) * d];
+            let rows = NARROW_ROWS.min(leaf_end - first);
+            let (o, end) = (first - s, first - s + rows);
+            if let Some((p, label)) = settle {
+                // As `settle_leaf`.
+                let dist = narrow_dists(block, p);
+                for ((cur, near), &dist) in closest[o..end].iter_mut().zip(&mut nearest[o..end]).zip(&dist) {
+                    let better = dist < *cur;
+                    *cur = if better { dist } else { *cur };
+                    *near = if better { label } else { *near };
+                }
             }
+            // Lanes past the last row have no distance to lose and no weight.
+            let mut current = [F::ZERO; NARROW_ROWS];
+            let mut w = [0.0f64; NARROW_ROWS];
+            for l in 0..rows {
+                current[l] = closest[o + l];
+                w[l] = input.weight(first + l);
+            }
+            for (cand, (gains, mass)) in lane_gain.iter_mut().zip(lane_mass.iter_mut()).enumerate() {
+                let dist = narrow_dists(block, &c[cand * d..(cand + 1) * d]);
+                // In registers, then stored once.
+                let (mut g, mut m) = (*gains, *mass);
+                for l in 0..NARROW_ROWS {
+                    let closer = dist[l] < current[l];
+                    let diff = if closer { (current[l] - dist[l]).to_f64() } else { 0.0 };
+                    g[l] += w[l] * diff;
+                    // The sample's distance were the candidate chosen, as `settle_leaf` sets it.
+                    let settled = if closer { dist[l] } else { current[l] };
+                    m[l] += w[l] * settled.to_f64();
+                }
+                (*gains, *mass) = (g, m);
+            }
+        }
+        for (cand, mass) in lane_mass.iter_mut().enumerate() {
+            masses[leaf * t + cand] = sum_lanes(mass);
+            *mass = [0.0; NARROW_ROWS];
         }
     }
     for (g, lanes) in gain.iter_mut().zip(&lane_gain) {
@@ -1174,7 +1251,64 @@ mod tests {
             let total: f64 = (0..n).map(mass).sum();
             let targets: Vec<f64> =
                 (0..200).map(|t| (t as f64 * total / 200.0).floor()).chain([0.5, total - 0.5]).collect();
-            assert_eq!(state.draw(weights, &targets), draw_by_mass(n, &mass, &targets));
+            assert_eq!(state.draw(&input, None, &targets), draw_by_mass(n, &mass, &targets));
+        }
+    }
+
+    /// One narrow pass settles the centre chosen last and gives, per leaf and candidate, the
+    /// potential that settling the candidate would leave, bit for bit; a draw with the centre
+    /// still pending sees what it would after settling.
+    #[test]
+    fn the_narrow_step_equals_settling_each_candidate() {
+        let n = 5 * LEAF_ROWS + 37;
+        let d = 3;
+        let data: Vec<f64> = (0..n * d).map(|i| ((i * 7919) % 1013) as f64 * 0.013 - 4.0).collect();
+        let w: Vec<f64> = (0..n).map(|i| 0.25 + (i % 4) as f64).collect();
+        let x = ndarray::Array2::from_shape_vec((n, d), data.clone()).unwrap();
+        let row = |i: usize| &data[i * d..(i + 1) * d];
+        for weights in [None, Some(&w[..])] {
+            let input = Input { data: &data[..], d, weights };
+            let columns = feature_major(&data, d);
+            let fresh = || State {
+                closest: vec![f64::MAX; n],
+                nearest: vec![0; n],
+                masses: vec![0.0; n.div_ceil(LEAF_ROWS)],
+            };
+            let mut settled = fresh();
+            settled.settle(&input, &columns, row(3), 0);
+            settled.settle(&input, &columns, row(700), 1);
+            let candidates = [11usize, 400, 1290, 5];
+            let cand_rows = x.select(Axis(0), &candidates);
+            let mut state = fresh();
+            state.settle(&input, &columns, row(3), 0);
+            // A draw with centre 700 pending equals one after settling it.
+            let targets: Vec<f64> =
+                (1..40).map(|t| t as f64 * settled.masses.iter().sum::<f64>() / 40.0).collect();
+            let mut pending = fresh();
+            pending.settle(&input, &columns, row(3), 0);
+            pending.masses.clone_from(&settled.masses);
+            assert_eq!(pending.draw(&input, Some(row(700)), &targets), settled.draw(&input, None, &targets));
+            let (gains, masses) = narrow_step(&input, &columns, Some((row(700), 1)), &cand_rows, &mut state);
+            assert_eq!(state.closest, settled.closest);
+            assert_eq!(state.nearest, settled.nearest);
+            for (c, &cand) in candidates.iter().enumerate() {
+                let mut after = State {
+                    closest: settled.closest.clone(),
+                    nearest: settled.nearest.clone(),
+                    masses: settled.masses.clone(),
+                };
+                after.settle(&input, &columns, row(cand), 2);
+                for (leaf, &m) in after.masses.iter().enumerate() {
+                    assert_eq!(
+                        masses[leaf * candidates.len() + c].to_bits(),
+                        m.to_bits(),
+                        "leaf {leaf} candidate {c}"
+                    );
+                }
+                let removed: f64 =
+                    (0..n).map(|i| input.weight(i) * (settled.closest[i] - after.closest[i])).sum();
+                assert!((gains[c] - removed).abs() <= 1e-9 * removed.max(1.0), "candidate {c}");
+            }
         }
     }
 
