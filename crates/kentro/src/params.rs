@@ -56,6 +56,10 @@ pub enum Algorithm {
     /// dimension.
     Hamerly,
     /// Bounds per group of about 10 centres (Ding et al. 2015): for many clusters.
+    ///
+    /// Every bound-based method computes all distances at once (by GEMM where that is faster)
+    /// and starts its bounds afresh in any pass where the bounds would leave most distances to
+    /// compute (typically the first pass after the start, when the centres move most).
     Yinyang,
     /// The exact optimum of the inertia for one feature (d must be 1): dynamic programming over
     /// the sorted values (Wang & Song 2011), O(k·m·log m) time for m distinct values and

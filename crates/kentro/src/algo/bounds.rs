@@ -139,8 +139,10 @@ impl BoundsStep {
     /// An estimate of the share of all sample–centre distances the next bound pass would
     /// compute, from every `stride`-th sample: each group whose lower bound, less its drift, does
     /// not clear the sample's upper bound plus its centre's drift counts with all its centres.
-    /// It depends on the bounds alone (never on timing or threads), and it overestimates: the
-    /// pass tightens the upper bound before it looks at the groups.
+    /// It depends on the bounds alone (never on timing or threads). It is rough either way: it
+    /// counts whole groups against the loose upper bound, which the pass tightens before it
+    /// looks at the groups, but leaves out the distance to the sample's own centre that the
+    /// pass computes first.
     fn open_share(&self, labels: &[usize]) -> f64 {
         let n = labels.len();
         let t = self.groups.len();

@@ -36,7 +36,8 @@ use crate::parallel::{LEAF_ROWS, RowParts, Rows, par_blocks, par_blocks_sized, r
 ///   other float64 rows: the pass is memory-bound). That expansion only screens and estimates: a candidate that may beat
 ///   the current distance within its rounding error is left open, and the best candidate is the
 ///   estimates' best only when they separate it from every other by more than their error
-///   bounds (else every open distance is measured). The chosen candidate's open distances are
+///   bounds (else the open distances of every candidate that may still be the best are
+///   measured). The chosen candidate's open distances are
 ///   then measured directly ([`sq_dist`], in the data's own type), so every distance kept is the
 ///   direct kernel's and the choice is the one exact gains make. Both passes read rows that may
 ///   lie far apart (and cross pages, where the hardware's own prefetch stops), so they ask for
@@ -59,7 +60,8 @@ pub(crate) fn kmeans_plusplus_indices<F: Float>(
 #[derive(Clone, Copy, PartialEq, Debug)]
 #[cfg_attr(not(test), allow(dead_code))]
 enum Screening {
-    /// Products from a float32 copy for wide float64 rows, else from the data.
+    /// Products from a float16 copy for wide rows of big data ([`half_pays`]), else from a
+    /// float32 copy for wide float64 rows, else from the data.
     Auto,
     /// Products from the data itself.
     Native,
@@ -117,7 +119,9 @@ fn seed<F: Float>(
     };
     let screen32 = match screening {
         _ if half.is_some() => None,
-        Screening::Auto | Screening::EveryRow if d >= F32_SCREEN_MIN_FEATURES && F::DTYPE == "float64" => {
+        Screening::Auto | Screening::EveryRow
+            if !narrow && d >= F32_SCREEN_MIN_FEATURES && F::DTYPE == "float64" =>
+        {
             f32_copy(data, d)
         }
         Screening::Float32 if !narrow => f32_copy(data, d),
@@ -190,10 +194,11 @@ fn worth_skipping(screened: usize, n: usize) -> bool {
 }
 
 /// Features from which float64 data is screened from a float32 copy (half the bytes to stream;
-/// only the chosen candidate's open rows are then read in float64). Measured (CPU time of one
-/// k-means++, one thread, loaded machine): uniform 500k × 16, k = 100: 1.48 s with the copy,
-/// 1.93 s without; blobs 200k × 32, k = 64: 0.60 vs 0.73 s; blobs 100k × 128, k = 256: 3.3 vs
-/// 5.1 s (before the certified choice).
+/// only the chosen candidate's open rows are then read in float64), where there is no float16
+/// copy ([`half_pays`]) and the rows are wider than [`NARROW_MAX_FEATURES`]. Measured (CPU time
+/// of one k-means++, one thread, loaded machine, before the narrow path took 16 features):
+/// uniform 500k × 16, k = 100: 1.48 s with the copy, 1.93 s without; blobs 200k × 32, k = 64:
+/// 0.60 vs 0.73 s; blobs 100k × 128, k = 256: 3.3 vs 5.1 s (before the certified choice).
 const F32_SCREEN_MIN_FEATURES: usize = 16;
 
 /// `f` over `items`, in order: in parallel unless the data (`n_rows`) are small enough for every
@@ -255,6 +260,10 @@ struct HalfCopy {
     max_abs: f64,
 }
 
+/// Smallest largest magnitude for which a [`HalfCopy`] is made: its scale stays far inside
+/// float64's range.
+const HALF_MIN_ABS: f64 = 1e-250;
+
 /// Relative error of one value of a [`HalfCopy`]: rounding to float32, then truncation to
 /// float16's 10 bits.
 const HALF_DELTA: f64 = 1.0 / 1024.0 + 1.0 / (1u64 << 23) as f64;
@@ -274,7 +283,7 @@ impl HalfCopy {
             &|s, e, _| data[s * d..e * d].iter().fold(0.0f64, |m, v| m.max(v.to_f64().abs())),
             &|a: &mut f64, b| *a = a.max(b),
         );
-        if !(max_abs > 0.0 && max_abs <= F32_SCREEN_MAX_ABS) {
+        if !(HALF_MIN_ABS..=F32_SCREEN_MAX_ABS).contains(&max_abs) {
             return None;
         }
         // max_abs ≤ 2^e, so every value times the scale is at most 2¹⁴ (float16 reaches 65504).
@@ -518,7 +527,8 @@ struct Found {
 impl Found {
     /// The candidate with the largest gain measured exactly (ties to the first drawn). When the
     /// estimates separate it from every other candidate by more than their error bounds, that
-    /// is the estimates' best; otherwise (or when `brute`) every open distance is measured.
+    /// is the estimates' best; otherwise the open distances of the candidates that may still be
+    /// the best are measured (every open distance when `brute`).
     fn best<F: Float>(
         &self,
         input: &Input<F>,
@@ -1128,7 +1138,7 @@ mod tests {
 
     #[test]
     fn every_screening_chooses_the_same_centres() {
-        for (d, offset) in [(16, 0.0), (17, 1e4), (64, 0.0), (70, 1e5), (130, -3.0)] {
+        for (d, offset) in [(16, 0.0), (17, 0.0), (17, 1e4), (64, 0.0), (70, 1e5), (130, -3.0)] {
             let x = wide_data::<f64>(3000, d, offset);
             let w: Vec<f64> = (0..3000).map(|i| 0.5 + (i % 7) as f64).collect();
             for (weights, trials) in [(None, 4), (Some(&w[..]), 11)] {
@@ -1175,7 +1185,7 @@ mod tests {
     /// own rounding in float32 must be part of the estimates' error bound.
     #[test]
     fn float32_gains_far_from_the_chosen_centre_are_certified_soundly() {
-        let (d, m) = (16, 200);
+        let (d, m) = (NARROW_MAX_FEATURES + 1, 200);
         let x = ndarray::Array2::<f32>::from_shape_fn((m + 1, d), |(i, f)| {
             if f != 0 {
                 0.0
@@ -1215,6 +1225,32 @@ mod tests {
         }
     }
 
+    /// The float16 screen of big data and the one-pass narrow path, weighted or not: the same
+    /// centres on any thread count.
+    #[test]
+    fn big_data_give_the_same_centres_on_any_thread_count() {
+        let (n, d) = (40_000, 33);
+        assert!(half_pays(n, d));
+        let wide = wide_data::<f64>(n, d, 0.0);
+        let narrow = wide_data::<f64>(n, NARROW_MAX_FEATURES, 0.0);
+        let w: Vec<f64> = (0..n).map(|i| 0.5 + (i % 7) as f64).collect();
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| {
+                [None, Some(&w[..])].map(|weights| {
+                    (
+                        indices(&wide, weights, 16, 5, Screening::Auto),
+                        indices(&narrow, weights, 16, 5, Screening::Auto),
+                    )
+                })
+            })
+        };
+        let one = run(1);
+        for threads in [2, 3] {
+            assert_eq!(run(threads), one, "{threads} threads");
+        }
+    }
+
     /// Uniform data: the triangle inequality skips almost no row, so the row-level pass stops
     /// after the first steps; the centres stay brute force's.
     #[test]
@@ -1234,7 +1270,7 @@ mod tests {
 
     #[test]
     fn the_float32_copy_is_made_only_where_every_value_fits() {
-        let d = 16;
+        let d = NARROW_MAX_FEATURES + 1;
         let n = 3 * LEAF_ROWS + 5;
         let mut data: Vec<f64> = (0..n * d).map(|i| (i % 97) as f64 * 0.37 - 11.0).collect();
         let copy = f32_copy(&data, d).expect("every value fits");
