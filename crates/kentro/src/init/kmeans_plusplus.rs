@@ -119,11 +119,8 @@ fn seed<F: Float>(
     };
     let screen32 = match screening {
         _ if half.is_some() => None,
-        Screening::Auto | Screening::EveryRow
-            if !narrow && d >= F32_SCREEN_MIN_FEATURES && F::DTYPE == "float64" =>
-        {
-            f32_copy(data, d)
-        }
+        // Wide float64 rows: half the bytes to stream (see [`f32_copy`]).
+        Screening::Auto | Screening::EveryRow if !narrow && F::DTYPE == "float64" => f32_copy(data, d),
         Screening::Float32 if !narrow => f32_copy(data, d),
         _ => None,
     };
@@ -185,21 +182,14 @@ fn seed<F: Float>(
 }
 
 /// The row-level triangle inequality stops being tried once it skips fewer than one row in this
-/// many (uniform 500k × 16: it skips about one in 200; its pass cost 0.1 s of 1.2 s).
+/// many (uniform 500k × 16, measured when 16 features were still screened: it skipped about one
+/// in 200; its pass cost 0.1 s of 1.2 s).
 const SKIP_ROWS_MIN_SHARE: usize = 20;
 
 /// Whether the row-level pass is worth another step, after it left `screened` of `n` rows.
 fn worth_skipping(screened: usize, n: usize) -> bool {
     screened < n - n / SKIP_ROWS_MIN_SHARE
 }
-
-/// Features from which float64 data is screened from a float32 copy (half the bytes to stream;
-/// only the chosen candidate's open rows are then read in float64), where there is no float16
-/// copy ([`half_pays`]) and the rows are wider than [`NARROW_MAX_FEATURES`]. Measured (CPU time
-/// of one k-means++, one thread, loaded machine, before the narrow path took 16 features):
-/// uniform 500k × 16, k = 100: 1.48 s with the copy, 1.93 s without; blobs 200k × 32, k = 64:
-/// 0.60 vs 0.73 s; blobs 100k × 128, k = 256: 3.3 vs 5.1 s (before the certified choice).
-const F32_SCREEN_MIN_FEATURES: usize = 16;
 
 /// `f` over `items`, in order: in parallel unless the data (`n_rows`) are small enough for every
 /// pass to stay on the calling thread.
@@ -212,7 +202,12 @@ fn map_in_order<T: Sync, R: Send>(n_rows: usize, items: &[T], f: impl Fn(&T) -> 
 const F32_SCREEN_MAX_ABS: f64 = (1u64 << 40) as f64;
 
 /// The data (rows of `d`) in float32, for screening, where every value fits comfortably; made
-/// in parallel.
+/// in parallel. Wide float64 rows without a float16 copy ([`half_pays`]) are screened from it:
+/// half the bytes to stream, and only the chosen candidate's open rows are then read in
+/// float64. Measured (CPU time of one k-means++, one thread, loaded machine, when 16 features
+/// were still screened): uniform 500k × 16, k = 100: 1.48 s with the copy, 1.93 s without;
+/// blobs 200k × 32, k = 64: 0.60 vs 0.73 s; blobs 100k × 128, k = 256: 3.3 vs 5.1 s (before the
+/// certified choice).
 fn f32_copy<F: Float>(data: &[F], d: usize) -> Option<Vec<f32>> {
     let mut out = vec![0.0f32; data.len()];
     let fits = par_blocks(
