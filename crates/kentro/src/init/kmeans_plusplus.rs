@@ -4,16 +4,17 @@ use ndarray::{Array2, ArrayView2, Axis};
 
 use crate::error::KMeansError;
 use crate::float::Float;
-use crate::kernels::lanes::{
-    CAND_LANES, across_available, half_products_across, narrow_f16, prefetch, products, widen_f16,
-};
+use crate::kernels::lanes::{CAND_LANES, COL_ROWS, narrow_f16, prefetch, products, widen_f16};
 use crate::kernels::{LANES, sq_dist};
 use crate::observer::Observer;
 use multiversion::multiversion;
 use rayon::prelude::*;
 
 use crate::numpy_random::NumpyRandom;
+
+mod columns;
 use crate::parallel::{LEAF_ROWS, RowParts, Rows, par_blocks, par_blocks_sized, runs_sequentially};
+use columns::{column_leaf, column_screen_available};
 
 /// Row indices of `n_clusters` greedy k-means++ centres of `x` (standard layout, finite, with at
 /// least `n_clusters` rows).
@@ -26,7 +27,9 @@ use crate::parallel::{LEAF_ROWS, RowParts, Rows, par_blocks, par_blocks_sized, r
 /// - rows up to [`NARROW_MAX_FEATURES`] wide are measured [`NARROW_ROWS`] samples per vector,
 ///   from a feature-major copy of the data made once, in one pass per step that also settles
 ///   the centre chosen in the step before;
-/// - wider rows are screened [`CAND_LANES`] candidates per vector. The triangle inequality
+/// - wider rows are screened, from a float16 copy of big data held feature-major where the CPU
+///   has AVX-512 (sixteen rows per vector, every candidate's features broadcast into it:
+///   [`columns`]), else [`CAND_LANES`] candidates per vector. The triangle inequality
 ///   (Raff, "Exact Acceleration of K-Means++ and K-Means‖", IJCAI 2021) skips every sample that
 ///   no candidate can bring closer: every sample remembers its nearest chosen centre `c_j`, and a
 ///   candidate `c` can improve it only if `‖c − c_j‖ < 2·√D(x)` (the pass that tests rows
@@ -73,6 +76,8 @@ enum Screening {
     EveryRow,
     /// Products from a float16 copy whenever the values fit.
     Half,
+    /// Products from a feature-major float16 copy whenever the values fit.
+    Columns,
 }
 
 fn seed<F: Float>(
@@ -113,8 +118,11 @@ fn seed<F: Float>(
         out
     };
     let half = match screening {
-        Screening::Auto | Screening::EveryRow if half_pays(n, d) => HalfCopy::new(data, d),
-        Screening::Half if !narrow => HalfCopy::new(data, d),
+        Screening::Auto | Screening::EveryRow if half_pays(n, d) => {
+            HalfCopy::new(data, d, column_screen_available())
+        }
+        Screening::Half if !narrow => HalfCopy::new(data, d, false),
+        Screening::Columns if !narrow => HalfCopy::new(data, d, true),
         _ => None,
     };
     let screen32 = match screening {
@@ -233,7 +241,10 @@ fn f32_copy<F: Float>(data: &[F], d: usize) -> Option<Vec<f32>> {
 /// median of three runs of three seeds, float16 vs float32 copy): blobs 100k × 128, k = 256:
 /// 0.87 vs 1.06 s; blobs 200k × 32, k = 64: 0.31 vs 0.36 s; but uniform 500k × 16, k = 100: 1.15
 /// vs 0.88 s (one block of features per row, and near distances that the coarser screen leaves
-/// open).
+/// open). Held feature-major ([`columns`]), the float16 copy took 0.52 against 0.69 s
+/// (100k × 128) and 0.18 against 0.25 s (200k × 32), row-major with AVX-512 products across
+/// features; 16 features screened that way (uniform 500k × 16) took 0.73 s against the narrow
+/// path's 0.56 s.
 fn half_pays(n: usize, d: usize) -> bool {
     d >= HALF_SCREEN_MIN_FEATURES && n * d * std::mem::size_of::<f32>() > HALF_SCREEN_MIN_BYTES
 }
@@ -253,6 +264,10 @@ struct HalfCopy {
     inv_scale: f64,
     /// The largest magnitude of the data.
     max_abs: f64,
+    /// Whether the copy is feature-major in blocks of [`COL_ROWS`] rows: row `i`, feature `f`
+    /// at `(i / COL_ROWS) * COL_ROWS * d + f * COL_ROWS + i % COL_ROWS` (zero past the last
+    /// row); else row-major.
+    columns: bool,
 }
 
 /// Smallest largest magnitude for which a [`HalfCopy`] is made: its scale stays far inside
@@ -269,37 +284,53 @@ const HALF_TINY: f64 = 1.0 / (1u64 << 24) as f64;
 impl HalfCopy {
     /// The copy (made in parallel), where the largest magnitude is positive and at most
     /// [`F32_SCREEN_MAX_ABS`]; else none (the rows are screened in float32 or natively).
-    fn new<F: Float>(data: &[F], d: usize) -> Option<Self> {
+    fn new<F: Float>(data: &[F], d: usize, columns: bool) -> Option<Self> {
         let n = data.len() / d;
-        let max_abs = par_blocks(
-            n,
-            0,
-            &mut [] as &mut [u8],
-            &|s, e, _| data[s * d..e * d].iter().fold(0.0f64, |m, v| m.max(v.to_f64().abs())),
-            &|a: &mut f64, b| *a = a.max(b),
-        );
+        let max_abs = max_abs(data, d);
         if !(HALF_MIN_ABS..=F32_SCREEN_MAX_ABS).contains(&max_abs) {
             return None;
         }
         // max_abs ≤ 2^e, so every value times the scale is at most 2¹⁴ (float16 reaches 65504).
         let e = max_abs.log2().ceil() as i32;
         let scale = 2f64.powi(14 - e);
-        let mut bits = vec![0u16; data.len()];
+        // Leaves start at multiples of `LEAF_ROWS`, hence of `COL_ROWS`.
+        let rows = if columns { n.div_ceil(COL_ROWS) * COL_ROWS } else { n };
+        let mut bits = vec![0u16; rows * d];
         par_blocks(
-            n,
+            rows,
             d,
             &mut bits,
-            &|s, _e, out: &mut [u16]| {
-                let mut row = vec![0.0f32; d];
-                for (o, x) in out.chunks_exact_mut(d).zip(data[s * d..].chunks_exact(d)) {
-                    row.iter_mut().zip(x).for_each(|(r, v)| *r = (v.to_f64() * scale) as f32);
-                    narrow_f16(&row, o);
+            &|s, e, out: &mut [u16]| {
+                let (mut row, mut encoded) = (vec![0.0f32; d], vec![0u16; d]);
+                for i in s..e.min(n) {
+                    row.iter_mut()
+                        .zip(&data[i * d..(i + 1) * d])
+                        .for_each(|(r, v)| *r = (v.to_f64() * scale) as f32);
+                    narrow_f16(&row, &mut encoded);
+                    let o = i - s;
+                    if columns {
+                        let block = &mut out[o / COL_ROWS * COL_ROWS * d..];
+                        encoded.iter().enumerate().for_each(|(f, &h)| block[f * COL_ROWS + o % COL_ROWS] = h);
+                    } else {
+                        out[o * d..(o + 1) * d].copy_from_slice(&encoded);
+                    }
                 }
             },
             &|_, _| {},
         );
-        Some(HalfCopy { bits, inv_scale: 1.0 / scale, max_abs })
+        Some(HalfCopy { bits, inv_scale: 1.0 / scale, max_abs, columns })
     }
+}
+
+/// The largest magnitude of `data` (rows of `d`), found in parallel.
+fn max_abs<F: Float>(data: &[F], d: usize) -> f64 {
+    par_blocks(
+        data.len() / d,
+        0,
+        &mut [] as &mut [u8],
+        &|s, e, _| data[s * d..e * d].iter().fold(0.0f64, |m, v| m.max(v.to_f64().abs())),
+        &|a: &mut f64, b| *a = a.max(b),
+    )
 }
 
 /// The lowest resulting potential is the largest gain; ties go to the first drawn.
@@ -645,12 +676,9 @@ struct WideStep<'a, F, S> {
     /// Whether rows are tested against the triangle inequality before their products.
     skip_rows: bool,
     /// The float16 copy the products are formed from, if any (`S` is then float32, and the
-    /// screen handed to the evaluation is empty).
+    /// screen handed to the evaluation is empty): feature-major ([`column_leaf`]) or row-major
+    /// (each row widened to float32, then multiplied as a float32 copy's).
     half: Option<&'a HalfCopy>,
-    /// With `half`, where the CPU forms the products straight from it
-    /// ([`half_products_across`]): the candidates in float32, row-major; else empty (the rows
-    /// are widened, then multiplied as a float32 copy's).
-    half_cands: Vec<f32>,
 }
 
 impl<'a, F: Float, S: Float> WideStep<'a, F, S> {
@@ -693,7 +721,6 @@ impl<'a, F: Float, S: Float> WideStep<'a, F, S> {
             brute,
             skip_rows,
             half: None,
-            half_cands: Vec::new(),
         }
     }
 
@@ -708,9 +735,6 @@ impl<'a, F: Float, S: Float> WideStep<'a, F, S> {
         self.err += HALF_DELTA / 2.0;
         self.tiny += 2.0 * d * HALF_TINY * half.inv_scale * half.max_abs * (1.0 + 1e-6);
         self.half = Some(half);
-        if across_available() {
-            self.half_cands = self.candidates.iter().map(|v| v.to_f64() as f32).collect();
-        }
         self
     }
 
@@ -724,7 +748,10 @@ impl<'a, F: Float, S: Float> WideStep<'a, F, S> {
             &|s, e, ()| {
                 let mut found =
                     Found { gains: vec![0.0; t], errors: vec![0.0; t], open: Vec::new(), screened: 0 };
-                wide_leaf(self, input, screen, state, s, e, &mut found);
+                match self.half {
+                    Some(half) if half.columns => column_leaf(self, input, half, state, s, e, &mut found),
+                    _ => wide_leaf(self, input, screen, state, s, e, &mut found),
+                }
                 found
             },
             &|a: &mut Found, b| {
@@ -770,8 +797,7 @@ fn wide_leaf<F: Float, S: Float>(
     let value_bytes = if step.half.is_some() { 2 } else { std::mem::size_of::<S>() };
     let ahead = (SCREEN_AHEAD_BYTES / (ROW_GROUP * d * value_bytes)).clamp(2, 16);
     // Rows widened from the float16 copy, a group at a time.
-    let widen = step.half.is_some() && step.half_cands.is_empty();
-    let mut wide = vec![0.0f32; if widen { ROW_GROUP * d } else { 0 }];
+    let mut wide = vec![0.0f32; if step.half.is_some() { ROW_GROUP * d } else { 0 }];
     for (k, group) in groups_of.by_ref().enumerate() {
         // The rows left may lie far apart: ask for the ones a few groups ahead now.
         for &ahead in rows.iter().skip((k + ahead) * ROW_GROUP).take(ROW_GROUP) {
@@ -811,35 +837,17 @@ fn screen_rows<F: Float, S: Float, const R: usize>(
     // With the float16 copy: the rows widened to float32 (`S` is then f32), and the products
     // scaled back to the data's units (exactly: a power of two).
     let (screen, first, dot_scale) = match step.half {
-        Some(half) if step.half_cands.is_empty() => {
+        Some(half) => {
             for (r, &i) in rows.iter().enumerate() {
                 widen_f16(&half.bits[i * d..(i + 1) * d], &mut wide[r * d..(r + 1) * d]);
             }
             (as_screen::<S>(&wide[..R * d]), std::array::from_fn(|r| r * d), half.inv_scale)
         }
-        Some(half) => (screen, [0; R], half.inv_scale),
         None => (screen, rows.map(|i| i * d), 1.0),
     };
     for (g, lanes) in step.lanes.chunks_exact(d).enumerate() {
-        let dots = match step.half {
-            Some(half) if !step.half_cands.is_empty() => {
-                let (lo, count) = (g * CAND_LANES, CAND_LANES.min(t - g * CAND_LANES));
-                let cands = &step.half_cands[lo * d..(lo + count) * d];
-                let row = |r: usize| &half.bits[rows[r.min(R - 1)] * d..(rows[r.min(R - 1)] + 1) * d];
-                let mut dots = [[S::ZERO; CAND_LANES]; R];
-                for r in (0..R).step_by(2) {
-                    let pair = half_products_across([row(r), row(r + 1)], cands, count).expect("AVX-512");
-                    for (q, p) in pair.iter().enumerate().filter(|(q, _)| r + q < R) {
-                        dots[r + q] = p.map(|v| S::from_f64(v as f64));
-                    }
-                }
-                dots
-            }
-            _ => {
-                let xs: [&[S]; R] = std::array::from_fn(|r| &screen[first[r]..first[r] + d]);
-                products(xs, lanes)
-            }
-        };
+        let xs: [&[S]; R] = std::array::from_fn(|r| &screen[first[r]..first[r] + d]);
+        let dots = products(xs, lanes);
         for (r, &i) in rows.iter().enumerate() {
             let current = state.closest[i].to_f64();
             let reach = reach(state.closest[i]);
@@ -1144,6 +1152,7 @@ mod tests {
                     Screening::Float32,
                     Screening::EveryRow,
                     Screening::Half,
+                    Screening::Columns,
                 ] {
                     assert_eq!(
                         indices(&x, weights, 20, trials, how),
@@ -1158,8 +1167,9 @@ mod tests {
         }
     }
 
-    /// Data too big for a core's cache are screened from the float16 copy by default; the
-    /// centres stay brute force's, in float64 and float32, weighted or not.
+    /// Data too big for a core's cache are screened from the float16 copy by default
+    /// (feature-major where the CPU has AVX-512, else row-major: both forced too); the centres
+    /// stay brute force's, in float64 and float32, weighted or not.
     #[test]
     fn big_wide_data_screened_in_float16_choose_the_same_centres() {
         let (n, d) = (20_000, 64);
@@ -1167,10 +1177,10 @@ mod tests {
         let x = wide_data::<f64>(n, d, 0.0);
         let w: Vec<f64> = (0..n).map(|i| 0.5 + (i % 7) as f64).collect();
         for weights in [None, Some(&w[..])] {
-            assert_eq!(
-                indices(&x, weights, 12, 5, Screening::Auto),
-                indices(&x, weights, 12, 5, Screening::Brute)
-            );
+            let want = indices(&x, weights, 12, 5, Screening::Brute);
+            for how in [Screening::Auto, Screening::Half, Screening::Columns] {
+                assert_eq!(indices(&x, weights, 12, 5, how), want, "{how:?}");
+            }
         }
         let x32 = x.mapv(|v| v as f32);
         assert_eq!(indices(&x32, None, 12, 5, Screening::Auto), indices(&x32, None, 12, 5, Screening::Brute));
@@ -1209,12 +1219,14 @@ mod tests {
                     indices(&x, None, 30, 5, Screening::Auto),
                     indices(&x, None, 30, 5, Screening::Native),
                     indices(&x, None, 30, 5, Screening::EveryRow),
+                    indices(&x, None, 30, 5, Screening::Columns),
                 )
             })
         };
         let one = run(1);
         assert_eq!(one.0, one.1);
         assert_eq!(one.0, one.2);
+        assert_eq!(one.0, one.3);
         for threads in [2, 3] {
             assert_eq!(run(threads), one);
         }

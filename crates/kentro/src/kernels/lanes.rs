@@ -5,6 +5,10 @@
 //! AVX2-era instructions (AVX + FMA, 256-bit) serve every x86-64 CPU that has them, AVX-512
 //! ones included.
 //!
+//! [`column_products`] turns the layout around for float16 rows held feature-major in blocks
+//! of [`COL_ROWS`]: one 512-bit register holds one feature of sixteen rows, and each feature of
+//! a vector is broadcast into it (AVX-512 only; elsewhere portable code).
+//!
 //! These products only *screen* (callers bound their rounding error and measure anything close
 //! directly), so the explicit AVX-512 / AVX2 code and the portable code may round differently
 //! without changing any result. Features are summed in two interleaved halves (even and odd),
@@ -58,52 +62,56 @@ pub(crate) fn products<F: Float, const R: usize>(
     portable(xs, lanes)
 }
 
-/// Whether [`half_products_across`] runs on this CPU (AVX-512).
-pub(crate) fn across_available() -> bool {
+/// Whether [`column_products`] runs in AVX-512 instructions on this CPU.
+pub(crate) fn avx512_available() -> bool {
     #[cfg(target_arch = "x86_64")]
     return std::arch::is_x86_feature_detected!("avx512f");
     #[cfg(not(target_arch = "x86_64"))]
     false
 }
 
-/// `x_r · c_j` for the two float16 rows `xs` (encodings as [`f16_bits`] makes them, each of
-/// length `d`) and each of the `t` (at most [`CAND_LANES`]) float32 vectors `c_j =
-/// cands[j * d..(j + 1) * d]`, where the CPU has AVX-512 (else `None`: the caller widens the rows
-/// and calls [`products`]). Each row is widened sixteen features at a time and multiplied into
-/// every vector's accumulator: one pass over the row serves every vector. Lanes past `t` are
-/// zero. The sums are formed in another order than [`products`]' (any order keeps the same
-/// error bound).
+/// Rows per vector of [`column_products`]: one 512-bit register of float32.
+pub(crate) const COL_ROWS: usize = 16;
+
+/// `x_r · c_l` for the [`COL_ROWS`] float16 rows of `block` (encodings as [`f16_bits`] makes
+/// them, feature-major: feature `f` of row `r` is `block[f * COL_ROWS + r]`) and the first `t` (at most [`CAND_LANES`]) vectors of `lanes`
+/// (`lanes[f][l]`: feature `f` of vector `l`); later lanes are zero. Each feature of a vector
+/// is broadcast and multiplied into the sixteen rows at once (AVX-512, else portable code that
+/// may round in another order).
 #[inline(always)]
 #[allow(unsafe_code)]
-pub(crate) fn half_products_across(
-    xs: [&[u16]; 2],
-    cands: &[f32],
+pub(crate) fn column_products(
+    block: &[u16],
+    lanes: &[[f32; CAND_LANES]],
     t: usize,
-) -> Option<[[f32; CAND_LANES]; 2]> {
-    let d = xs[0].len();
-    assert!(
-        xs[1].len() == d && t <= CAND_LANES && cands.len() >= t * d,
-        "rows of one length, at most 8 vectors"
-    );
+) -> [[f32; COL_ROWS]; CAND_LANES] {
+    assert!(block.len() == lanes.len() * COL_ROWS && t <= CAND_LANES, "a whole block, at most 8 vectors");
     #[cfg(target_arch = "x86_64")]
-    if across_available() {
+    if avx512_available() {
         // SAFETY: the CPU has AVX-512F (checked above); the lengths were checked above.
-        return Some(unsafe {
+        return unsafe {
             match t {
-                0 => [[0.0; CAND_LANES]; 2],
-                1 => x86::half_across::<1>(xs, cands),
-                2 => x86::half_across::<2>(xs, cands),
-                3 => x86::half_across::<3>(xs, cands),
-                4 => x86::half_across::<4>(xs, cands),
-                5 => x86::half_across::<5>(xs, cands),
-                6 => x86::half_across::<6>(xs, cands),
-                7 => x86::half_across::<7>(xs, cands),
-                _ => x86::half_across::<8>(xs, cands),
+                0 => [[0.0; COL_ROWS]; CAND_LANES],
+                1 => x86::columns::<1>(block, lanes),
+                2 => x86::columns::<2>(block, lanes),
+                3 => x86::columns::<3>(block, lanes),
+                4 => x86::columns::<4>(block, lanes),
+                5 => x86::columns::<5>(block, lanes),
+                6 => x86::columns::<6>(block, lanes),
+                7 => x86::columns::<7>(block, lanes),
+                _ => x86::columns::<8>(block, lanes),
             }
-        });
+        };
     }
-    let _ = (xs, cands, t);
-    None
+    let mut acc = [[0.0f32; COL_ROWS]; CAND_LANES];
+    for (x, c) in block.chunks_exact(COL_ROWS).zip(lanes) {
+        for (acc, &c) in acc.iter_mut().zip(c).take(t) {
+            for (a, &x) in acc.iter_mut().zip(x) {
+                *a = f16_value(x).mul_add(c, *a);
+            }
+        }
+    }
+    acc
 }
 
 /// The float16 encoding of `v` (|v| < 65520), truncated toward zero: within 2⁻¹⁰ |v| + 2⁻²⁴
@@ -212,68 +220,46 @@ mod x86 {
 
     use super::CAND_LANES;
 
-    /// [`super::half_products_across`] for `T` vectors: per row, `T` accumulators of sixteen
-    /// features' partial sums, reduced across their registers at the end.
+    /// How far ahead [`columns`] asks for its values: 8 KiB, at least one block.
+    const PREFETCH_VALUES: usize = 4096;
+
+    /// [`super::column_products`] for `T` vectors: even and odd features in separate
+    /// accumulators (twice the independent chains).
     #[target_feature(enable = "avx512f")]
     #[inline]
-    pub(super) fn half_across<const T: usize>(xs: [&[u16]; 2], cands: &[f32]) -> [[f32; CAND_LANES]; 2] {
-        let d = xs[0].len();
-        let mut acc = [[_mm512_setzero_ps(); T]; 2];
-        let full = d - d % 16;
-        for f in (0..full).step_by(16) {
-            // SAFETY: f + 16 <= d; every row holds d values and `cands` T·d.
-            unsafe {
-                let x0 = _mm512_cvtph_ps(_mm256_loadu_si256(xs[0].as_ptr().add(f).cast()));
-                let x1 = _mm512_cvtph_ps(_mm256_loadu_si256(xs[1].as_ptr().add(f).cast()));
-                for c in 0..T {
-                    let v = _mm512_loadu_ps(cands.as_ptr().add(c * d + f));
-                    acc[0][c] = _mm512_fmadd_ps(x0, v, acc[0][c]);
-                    acc[1][c] = _mm512_fmadd_ps(x1, v, acc[1][c]);
-                }
+    pub(super) fn columns<const T: usize>(
+        block: &[u16],
+        lanes: &[[f32; CAND_LANES]],
+    ) -> [[f32; super::COL_ROWS]; CAND_LANES] {
+        let d = lanes.len();
+        let x = |f: usize| {
+            // SAFETY: block holds d × 16 values (checked by the caller) and f < d.
+            unsafe { _mm512_cvtph_ps(_mm256_loadu_si256(block.as_ptr().add(f * super::COL_ROWS).cast())) }
+        };
+        let (mut even, mut odd) = ([_mm512_setzero_ps(); T], [_mm512_setzero_ps(); T]);
+        // The blocks are read in order: ask for the values this far ahead now.
+        let ahead = block.len().max(PREFETCH_VALUES);
+        for f in (0..d - d % 2).step_by(2) {
+            // Two features of a block are one cache line.
+            _mm_prefetch::<_MM_HINT_T0>(block.as_ptr().wrapping_add(ahead + f * super::COL_ROWS).cast());
+            let (x0, x1) = (x(f), x(f + 1));
+            for c in 0..T {
+                even[c] = _mm512_fmadd_ps(x0, _mm512_set1_ps(lanes[f][c]), even[c]);
+                odd[c] = _mm512_fmadd_ps(x1, _mm512_set1_ps(lanes[f + 1][c]), odd[c]);
             }
         }
-        let mut out = [reduce_across::<T>(&acc[0]), reduce_across::<T>(&acc[1])];
-        for (r, x) in xs.iter().enumerate() {
+        if d % 2 == 1 {
+            let x0 = x(d - 1);
             for c in 0..T {
-                for f in full..d {
-                    out[r][c] = super::f16_value(x[f]).mul_add(cands[c * d + f], out[r][c]);
-                }
+                even[c] = _mm512_fmadd_ps(x0, _mm512_set1_ps(lanes[d - 1][c]), even[c]);
             }
+        }
+        let mut out = [[0.0f32; super::COL_ROWS]; CAND_LANES];
+        for c in 0..T {
+            // SAFETY: each output row holds 16 values.
+            unsafe { _mm512_storeu_ps(out[c].as_mut_ptr(), _mm512_add_ps(even[c], odd[c])) };
         }
         out
-    }
-
-    /// The sum of each of `T` (at most 8) registers' sixteen lanes: pairs of registers are
-    /// folded into one, twice, then the four lanes left per register are summed within 128-bit
-    /// blocks.
-    #[target_feature(enable = "avx512f")]
-    #[inline]
-    fn reduce_across<const T: usize>(acc: &[__m512; T]) -> [f32; CAND_LANES] {
-        let a = |c: usize| if c < T { acc[c] } else { _mm512_setzero_ps() };
-        // [x.q0 + x.q2, x.q1 + x.q3, y.q0 + y.q2, y.q1 + y.q3] (q: 128-bit blocks).
-        let fold = |x: __m512, y: __m512| {
-            _mm512_add_ps(
-                _mm512_shuffle_f32x4::<0b01_00_01_00>(x, y),
-                _mm512_shuffle_f32x4::<0b11_10_11_10>(x, y),
-            )
-        };
-        let (b01, b23, b45, b67) = (fold(a(0), a(1)), fold(a(2), a(3)), fold(a(4), a(5)), fold(a(6), a(7)));
-        // [x.q0 + x.q1, x.q2 + x.q3, y.q0 + y.q1, y.q2 + y.q3]: one block per vector.
-        let pair = |x: __m512, y: __m512| {
-            _mm512_add_ps(
-                _mm512_shuffle_f32x4::<0b10_00_10_00>(x, y),
-                _mm512_shuffle_f32x4::<0b11_01_11_01>(x, y),
-            )
-        };
-        let (c0123, c4567) = (pair(b01, b23), pair(b45, b67));
-        // Block k: [v_k lanes 0+2, v_{4+k} lanes 0+2, v_k lanes 1+3, v_{4+k} lanes 1+3], then
-        // the two halves added: lane 4k holds v_k's sum, lane 4k + 1 v_{4+k}'s.
-        let e = _mm512_add_ps(_mm512_unpacklo_ps(c0123, c4567), _mm512_unpackhi_ps(c0123, c4567));
-        let e = _mm512_add_ps(e, _mm512_permute_ps::<0b01_00_11_10>(e));
-        let mut lanes = [0.0f32; 16];
-        // SAFETY: `lanes` holds 16 f32.
-        unsafe { _mm512_storeu_ps(lanes.as_mut_ptr(), e) };
-        std::array::from_fn(|j| if j < 4 { lanes[4 * j] } else { lanes[4 * (j - 4) + 1] })
     }
 
     /// [`super::widen_f16`]: eight values per instruction, the rest one by one.
@@ -425,33 +411,27 @@ mod tests {
     }
 
     #[test]
-    fn float16_products_across_equal_the_sums() {
+    fn float16_column_products_equal_the_sums() {
         let mut s = 9u64;
         let mut next = || {
             s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             (s >> 40) as f32 / (1u64 << 24) as f32 * 8.0 - 4.0
         };
-        for d in [1, 15, 16, 17, 64, 128, 131] {
+        for d in [1, 2, 15, 16, 17, 64, 128, 131] {
             for t in 0..=CAND_LANES {
-                let rows: Vec<Vec<u16>> =
-                    (0..2).map(|_| (0..d).map(|_| f16_bits(next())).collect()).collect();
-                let cands: Vec<f32> = (0..t * d).map(|_| next()).collect();
-                let Some(got) = half_products_across([&rows[0], &rows[1]], &cands, t) else { return };
-                for r in 0..2 {
+                let block: Vec<u16> = (0..d * COL_ROWS).map(|_| f16_bits(next())).collect();
+                let lanes: Vec<[f32; CAND_LANES]> =
+                    (0..d).map(|_| std::array::from_fn(|l| if l < t { next() } else { 0.0 })).collect();
+                let got = column_products(&block, &lanes, t);
+                for r in 0..COL_ROWS {
                     for j in 0..CAND_LANES {
-                        let want: f64 = if j < t {
-                            (0..d).map(|f| f16_value(rows[r][f]) as f64 * cands[j * d + f] as f64).sum()
-                        } else {
-                            0.0
-                        };
-                        let scale: f64 = if j < t {
-                            (0..d)
-                                .map(|f| (f16_value(rows[r][f]) as f64 * cands[j * d + f] as f64).abs())
-                                .sum()
-                        } else {
-                            0.0
-                        };
-                        let err = (got[r][j] as f64 - want).abs();
+                        let x = |f: usize| f16_value(block[f * COL_ROWS + r]) as f64;
+                        let want: f64 = (0..d).map(|f| x(f) * lanes[f][j] as f64).sum();
+                        let scale: f64 = (0..d).map(|f| (x(f) * lanes[f][j] as f64).abs()).sum();
+                        if j >= t {
+                            assert_eq!(got[j][r], 0.0, "d {d} t {t} lane {j} past the last vector");
+                        }
+                        let err = (got[j][r] as f64 - want).abs();
                         assert!(
                             err <= scale * (d + 2) as f64 * f32::EPSILON as f64,
                             "d {d} t {t} row {r} vector {j}"
