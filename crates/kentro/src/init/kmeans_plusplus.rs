@@ -118,9 +118,12 @@ fn seed<F: Float>(
         out
     };
     let half = match screening {
-        Screening::Auto | Screening::EveryRow if half_pays(n, d) => {
-            HalfCopy::new(data, d, column_screen_available())
+        // Feature-major wherever the CPU screens it fast: the products and tests, not only the
+        // bytes streamed, are cheaper (see [`half_pays`]).
+        Screening::Auto | Screening::EveryRow if !narrow && column_screen_available() => {
+            HalfCopy::new(data, d, true)
         }
+        Screening::Auto | Screening::EveryRow if half_pays(n, d) => HalfCopy::new(data, d, false),
         Screening::Half if !narrow => HalfCopy::new(data, d, false),
         Screening::Columns if !narrow => HalfCopy::new(data, d, true),
         _ => None,
@@ -235,7 +238,9 @@ fn f32_copy<F: Float>(data: &[F], d: usize) -> Option<Vec<f32>> {
     fits.then_some(out)
 }
 
-/// Whether `n` rows of `d` features are screened from a float16 copy: wide enough rows, and
+/// Whether `n` rows of `d` features are screened from a row-major float16 copy, on CPUs
+/// without the AVX-512 instructions of the feature-major one (which every row wider than
+/// [`NARROW_MAX_FEATURES`] gets where they exist): wide enough rows, and
 /// more of them than stay in a core's cache, where streaming them bounds the pass (the copy
 /// halves the bytes of the float32 one). Measured (wall time of one k-means++, two threads,
 /// median of three runs of three seeds, float16 vs float32 copy): blobs 100k × 128, k = 256:
@@ -244,7 +249,10 @@ fn f32_copy<F: Float>(data: &[F], d: usize) -> Option<Vec<f32>> {
 /// open). Held feature-major ([`columns`]), the float16 copy took 0.52 against 0.69 s
 /// (100k × 128) and 0.18 against 0.25 s (200k × 32), row-major with AVX-512 products across
 /// features; 16 features screened that way (uniform 500k × 16) took 0.73 s against the narrow
-/// path's 0.56 s.
+/// path's 0.56 s. Small or narrower data gain from it too (five k-means++ runs, two threads,
+/// feature-major float16 against a row-major float32 copy): digits (1797 × 64, k = 10) 3.3–3.5
+/// against 4.4–4.6 ms; blobs 20k × 32, k = 64, 89 against 129 ms; blobs 100k × 24, k = 50, 345–357
+/// against 445–447 ms; blobs 5k × 20, k = 10, about the same (6.4–8.8 ms).
 fn half_pays(n: usize, d: usize) -> bool {
     d >= HALF_SCREEN_MIN_FEATURES && n * d * std::mem::size_of::<f32>() > HALF_SCREEN_MIN_BYTES
 }
