@@ -906,6 +906,15 @@ fn as_screen<S: Float>(values: &[f32]) -> &[S] {
 /// are summed one by one): fewer leaves to hand out than [`LEAF_ROWS`] gives.
 const PASS_ROWS: usize = 4 * LEAF_ROWS;
 
+/// How many blocks ahead [`narrow_step_leaf`] asks for the samples, where a block spans at
+/// least [`NARROW_AHEAD_MIN_BYTES`] (below, the hardware's own prefetch keeps up). Measured
+/// (wall time of one k-means++, two threads): uniform 500k × 16, k = 100: 0.52 s without, 0.42
+/// s with 1 to 3 blocks ahead, 0.44–0.49 s with 4 or 8; china (3 features): 0.057 s without,
+/// 0.062 s with.
+const NARROW_AHEAD: usize = 2;
+/// See [`NARROW_AHEAD`].
+const NARROW_AHEAD_MIN_BYTES: usize = 512;
+
 /// Rows per across-rows block of the narrow kernels.
 const NARROW_ROWS: usize = 8;
 
@@ -1018,10 +1027,15 @@ fn narrow_step_leaf<F: Float>(
     let c = candidates.as_slice().expect("standard layout");
     let mut lane_gain = vec![[0.0f64; NARROW_ROWS]; t];
     let mut lane_mass = vec![[0.0f64; NARROW_ROWS]; t];
+    let prefetch_ahead = std::mem::size_of_val(&columns[..d.min(columns.len())]) >= NARROW_AHEAD_MIN_BYTES;
     for (leaf, leaf_start) in (s..e).step_by(LEAF_ROWS).enumerate() {
         let leaf_end = (leaf_start + LEAF_ROWS).min(e);
         for first in (leaf_start..leaf_end).step_by(NARROW_ROWS) {
             let block = &columns[first / NARROW_ROWS * d..(first / NARROW_ROWS + 1) * d];
+            let ahead = first / NARROW_ROWS + NARROW_AHEAD;
+            if prefetch_ahead && let Some(ahead) = columns.get(ahead * d..(ahead + 1) * d) {
+                prefetch(ahead);
+            }
             let rows = NARROW_ROWS.min(leaf_end - first);
             let (o, end) = (first - s, first - s + rows);
             if let Some((p, label)) = settle {
