@@ -953,6 +953,22 @@ fn narrow_dists<F: Float>(columns: &[[F; NARROW_ROWS]], c: &[F]) -> [F; NARROW_R
     dist
 }
 
+/// [`narrow_dists`] of one block to two candidates at once (two independent sums per
+/// feature), bit for bit.
+#[inline(always)]
+fn narrow_dists_pair<F: Float>(columns: &[[F; NARROW_ROWS]], a: &[F], b: &[F]) -> [[F; NARROW_ROWS]; 2] {
+    let mut dist = [[F::ZERO; NARROW_ROWS]; 2];
+    for ((col, &af), &bf) in columns.iter().zip(a).zip(b) {
+        for l in 0..NARROW_ROWS {
+            let u = col[l] - af;
+            dist[0][l] += u * u;
+            let v = col[l] - bf;
+            dist[1][l] += v * v;
+        }
+    }
+    dist
+}
+
 /// The squared distance of two rows as [`narrow_dists`] sums it.
 #[inline(always)]
 fn plain_sq_dist<F: Float>(a: &[F], b: &[F]) -> F {
@@ -1054,19 +1070,36 @@ fn narrow_step_leaf<F: Float>(
                 current[l] = closest[o + l];
                 w[l] = input.weight(first + l);
             }
-            for (cand, (gains, mass)) in lane_gain.iter_mut().zip(lane_mass.iter_mut()).enumerate() {
-                let dist = narrow_dists(block, &c[cand * d..(cand + 1) * d]);
-                // In registers, then stored once.
-                let (mut g, mut m) = (*gains, *mass);
-                for l in 0..NARROW_ROWS {
-                    let closer = dist[l] < current[l];
-                    let diff = if closer { (current[l] - dist[l]).to_f64() } else { 0.0 };
-                    g[l] += w[l] * diff;
-                    // The sample's distance were the candidate chosen, as `settle_leaf` sets it.
-                    let settled = if closer { dist[l] } else { current[l] };
-                    m[l] += w[l] * settled.to_f64();
+            // Candidates two at a time: two independent sums per feature.
+            let update =
+                |dist: &[F; NARROW_ROWS], gains: &mut [f64; NARROW_ROWS], mass: &mut [f64; NARROW_ROWS]| {
+                    // In registers, then stored once.
+                    let (mut g, mut m) = (*gains, *mass);
+                    for l in 0..NARROW_ROWS {
+                        let closer = dist[l] < current[l];
+                        let diff = if closer { (current[l] - dist[l]).to_f64() } else { 0.0 };
+                        g[l] += w[l] * diff;
+                        // The sample's distance were the candidate chosen, as `settle_leaf` sets it.
+                        let settled = if closer { dist[l] } else { current[l] };
+                        m[l] += w[l] * settled.to_f64();
+                    }
+                    (*gains, *mass) = (g, m);
+                };
+            for pair in (0..t).step_by(2) {
+                if pair + 1 < t {
+                    let [d0, d1] = narrow_dists_pair(
+                        block,
+                        &c[pair * d..(pair + 1) * d],
+                        &c[(pair + 1) * d..(pair + 2) * d],
+                    );
+                    let (g0, g1) = lane_gain[pair..].split_at_mut(1);
+                    let (m0, m1) = lane_mass[pair..].split_at_mut(1);
+                    update(&d0, &mut g0[0], &mut m0[0]);
+                    update(&d1, &mut g1[0], &mut m1[0]);
+                } else {
+                    let dist = narrow_dists(block, &c[pair * d..(pair + 1) * d]);
+                    update(&dist, &mut lane_gain[pair], &mut lane_mass[pair]);
                 }
-                (*gains, *mass) = (g, m);
             }
         }
         for (cand, mass) in lane_mass.iter_mut().enumerate() {
