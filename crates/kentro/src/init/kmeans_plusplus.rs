@@ -1394,7 +1394,8 @@ mod tests {
             let mut settled = fresh();
             settled.settle(&input, &columns, row(3), 0);
             settled.settle(&input, &columns, row(700), 1);
-            let candidates = [11usize, 400, 1290, 5];
+            // Five: measured two, two, then one at a time.
+            let candidates = [11usize, 400, 1290, 5, 901];
             let cand_rows = x.select(Axis(0), &candidates);
             let mut state = fresh();
             state.settle(&input, &columns, row(3), 0);
