@@ -280,7 +280,11 @@ def test_threadpool_limits_overlapping_in_two_threads(monkeypatch):
 
 def test_threads_refused_is_a_thread_pool_error():
     # In a child whose address space is capped just above its current size, the OS refuses the
-    # threads' stacks (an rlimit on processes would not bind root).
+    # threads' stacks (an rlimit on processes would not bind root). The stacks are made huge
+    # (RUST_MIN_STACK, which the pool's threads take), so that the refusal comes after a few
+    # threads and leaves room for every other allocation: with the default 2 MiB stacks the
+    # threads used up the last of the address space, and a thread that had started could die
+    # allocating its own state (about one run in 50 under load).
     code = textwrap.dedent(
         """
         import resource
@@ -292,7 +296,7 @@ def test_threads_refused_is_a_thread_pool_error():
             for line in open("/proc/self/status")
             if line.startswith("VmSize:")
         )
-        limit = size + 64 * 2**20
+        limit = size + 1024 * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         try:
             _kentro.pool_threads(1000)
@@ -302,8 +306,13 @@ def test_threads_refused_is_a_thread_pool_error():
             print("refused")
         """
     )
+    env = dict(os.environ, RUST_MIN_STACK=str(256 * 2**20))
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "refused"

@@ -63,8 +63,9 @@ pub(crate) fn kmeans_plusplus_indices<F: Float>(
 #[derive(Clone, Copy, PartialEq, Debug)]
 #[cfg_attr(not(test), allow(dead_code))]
 enum Screening {
-    /// Products from a float16 copy for wide rows of big data ([`half_pays`]), else from a
-    /// float32 copy for wide float64 rows, else from the data.
+    /// Products from a feature-major float16 copy for wide rows where the CPU has AVX-512
+    /// ([`column_screen_available`]), else from a row-major one for wide rows of big data
+    /// ([`half_pays`]), else from a float32 copy for wide float64 rows, else from the data.
     Auto,
     /// Products from the data itself.
     Native,
@@ -74,7 +75,7 @@ enum Screening {
     Brute,
     /// As `Auto`, but every row is screened (no row is skipped before its products).
     EveryRow,
-    /// Products from a float16 copy whenever the values fit.
+    /// Products from a row-major float16 copy whenever the values fit.
     Half,
     /// Products from a feature-major float16 copy whenever the values fit.
     Columns,
