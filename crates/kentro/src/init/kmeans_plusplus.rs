@@ -27,16 +27,17 @@ use columns::{column_leaf, column_screen_available};
 /// - rows up to [`NARROW_MAX_FEATURES`] wide are measured [`NARROW_ROWS`] samples per vector,
 ///   from a feature-major copy of the data made once, in one pass per step that also settles
 ///   the centre chosen in the step before;
-/// - wider rows are screened, from a float16 copy of big data held feature-major where the CPU
-///   has AVX-512 (sixteen rows per vector, every candidate's features broadcast into it:
-///   [`columns`]), else [`CAND_LANES`] candidates per vector. The triangle inequality
+/// - wider rows are screened: from a feature-major float16 copy where the CPU has AVX-512
+///   (sixteen rows per vector, every candidate's features broadcast into it: [`columns`]),
+///   else [`CAND_LANES`] candidates per vector. The triangle inequality
 ///   (Raff, "Exact Acceleration of K-Means++ and K-Means‖", IJCAI 2021) skips every sample that
 ///   no candidate can bring closer: every sample remembers its nearest chosen centre `c_j`, and a
 ///   candidate `c` can improve it only if `‖c − c_j‖ < 2·√D(x)` (the pass that tests rows
 ///   before their products stops once it skips under one row in [`SKIP_ROWS_MIN_SHARE`]; the
 ///   screen still applies it per candidate). The other samples get every
-///   candidate's `‖x‖² + ‖c‖² − 2 x·c` (from a float16 copy of big data, a float32 copy of
-///   other float64 rows: the pass is memory-bound). That expansion only screens and estimates: a candidate that may beat
+///   candidate's `‖x‖² + ‖c‖² − 2 x·c` (from that float16 copy; without AVX-512, from a
+///   row-major float16 copy of big data, a float32 copy of other float64 rows: the pass is
+///   memory-bound). That expansion only screens and estimates: a candidate that may beat
 ///   the current distance within its rounding error is left open, and the best candidate is the
 ///   estimates' best only when they separate it from every other by more than their error
 ///   bounds (else the open distances of every candidate that may still be the best are
@@ -73,7 +74,8 @@ enum Screening {
     Float32,
     /// No triangle inequality and no screen: every distance measured directly.
     Brute,
-    /// As `Auto`, but every row is screened (no row is skipped before its products).
+    /// As `Auto` without the feature-major copy (which has no row-level pass), and every row
+    /// screened (no row is skipped before its products).
     EveryRow,
     /// Products from a row-major float16 copy whenever the values fit.
     Half,
@@ -121,9 +123,7 @@ fn seed<F: Float>(
     let half = match screening {
         // Feature-major wherever the CPU screens it fast: the products and tests, not only the
         // bytes streamed, are cheaper (see [`half_pays`]).
-        Screening::Auto | Screening::EveryRow if !narrow && column_screen_available() => {
-            HalfCopy::new(data, d, true)
-        }
+        Screening::Auto if !narrow && column_screen_available() => HalfCopy::new(data, d, true),
         Screening::Auto | Screening::EveryRow if half_pays(n, d) => HalfCopy::new(data, d, false),
         Screening::Half if !narrow => HalfCopy::new(data, d, false),
         Screening::Columns if !narrow => HalfCopy::new(data, d, true),
@@ -682,7 +682,8 @@ struct WideStep<'a, F, S> {
     tiny: f64,
     /// Every sample and candidate measured (for tests).
     brute: bool,
-    /// Whether rows are tested against the triangle inequality before their products.
+    /// Whether rows are tested against the triangle inequality before their products (the
+    /// row-major screen only: the feature-major one tests every row per candidate).
     skip_rows: bool,
     /// The float16 copy the products are formed from, if any (`S` is then float32, and the
     /// screen handed to the evaluation is empty): feature-major ([`column_leaf`]) or row-major
@@ -1220,6 +1221,11 @@ mod tests {
             let x32 = x.mapv(|v| v as f32);
             let want = indices(&x32, None, 20, 4, Screening::Brute);
             assert_eq!(indices(&x32, None, 20, 4, Screening::Auto), want, "float32, d = {d}");
+            // Weighted, in two groups of candidates.
+            let want = indices(&x32, Some(&w[..]), 20, 11, Screening::Brute);
+            for how in [Screening::Auto, Screening::Columns, Screening::EveryRow] {
+                assert_eq!(indices(&x32, Some(&w[..]), 20, 11, how), want, "float32, d = {d}, {how:?}");
+            }
         }
     }
 

@@ -11,8 +11,8 @@
 //!
 //! These products only *screen* (callers bound their rounding error and measure anything close
 //! directly), so the explicit AVX-512 / AVX2 code and the portable code may round differently
-//! without changing any result. Features are summed in two interleaved halves (even and odd),
-//! which doubles the independent accumulators.
+//! without changing any result. The SIMD code sums features in two interleaved halves (even and
+//! odd), which doubles the independent accumulators; the portable code in one.
 
 use std::any::TypeId;
 
@@ -74,8 +74,9 @@ pub(crate) fn avx512_available() -> bool {
 pub(crate) const COL_ROWS: usize = 16;
 
 /// `x_r · c_l` for the [`COL_ROWS`] float16 rows of `block` (encodings as [`f16_bits`] makes
-/// them, feature-major: feature `f` of row `r` is `block[f * COL_ROWS + r]`) and the first `t` (at most [`CAND_LANES`]) vectors of `lanes`
-/// (`lanes[f][l]`: feature `f` of vector `l`); later lanes are zero. Each feature of a vector
+/// them, feature-major: feature `f` of row `r` is `block[f * COL_ROWS + r]`) and the first `t`
+/// (at most [`CAND_LANES`]) vectors of `lanes` (`lanes[f][l]`: feature `f` of vector `l`);
+/// later lanes are zero. Each feature of a vector
 /// is broadcast and multiplied into the sixteen rows at once (AVX-512, else portable code that
 /// may round in another order).
 #[inline(always)]
@@ -103,6 +104,11 @@ pub(crate) fn column_products(
             }
         };
     }
+    columns_portable(block, lanes, t)
+}
+
+/// [`column_products`] in plain Rust: one sum per row and vector, feature by feature.
+fn columns_portable(block: &[u16], lanes: &[[f32; CAND_LANES]], t: usize) -> [[f32; COL_ROWS]; CAND_LANES] {
     let mut acc = [[0.0f32; COL_ROWS]; CAND_LANES];
     for (x, c) in block.chunks_exact(COL_ROWS).zip(lanes) {
         for (acc, &c) in acc.iter_mut().zip(c).take(t) {
@@ -423,6 +429,7 @@ mod tests {
                 let lanes: Vec<[f32; CAND_LANES]> =
                     (0..d).map(|_| std::array::from_fn(|l| if l < t { next() } else { 0.0 })).collect();
                 let got = column_products(&block, &lanes, t);
+                let portable = columns_portable(&block, &lanes, t);
                 for r in 0..COL_ROWS {
                     for j in 0..CAND_LANES {
                         let x = |f: usize| f16_value(block[f * COL_ROWS + r]) as f64;
@@ -430,12 +437,15 @@ mod tests {
                         let scale: f64 = (0..d).map(|f| (x(f) * lanes[f][j] as f64).abs()).sum();
                         if j >= t {
                             assert_eq!(got[j][r], 0.0, "d {d} t {t} lane {j} past the last vector");
+                            assert_eq!(portable[j][r], 0.0, "portable: d {d} t {t} lane {j}");
                         }
-                        let err = (got[j][r] as f64 - want).abs();
-                        assert!(
-                            err <= scale * (d + 2) as f64 * f32::EPSILON as f64,
-                            "d {d} t {t} row {r} vector {j}"
-                        );
+                        for (got, path) in [(got[j][r], "SIMD"), (portable[j][r], "portable")] {
+                            let err = (got as f64 - want).abs();
+                            assert!(
+                                err <= scale * (d + 2) as f64 * f32::EPSILON as f64,
+                                "{path}: d {d} t {t} row {r} vector {j}"
+                            );
+                        }
                     }
                 }
             }

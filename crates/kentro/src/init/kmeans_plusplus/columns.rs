@@ -14,10 +14,11 @@ use crate::float::Float;
 use crate::kernels::lanes::{CAND_LANES, COL_ROWS, column_products};
 
 /// Screens the rows `s..e` (`s` a multiple of [`COL_ROWS`]) from `half`, as
-/// [`super::wide_leaf`] does from a row-major copy: the same open samples and bounds, the
-/// gains summed in another order.
+/// [`super::wide_leaf`] does from a row-major copy: the same tests and bounds (estimates
+/// rounded in another order, so a row at the very margin may be left open by one and not the
+/// other), the gains summed in another order. Every row is tested against the triangle
+/// inequality per candidate; `skip_rows` does not apply.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-#[allow(clippy::too_many_arguments)]
 pub(super) fn column_leaf<F: Float, S: Float>(
     step: &WideStep<F, S>,
     input: &Input<F>,
@@ -55,6 +56,8 @@ pub(super) fn column_leaf<F: Float, S: Float>(
             // The exact gain's own rounding in `F` (`current − dist`, at most `current`).
             rs.own[r] = 2.0 * F::UNIT_ROUNDOFF * rs.current[r];
         }
+        // The block's rows count as screened once, whichever groups reached them.
+        let mut screened = 0;
         for g in 0..groups {
             let count = CAND_LANES.min(t - g * CAND_LANES);
             // The triangle inequality: the candidates that may improve each row at all (gaps
@@ -67,7 +70,7 @@ pub(super) fn column_leaf<F: Float, S: Float>(
             if reachable.iter().all(|&m| m == 0) {
                 continue;
             }
-            found.screened += rows;
+            screened = rows;
             let block = &half.bits[first * d..(first + COL_ROWS) * d];
             let raw = column_products(block, &lanes32[g * d..(g + 1) * d], count);
             // Back to the data's units (exactly: a power of two).
@@ -91,6 +94,7 @@ pub(super) fn column_leaf<F: Float, S: Float>(
                 found.open.push(Open { row: first + r, group: g, lanes });
             }
         }
+        found.screened += screened;
     }
     for c in 0..t {
         found.gains[c] += gain_lanes[c].iter().sum::<f64>();
@@ -118,7 +122,8 @@ struct CandState {
 
 /// Whether this CPU screens from a feature-major float16 copy fast: the products
 /// ([`column_products`]) and the tests ([`screen_column`], [`lanes_below`]) in AVX-512 (F, BW,
-/// VL) instructions. Elsewhere a row-major copy is screened.
+/// VL) instructions. Elsewhere rows are screened row-major (from a float16 copy of big data,
+/// else a float32 copy or the data: see `Screening::Auto`).
 pub(super) fn column_screen_available() -> bool {
     post_simd_available() && crate::kernels::lanes::avx512_available()
 }
