@@ -11,9 +11,9 @@ use multiversion::multiversion;
 use rayon::prelude::*;
 
 use crate::numpy_random::NumpyRandom;
+use crate::parallel::{LEAF_ROWS, RowParts, Rows, par_blocks, par_blocks_sized, runs_sequentially};
 
 mod columns;
-use crate::parallel::{LEAF_ROWS, RowParts, Rows, par_blocks, par_blocks_sized, runs_sequentially};
 use columns::{column_leaf, column_screen_available};
 
 /// Row indices of `n_clusters` greedy k-means++ centres of `x` (standard layout, finite, with at
