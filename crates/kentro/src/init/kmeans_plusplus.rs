@@ -1045,7 +1045,7 @@ fn narrow_step_leaf<F: Float>(
     let c = candidates.as_slice().expect("standard layout");
     let mut lane_gain = vec![[0.0f64; NARROW_ROWS]; t];
     let mut lane_mass = vec![[0.0f64; NARROW_ROWS]; t];
-    let prefetch_ahead = std::mem::size_of_val(&columns[..d.min(columns.len())]) >= NARROW_AHEAD_MIN_BYTES;
+    let prefetch_ahead = d * std::mem::size_of::<[F; NARROW_ROWS]>() >= NARROW_AHEAD_MIN_BYTES;
     for (leaf, leaf_start) in (s..e).step_by(LEAF_ROWS).enumerate() {
         let leaf_end = (leaf_start + LEAF_ROWS).min(e);
         for first in (leaf_start..leaf_end).step_by(NARROW_ROWS) {
@@ -1094,10 +1094,8 @@ fn narrow_step_leaf<F: Float>(
                         &c[pair * d..(pair + 1) * d],
                         &c[(pair + 1) * d..(pair + 2) * d],
                     );
-                    let (g0, g1) = lane_gain[pair..].split_at_mut(1);
-                    let (m0, m1) = lane_mass[pair..].split_at_mut(1);
-                    update(&d0, &mut g0[0], &mut m0[0]);
-                    update(&d1, &mut g1[0], &mut m1[0]);
+                    update(&d0, &mut lane_gain[pair], &mut lane_mass[pair]);
+                    update(&d1, &mut lane_gain[pair + 1], &mut lane_mass[pair + 1]);
                 } else {
                     let dist = narrow_dists(block, &c[pair * d..(pair + 1) * d]);
                     update(&dist, &mut lane_gain[pair], &mut lane_mass[pair]);
