@@ -158,8 +158,8 @@ fn seed<F: Float>(
         let label = chosen.len() as u32;
         let best = if narrow {
             let settle = pending.map(|(p, l)| (row(p), l));
-            let (gains, masses) = narrow_step(&input, &columns, settle, &cand_rows, &mut state);
-            let best = best_gain(&gains);
+            let (potentials, masses) = narrow_step(&input, &columns, settle, &cand_rows, &mut state);
+            let best = lowest_potential(&potentials);
             let t = candidates.len();
             state.masses.iter_mut().zip(masses.chunks_exact(t)).for_each(|(m, leaf)| *m = leaf[best]);
             pending = Some((candidates[best], label));
@@ -340,6 +340,18 @@ fn max_abs<F: Float>(data: &[F], d: usize) -> f64 {
         &|s, e, _| data[s * d..e * d].iter().fold(0.0f64, |m, v| m.max(v.to_f64().abs())),
         &|a: &mut f64, b| *a = a.max(b),
     )
+}
+
+/// The candidate that leaves the lowest potential, as scikit-learn picks it; ties go to the
+/// first drawn.
+fn lowest_potential(potentials: &[f64]) -> usize {
+    let mut best = 0;
+    for c in 1..potentials.len() {
+        if potentials[c] < potentials[best] {
+            best = c;
+        }
+    }
+    best
 }
 
 /// The lowest resulting potential is the largest gain; ties go to the first drawn.
@@ -985,9 +997,9 @@ fn plain_sq_dist<F: Float>(a: &[F], b: &[F]) -> F {
 /// One step of the seeding on rows up to [`NARROW_MAX_FEATURES`] wide, in one pass over the samples:
 /// first the centre chosen last (`settle`: its row and label) is settled, then every candidate
 /// is measured against every sample, [`NARROW_ROWS`] samples per vector. Returns each
-/// candidate's weighted potential removed (summed along the fixed tree) and, per leaf of
-/// [`LEAF_ROWS`] samples and candidate (leaf-major), the leaf's potential were that candidate
-/// chosen, as [`leaf_mass`] sums it.
+/// candidate's weighted potential were it chosen (the leaves' potentials added in leaf order)
+/// and, per leaf of [`LEAF_ROWS`] samples and candidate (leaf-major), the leaf's potential were
+/// that candidate chosen, as [`leaf_mass`] sums it.
 fn narrow_step<F: Float>(
     input: &Input<F>,
     columns: &[[F; NARROW_ROWS]],
@@ -1000,18 +1012,20 @@ fn narrow_step<F: Float>(
     let mut masses = vec![0.0f64; n.div_ceil(LEAF_ROWS) * t];
     let parts =
         (Rows::new(&mut state.closest, 1), (Rows::new(&mut state.nearest, 1), LeafValues(&mut masses, t)));
-    let gains = par_blocks_sized(
+    par_blocks_sized(
         PASS_ROWS,
         n,
         parts,
         &|s, e, (cl, (ne, masses)): (Rows<F>, (Rows<u32>, LeafValues))| {
-            let mut gain = vec![0.0f64; t];
-            narrow_step_leaf(input, columns, settle, candidates, s, e, cl.data, ne.data, masses.0, &mut gain);
-            gain
+            narrow_step_leaf(input, columns, settle, candidates, s, e, cl.data, ne.data, masses.0);
         },
-        &|a: &mut Vec<f64>, b| a.iter_mut().zip(b).for_each(|(x, y)| *x += y),
+        &|_, _| {},
     );
-    (gains, masses)
+    let mut potentials = vec![0.0f64; t];
+    for leaf in masses.chunks_exact(t) {
+        potentials.iter_mut().zip(leaf).for_each(|(p, m)| *p += m);
+    }
+    (potentials, masses)
 }
 
 /// `per_leaf` values per leaf of [`LEAF_ROWS`] rows, cut with the rows.
@@ -1038,12 +1052,10 @@ fn narrow_step_leaf<F: Float>(
     closest: &mut [F],
     nearest: &mut [u32],
     masses: &mut [f64],
-    gain: &mut [f64],
 ) {
     let d = input.d;
-    let t = gain.len();
+    let t = candidates.nrows();
     let c = candidates.as_slice().expect("standard layout");
-    let mut lane_gain = vec![[0.0f64; NARROW_ROWS]; t];
     let mut lane_mass = vec![[0.0f64; NARROW_ROWS]; t];
     let prefetch_ahead = d * std::mem::size_of::<[F; NARROW_ROWS]>() >= NARROW_AHEAD_MIN_BYTES;
     for (leaf, leaf_start) in (s..e).step_by(LEAF_ROWS).enumerate() {
@@ -1065,40 +1077,20 @@ fn narrow_step_leaf<F: Float>(
                     *near = if better { label } else { *near };
                 }
             }
-            // Lanes past the last row have no distance to lose and no weight.
+            // Lanes past the last row have no distance (the nearer of a distance and zero is
+            // zero) and no weight.
             let mut current = [F::ZERO; NARROW_ROWS];
-            let mut w = [0.0f64; NARROW_ROWS];
-            for l in 0..rows {
-                current[l] = closest[o + l];
-                w[l] = input.weight(first + l);
+            for (cur, &v) in current.iter_mut().zip(&closest[o..end]) {
+                *cur = v;
             }
-            // Candidates two at a time: two independent sums per feature.
-            let update =
-                |dist: &[F; NARROW_ROWS], gains: &mut [f64; NARROW_ROWS], mass: &mut [f64; NARROW_ROWS]| {
-                    // In registers, then stored once.
-                    let (mut g, mut m) = (*gains, *mass);
-                    for l in 0..NARROW_ROWS {
-                        let closer = dist[l] < current[l];
-                        let diff = if closer { (current[l] - dist[l]).to_f64() } else { 0.0 };
-                        g[l] += w[l] * diff;
-                        // The sample's distance were the candidate chosen, as `settle_leaf` sets it.
-                        let settled = if closer { dist[l] } else { current[l] };
-                        m[l] += w[l] * settled.to_f64();
+            match input.weights {
+                None => candidate_masses(block, c, d, &current, None, &mut lane_mass),
+                Some(weights) => {
+                    let mut w = [0.0f64; NARROW_ROWS];
+                    for (wl, &v) in w.iter_mut().zip(&weights[first..first + rows]) {
+                        *wl = v;
                     }
-                    (*gains, *mass) = (g, m);
-                };
-            for pair in (0..t).step_by(2) {
-                if pair + 1 < t {
-                    let [d0, d1] = narrow_dists_pair(
-                        block,
-                        &c[pair * d..(pair + 1) * d],
-                        &c[(pair + 1) * d..(pair + 2) * d],
-                    );
-                    update(&d0, &mut lane_gain[pair], &mut lane_mass[pair]);
-                    update(&d1, &mut lane_gain[pair + 1], &mut lane_mass[pair + 1]);
-                } else {
-                    let dist = narrow_dists(block, &c[pair * d..(pair + 1) * d]);
-                    update(&dist, &mut lane_gain[pair], &mut lane_mass[pair]);
+                    candidate_masses(block, c, d, &current, Some(&w), &mut lane_mass);
                 }
             }
         }
@@ -1107,9 +1099,54 @@ fn narrow_step_leaf<F: Float>(
             *mass = [0.0; NARROW_ROWS];
         }
     }
-    for (g, lanes) in gain.iter_mut().zip(&lane_gain) {
-        *g += lanes.iter().sum::<f64>();
+}
+
+/// Adds each sample's weighted distance were each candidate (rows of `c`, `d` values each)
+/// chosen, the nearer of its distance to the candidate and `current`, into the candidate's
+/// lanes (unweighted: the distance itself, as a weight of one gives it).
+#[inline(always)]
+fn candidate_masses<F: Float>(
+    block: &[[F; NARROW_ROWS]],
+    c: &[F],
+    d: usize,
+    current: &[F; NARROW_ROWS],
+    w: Option<&[f64; NARROW_ROWS]>,
+    lane_mass: &mut [[f64; NARROW_ROWS]],
+) {
+    // Candidates two at a time: two independent sums per feature.
+    let t = lane_mass.len();
+    for pair in (0..t).step_by(2) {
+        if pair + 1 < t {
+            let [d0, d1] =
+                narrow_dists_pair(block, &c[pair * d..(pair + 1) * d], &c[(pair + 1) * d..(pair + 2) * d]);
+            add_masses(&d0, current, w, &mut lane_mass[pair]);
+            add_masses(&d1, current, w, &mut lane_mass[pair + 1]);
+        } else {
+            let dist = narrow_dists(block, &c[pair * d..(pair + 1) * d]);
+            add_masses(&dist, current, w, &mut lane_mass[pair]);
+        }
     }
+}
+
+/// Adds each lane's weighted distance were the candidate at `dist` chosen (the nearer of `dist`
+/// and `current`, as `settle_leaf` sets it) into `mass`.
+#[inline(always)]
+fn add_masses<F: Float>(
+    dist: &[F; NARROW_ROWS],
+    current: &[F; NARROW_ROWS],
+    w: Option<&[f64; NARROW_ROWS]>,
+    mass: &mut [f64; NARROW_ROWS],
+) {
+    // In registers, then stored once.
+    let mut m = *mass;
+    for l in 0..NARROW_ROWS {
+        let settled = if dist[l] < current[l] { dist[l] } else { current[l] }.to_f64();
+        m[l] += match w {
+            None => settled,
+            Some(w) => w[l] * settled,
+        };
+    }
+    *mass = m;
 }
 
 /// Relative error of `‖x‖² + ‖c‖² − 2 x·c` as a squared distance, in units of (‖x‖ + ‖c‖)²
@@ -1411,7 +1448,8 @@ mod tests {
             pending.settle(&input, &columns, row(3), 0);
             pending.masses.clone_from(&settled.masses);
             assert_eq!(pending.draw(&input, Some(row(700)), &targets), settled.draw(&input, None, &targets));
-            let (gains, masses) = narrow_step(&input, &columns, Some((row(700), 1)), &cand_rows, &mut state);
+            let (potentials, masses) =
+                narrow_step(&input, &columns, Some((row(700), 1)), &cand_rows, &mut state);
             assert_eq!(state.closest, settled.closest);
             assert_eq!(state.nearest, settled.nearest);
             for (c, &cand) in candidates.iter().enumerate() {
@@ -1428,9 +1466,8 @@ mod tests {
                         "leaf {leaf} candidate {c}"
                     );
                 }
-                let removed: f64 =
-                    (0..n).map(|i| input.weight(i) * (settled.closest[i] - after.closest[i])).sum();
-                assert!((gains[c] - removed).abs() <= 1e-9 * removed.max(1.0), "candidate {c}");
+                let potential: f64 = after.masses.iter().sum();
+                assert_eq!(potentials[c].to_bits(), potential.to_bits(), "candidate {c}");
             }
         }
     }
