@@ -165,6 +165,19 @@ pub(crate) trait Samples<F: Float>: Sync {
     }
     /// The squared distance of every sample to the centre of its label.
     fn label_distances(&self, centers: ArrayView2<F>, labels: &[usize]) -> Vec<f64>;
+    /// Weighted sum of squared distances of every sample to the centre of its label: each leaf
+    /// of [`LEAF_ROWS`] samples summed in row order, the leaves along the fixed tree.
+    fn inertia(&self, centers: ArrayView2<F>, labels: &[usize]) -> f64 {
+        let dist = self.label_distances(centers, labels);
+        let weights = self.weights();
+        par_blocks(
+            labels.len(),
+            0,
+            &mut [] as &mut [u8],
+            &|s, e, _| (s..e).map(|i| weights.map_or(1.0, |w| w[i]) * dist[i]).sum::<f64>(),
+            &|a: &mut f64, b| *a += b,
+        )
+    }
     /// Adds `factor × sample i` to `sums` (one centre's row of per-feature sums).
     fn add_row(&self, i: usize, factor: f64, sums: &mut [f64]);
 }
@@ -251,6 +264,25 @@ impl<F: Float> Samples<F> for Data<'_, F> {
             &|_, _| {},
         );
         out
+    }
+
+    /// As the default, with each distance measured where it is added (no vector of them).
+    fn inertia(&self, centers: ArrayView2<F>, labels: &[usize]) -> f64 {
+        let d = self.x.ncols();
+        let data = self.x.as_slice().expect("standard layout");
+        let centers = centers.as_slice().expect("standard layout");
+        let weights = self.weights;
+        let dist = |i: usize| {
+            let j = labels[i];
+            sq_dist(&data[i * d..(i + 1) * d], &centers[j * d..(j + 1) * d]).to_f64()
+        };
+        par_blocks(
+            labels.len(),
+            0,
+            &mut [] as &mut [u8],
+            &|s, e, _| (s..e).map(|i| weights.map_or(1.0, |w| w[i]) * dist(i)).sum::<f64>(),
+            &|a: &mut f64, b| *a += b,
+        )
     }
 
     fn add_row(&self, i: usize, factor: f64, sums: &mut [f64]) {
@@ -419,7 +451,7 @@ pub(crate) fn run<F: Float, D: Samples<F>>(
             return Err(KMeansError::Cancelled);
         }
     }
-    let inertia = inertia(data, centers.view(), &labels);
+    let inertia = data.inertia(centers.view(), &labels);
     cfg.observer.run_finished(cfg.run, n_iter, cfg.unscale(inertia));
     Ok(Run { labels, centers, inertia, n_iter })
 }
@@ -523,19 +555,6 @@ pub(crate) fn normalize_rows<F: Float>(c: &mut Array2<F>) {
             row.iter_mut().for_each(|v| *v = F::from_f64(v.to_f64() / norm));
         }
     }
-}
-
-/// Weighted sum of squared distances of every sample to the centre of its label.
-fn inertia<F: Float, D: Samples<F>>(data: &D, centers: ArrayView2<F>, labels: &[usize]) -> f64 {
-    let dist = data.label_distances(centers, labels);
-    let weights = data.weights();
-    par_blocks(
-        labels.len(),
-        0,
-        &mut [] as &mut [u8],
-        &|s, e, _| (s..e).map(|i| weights.map_or(1.0, |w| w[i]) * dist[i]).sum::<f64>(),
-        &|a: &mut f64, b| *a += b,
-    )
 }
 
 /// scikit-learn's relocation: each cluster left with zero weight takes one of the samples
