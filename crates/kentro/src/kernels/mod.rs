@@ -15,6 +15,7 @@ use multiversion::multiversion;
 use ndarray::ArrayView2;
 
 use crate::float::Float;
+use crate::parallel::par_blocks;
 
 /// Independent partial sums in [`sq_dist`]: one 512-bit register of `f32`.
 pub(crate) const LANES: usize = 16;
@@ -247,14 +248,26 @@ fn all_distances<F: Float>(rows: &[F], centers: &[F], d: usize, out: &mut [f64])
     }
 }
 
-/// ‖x‖ of every row (standard layout), for [`Assigner::nearest_rows`].
+/// ‖x‖ of every row (standard layout), for [`Assigner::nearest_rows`]: the squares summed in
+/// `F` in the lanes of [`sq_dist`], in parallel over fixed blocks of rows.
 pub(crate) fn row_norms<F: Float>(x: ArrayView2<F>) -> Vec<f64> {
-    let d = x.ncols();
-    x.as_slice()
-        .expect("standard layout")
-        .chunks_exact(d.max(1))
-        .map(|r| r.iter().map(|&v| v * v).sum::<F>().to_f64().sqrt())
-        .collect()
+    let (n, d) = x.dim();
+    let data = x.as_slice().expect("standard layout");
+    let mut out = vec![0.0f64; n];
+    if d > 0 {
+        par_blocks(n, 1, &mut out, &|s, _e, o: &mut [f64]| norms_of(&data[s * d..], d, o), &|_, _| {});
+    }
+    out
+}
+
+/// ‖x‖ of the rows of `rows` (`d` values each), one per slot of `out`.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn norms_of<F: Float>(rows: &[F], d: usize, out: &mut [f64]) {
+    // `x − 0` is `x`: the distance to the origin is the sum of squares.
+    let origin = vec![F::ZERO; d];
+    for (slot, r) in out.iter_mut().zip(rows.chunks_exact(d)) {
+        *slot = sq_dist(r, &origin).to_f64().sqrt();
+    }
 }
 
 /// Whether the matrix-product path pays for this shape (measured crossover).
