@@ -42,9 +42,11 @@ pub enum NInit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Algorithm {
-    /// The fastest exact method for the data's shape (today: plain Lloyd for d ≤ 4 and
-    /// k ≤ 256, or d ≤ 8 and k ≤ 32, where one pass costs less than keeping bounds, and for a
-    /// single cluster; Yinyang's grouped bounds otherwise).
+    /// The fastest exact method for the data's shape (today: plain Lloyd for d ≤ 4 and k < 64,
+    /// or d ≤ 8 and k ≤ 32, where one pass costs less than keeping bounds, and for a single
+    /// cluster; Hamerly's bounds tested a block of rows at a time from 64 clusters on, for any k
+    /// when d ≤ 4 and up to k = 128 when d ≤ 8 (d ≤ 4 in float32); Yinyang's grouped bounds
+    /// otherwise).
     #[default]
     Auto,
     /// Plain Lloyd iterations: every distance every iteration (by GEMM where that is faster).
@@ -53,7 +55,8 @@ pub enum Algorithm {
     /// to [`Algorithm::Yinyang`] when that would exceed 2 GiB.
     Elkan,
     /// Bounds with a single lower bound per sample (Hamerly 2010): little memory, best in low
-    /// dimension.
+    /// dimension. On rows of up to 8 features (4 in float32) the bounds are tested a block of
+    /// rows at a time, and a block with any row in doubt is measured whole.
     Hamerly,
     /// Bounds per group of about 10 centres (Ding et al. 2015): for many clusters.
     ///

@@ -30,6 +30,14 @@ fn datasets() -> Vec<(String, Array2<f64>, usize)> {
     // Heavy duplicates: exact ties between centres and empty clusters.
     let dup = Array2::from_shape_fn((400, 2), |(i, j)| ((i % 6) * (j + 1)) as f64);
     out.push(("duplicates k=9".into(), dup, 9));
+    // Narrow rows and many clusters (where `auto` keeps bounds a block of rows at a time), in
+    // the order of their first feature (so that whole blocks keep their labels), and a last
+    // block cut short.
+    let (blobs, _) = Blobs::new(1203).n_features(3).centers(12).cluster_std(1.0).seed(9).generate().unwrap();
+    let mut rows: Vec<Vec<f64>> = blobs.outer_iter().map(|r| r.to_vec()).collect();
+    rows.sort_by(|a, b| a[0].total_cmp(&b[0]));
+    let ordered = Array2::from_shape_fn((rows.len(), 3), |(i, j)| rows[i][j]);
+    out.push(("ordered blobs 1203x3 k=70".into(), ordered, 70));
     // Narrow rows on a coarse grid (ties between centres) with many clusters, for the across-rows
     // kernels (4 and 6 features: blocks of 8 and 4 rows).
     for d in [4usize, 6] {

@@ -181,7 +181,7 @@ const RESTART_SHARE: f64 = 0.7;
 /// The end of a leaf of a pass: its sums (when `sums`) and, when `want`, its inertia, from the
 /// rows' squared distances to their centres (as [`accumulate`] sums them).
 #[allow(clippy::too_many_arguments)]
-fn finish_leaf<F: Float>(
+pub(super) fn finish_leaf<F: Float>(
     rows: &[F],
     d: usize,
     s: usize,

@@ -9,7 +9,7 @@
 
 pub(crate) mod gemm;
 pub(crate) mod lanes;
-mod narrow;
+pub(crate) mod narrow;
 
 use multiversion::multiversion;
 use ndarray::ArrayView2;
@@ -81,6 +81,23 @@ pub(crate) fn nearest<F: Float>(x: &[F], centers: &[F], d: usize) -> (usize, F) 
         }
     }
     (best, best_dist)
+}
+
+/// [`nearest`], with the second smallest squared distance (the nearest centre's own when two
+/// tie; `F::MAX` with one centre).
+pub(crate) fn nearest_two<F: Float>(x: &[F], centers: &[F], d: usize) -> (usize, F, F) {
+    let (mut best, mut best_dist, mut second) = (0, F::MAX, F::MAX);
+    for (j, c) in centers.chunks_exact(d).enumerate() {
+        let dist = sq_dist(x, c);
+        if j == 0 || dist < best_dist {
+            second = best_dist;
+            best = j;
+            best_dist = dist;
+        } else if dist < second {
+            second = dist;
+        }
+    }
+    (best, best_dist, second)
 }
 
 /// [`nearest`] for every row of `rows` (`d` values each).
@@ -326,6 +343,45 @@ mod tests {
                 *slot = nearest(row.as_slice().unwrap(), c.as_slice().unwrap(), d);
             }
             assert_eq!(a, b, "n={n} d={d} k={k}");
+        }
+    }
+
+    /// The nearest two distances of a block of narrow rows: the nearest centre and its distance
+    /// bit for bit as the per-row kernel's, the second smallest distance that of a sort (the
+    /// nearest's own on a tie), in f64 and f32, on a coarse grid (ties) with duplicated centres;
+    /// [`nearest_two`] the same for single rows.
+    #[test]
+    fn nearest_two_equals_sorting_the_distances() {
+        fn check<F: Float>(x: &[F], c: &[F], d: usize) {
+            let k = c.len() / d;
+            let Some(rows) = narrow::two_block_rows::<F>(d, k) else { return };
+            let mut block = vec![(0, F::ZERO, F::ZERO); rows];
+            for chunk in x.chunks_exact(rows * d) {
+                narrow::nearest_two_block(chunk, c, d, &mut block);
+                for (row, &got) in chunk.chunks_exact(d).zip(&block) {
+                    let (label, best) = nearest(row, c, d);
+                    let mut all: Vec<F> = c.chunks_exact(d).map(|cj| sq_dist(row, cj)).collect();
+                    all.sort_by(|a, b| a.partial_cmp(b).unwrap());
+                    let second = all.get(1).copied().unwrap_or(F::MAX);
+                    assert_eq!(got, (label, best, second), "d={d} k={k}");
+                    assert_eq!(nearest_two(row, c, d), got, "d={d} k={k}");
+                }
+            }
+        }
+        let mut rng = crate::rng::Rng::new(11);
+        for d in 1..=narrow::MAX_FEATURES {
+            for k in [1usize, 2, 3, 9, 64] {
+                let n = 48;
+                let x: Vec<f64> = (0..n * d).map(|_| (rng.below(5) as f64) * 0.5).collect();
+                let mut c: Vec<f64> = (0..k * d).map(|_| (rng.below(5) as f64) * 0.5).collect();
+                if k > 2 {
+                    c.copy_within(0..d, (k - 1) * d);
+                }
+                check(&x, &c, d);
+                let x32: Vec<f32> = x.iter().map(|&v| v as f32 + 0.1).collect();
+                let c32: Vec<f32> = c.iter().map(|&v| v as f32).collect();
+                check(&x32, &c32, d);
+            }
         }
     }
 

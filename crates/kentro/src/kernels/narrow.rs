@@ -110,3 +110,72 @@ fn to_index(v: f64) -> usize {
     const TWO_52: f64 = 4_503_599_627_370_496.0;
     ((v + TWO_52).to_bits() - TWO_52.to_bits()) as usize
 }
+
+/// Rows per block of [`nearest_two_block`] for rows of `d` features in `F` (as
+/// [`nearest_blocks`] cuts them), or `None` where the across-rows kernel does not take them.
+pub(crate) fn two_block_rows<F: Float>(d: usize, k: usize) -> Option<usize> {
+    let f32 = std::mem::size_of::<F>() == 4;
+    match d {
+        _ if k == 0 || k > MAX_CENTERS => None,
+        1 | 2 if f32 => Some(16),
+        1..=4 => Some(8),
+        _ if f32 => None,
+        5..=MAX_FEATURES => Some(4),
+        _ => None,
+    }
+}
+
+/// For one block of [`two_block_rows`] rows (`d` features each): each row's nearest centre and
+/// squared distance, as [`nearest_blocks`] finds them (bit for bit, ties to the lowest index),
+/// and the second smallest squared distance (the nearest centre's own when two tie; `F::MAX`
+/// with one centre).
+#[inline(always)]
+pub(crate) fn nearest_two_block<F: Float>(chunk: &[F], centers: &[F], d: usize, out: &mut [(usize, F, F)]) {
+    let f32 = std::mem::size_of::<F>() == 4;
+    match d {
+        1 if f32 => block_two::<F, 1, 16>(chunk, centers, out),
+        2 if f32 => block_two::<F, 2, 16>(chunk, centers, out),
+        1 => block_two::<F, 1, 8>(chunk, centers, out),
+        2 => block_two::<F, 2, 8>(chunk, centers, out),
+        3 => block_two::<F, 3, 8>(chunk, centers, out),
+        4 => block_two::<F, 4, 8>(chunk, centers, out),
+        5 => block_two::<F, 5, 4>(chunk, centers, out),
+        6 => block_two::<F, 6, 4>(chunk, centers, out),
+        7 => block_two::<F, 7, 4>(chunk, centers, out),
+        8 => block_two::<F, 8, 4>(chunk, centers, out),
+        _ => unreachable!("two_block_rows refuses {d} features"),
+    }
+}
+
+#[inline(always)]
+fn block_two<F: Float, const D: usize, const L: usize>(
+    chunk: &[F],
+    centers: &[F],
+    out: &mut [(usize, F, F)],
+) {
+    let mut cols = [[F::ZERO; L]; D];
+    for l in 0..L {
+        for f in 0..D {
+            cols[f][l] = chunk[l * D + f];
+        }
+    }
+    let mut best = dists::<F, D, L>(&cols, &centers[..D]);
+    let mut second = [F::MAX; L];
+    let mut index = [F::ZERO; L];
+    let mut j = F::ZERO;
+    for c in centers.chunks_exact(D).skip(1) {
+        j += F::ONE;
+        let dist = dists::<F, D, L>(&cols, c);
+        for l in 0..L {
+            // The larger of the two goes on to the second place: one minimum per chain.
+            let closer = dist[l] < best[l];
+            let larger = if dist[l] > best[l] { dist[l] } else { best[l] };
+            second[l] = if larger < second[l] { larger } else { second[l] };
+            best[l] = if closer { dist[l] } else { best[l] };
+            index[l] = if closer { j } else { index[l] };
+        }
+    }
+    for l in 0..L {
+        out[l] = (to_index(index[l].to_f64()), best[l], second[l]);
+    }
+}
