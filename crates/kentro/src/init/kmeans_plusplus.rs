@@ -938,13 +938,26 @@ const NARROW_ROWS: usize = 8;
 /// `out[b * d + f]`, one lane per row (zero past the last row).
 fn feature_major<F: Float>(data: &[F], d: usize) -> Vec<[F; NARROW_ROWS]> {
     let n = data.len() / d;
-    let mut out = vec![[F::ZERO; NARROW_ROWS]; n.div_ceil(NARROW_ROWS) * d];
-    for (i, x) in data.chunks_exact(d).enumerate() {
-        let block = &mut out[(i / NARROW_ROWS) * d..(i / NARROW_ROWS + 1) * d];
-        for (col, &v) in block.iter_mut().zip(x) {
-            col[i % NARROW_ROWS] = v;
-        }
-    }
+    let blocks = n.div_ceil(NARROW_ROWS);
+    let mut out = vec![[F::ZERO; NARROW_ROWS]; blocks * d];
+    // In parallel over runs of blocks (values are only moved: any split gives the same copy).
+    par_blocks(
+        blocks,
+        d,
+        &mut out,
+        &|s, _e, out: &mut [[F; NARROW_ROWS]]| {
+            for (b, block) in out.chunks_exact_mut(d).enumerate() {
+                let first = (s + b) * NARROW_ROWS;
+                let rows = &data[first * d..((first + NARROW_ROWS).min(n)) * d];
+                for (l, x) in rows.chunks_exact(d).enumerate() {
+                    for (col, &v) in block.iter_mut().zip(x) {
+                        col[l] = v;
+                    }
+                }
+            }
+        },
+        &|_, _| {},
+    );
     out
 }
 
