@@ -1094,17 +1094,18 @@ fn narrow_step_leaf<F: Float>(
             }
             // Lanes past the last row have no distance (the nearer of a distance and zero is
             // zero) and no weight.
-            let mut current = [F::ZERO; NARROW_ROWS];
-            for (cur, &v) in current.iter_mut().zip(&closest[o..end]) {
-                *cur = v;
-            }
+            // (A whole block is copied at a fixed length: a copy of a run-time length is a call.)
+            let current: [F; NARROW_ROWS] = match closest[o..end].try_into() {
+                Ok(whole) => whole,
+                Err(_) => std::array::from_fn(|l| if l < rows { closest[o + l] } else { F::ZERO }),
+            };
             match input.weights {
                 None => candidate_masses(block, c, d, &current, None, &mut lane_mass),
                 Some(weights) => {
-                    let mut w = [0.0f64; NARROW_ROWS];
-                    for (wl, &v) in w.iter_mut().zip(&weights[first..first + rows]) {
-                        *wl = v;
-                    }
+                    let w: [f64; NARROW_ROWS] = match weights[first..first + rows].try_into() {
+                        Ok(whole) => whole,
+                        Err(_) => std::array::from_fn(|l| if l < rows { weights[first + l] } else { 0.0 }),
+                    };
                     candidate_masses(block, c, d, &current, Some(&w), &mut lane_mass);
                 }
             }
