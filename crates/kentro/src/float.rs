@@ -39,6 +39,8 @@ pub trait Float:
     const UNIT_ROUNDOFF: f64;
     /// Largest binary exponent `e` such that `2^e` is finite (128 for `f32`, 1024 for `f64`).
     const MAX_EXP: i32;
+    /// The smallest positive normal value, as `f64` (below it, rounding errors are absolute).
+    const MIN_POSITIVE: f64;
 
     /// Converts from `f64`, rounding to nearest.
     fn from_f64(v: f64) -> Self;
@@ -63,6 +65,7 @@ macro_rules! impl_float {
             const DTYPE: &'static str = $name;
             const MAX_EXP: i32 = <$t>::MAX_EXP;
             const UNIT_ROUNDOFF: f64 = <$t>::EPSILON as f64 / 2.0;
+            const MIN_POSITIVE: f64 = <$t>::MIN_POSITIVE as f64;
 
             #[inline(always)]
             fn from_f64(v: f64) -> Self {

@@ -101,3 +101,85 @@ fn every_algorithm_is_lloyd_with_weights() {
         check::<f32>(&x, k, Some(&w), &name);
     }
 }
+
+/// Records the inertia reported after every iteration.
+struct InertiaLog(std::sync::Mutex<Vec<(usize, Option<u64>)>>);
+
+impl kentro::Observer for InertiaLog {
+    fn iteration(&self, _run: usize, iteration: usize, inertia: Option<f64>) {
+        self.0.lock().unwrap().push((iteration, inertia.map(f64::to_bits)));
+    }
+    fn wants_iteration_inertia(&self) -> bool {
+        true
+    }
+}
+
+/// A fit of every algorithm against Lloyd's from the k-means++ start of `seed`, for a few
+/// iteration caps: labels, centre and inertia bits, iteration count, and (when `log`) the
+/// inertia reported after every iteration.
+fn check_from_kmeanspp<F: Float>(x: &Array2<F>, k: usize, seed: u64, log: bool, name: &str) {
+    let fit = |algorithm: Algorithm, max_iter: usize| {
+        let params = KMeans::params(k)
+            .n_init(kentro::NInit::Runs(1))
+            .seed(seed)
+            .tol(0.0)
+            .max_iter(max_iter)
+            .algorithm(algorithm)
+            .check()
+            .unwrap();
+        let seen = InertiaLog(Default::default());
+        let m =
+            if log { params.fit_with(x.view(), None, &seen).unwrap() } else { params.fit(x.view()).unwrap() };
+        let bits: Vec<u64> = m.centers().iter().map(|v| v.to_f64().to_bits()).collect();
+        (m.labels().to_vec(), bits, m.inertia().to_bits(), m.n_iter(), seen.0.into_inner().unwrap())
+    };
+    for max_iter in [1, 2, 3, 5, 300] {
+        let lloyd = fit(Algorithm::Lloyd, max_iter);
+        for algorithm in ALGORITHMS {
+            let other = fit(algorithm, max_iter);
+            let what = format!("{name} {} {algorithm:?} max_iter={max_iter}", F::DTYPE);
+            assert_eq!(other.0, lloyd.0, "{what}: labels");
+            assert_eq!(other.1, lloyd.1, "{what}: centres");
+            assert_eq!((other.2, other.3), (lloyd.2, lloyd.3), "{what}: inertia, n_iter");
+            assert_eq!(other.4, lloyd.4, "{what}: the inertia after every iteration");
+        }
+    }
+}
+
+/// A cloud of points whose squared distances to each other fall below the smallest normal
+/// value (their rounding is absolute, not relative), kept unscaled by two points at ±1: the
+/// bounds must allow for it (Hamerly's, tested a block of rows at a time, and the grouped
+/// bounds of Yinyang and Elkan).
+#[test]
+fn bounds_hold_where_squared_distances_underflow() {
+    let mut s = 99u64;
+    let mut uniform = move || {
+        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    for d in [1usize, 2] {
+        for (cloud, in_f32) in [(1e-159, false), (1e-19, true)] {
+            let n = 3000;
+            let mut x = Array2::from_shape_fn((n, d), |_| cloud * uniform());
+            x.row_mut(n - 2).fill(1.0);
+            x.row_mut(n - 1).fill(-1.0);
+            for seed in 0..4 {
+                let name = format!("cloud {cloud:e} d={d} seed={seed}");
+                if in_f32 {
+                    check_from_kmeanspp(&x.mapv(|v| v as f32), 70, seed, false, &name);
+                } else {
+                    check_from_kmeanspp(&x, 70, seed, false, &name);
+                }
+            }
+        }
+    }
+}
+
+/// The inertia an observer asks for after every iteration is Lloyd's, whichever algorithm runs.
+#[test]
+fn every_algorithm_reports_lloyds_inertia_every_iteration() {
+    for (name, x, k) in datasets() {
+        check_from_kmeanspp(&x, k, 1, true, &name);
+        check_from_kmeanspp(&x.mapv(|v| v as f32), k, 1, true, &name);
+    }
+}

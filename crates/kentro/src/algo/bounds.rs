@@ -14,7 +14,7 @@
 //! lowest-index rule as Lloyd. So labels are exactly Lloyd's, iteration by iteration.
 
 use multiversion::multiversion;
-use ndarray::{ArrayView2, s};
+use ndarray::{ArrayView1, ArrayView2, s};
 
 use super::lloyd::{AssignStep, Data, Partial, accumulate, leaf_rows};
 use crate::float::Float;
@@ -37,8 +37,8 @@ pub(crate) struct BoundsStep {
     started: bool,
     /// Whether passes return the per-cluster sums (see [`AssignStep::sums_wanted`]).
     sums_wanted: bool,
-    /// Relative error allowance of one distance.
-    eta: f64,
+    /// Error allowance of one distance.
+    allow: Allowance,
 }
 
 impl BoundsStep {
@@ -51,8 +51,6 @@ impl BoundsStep {
         for (j, &g) in group_of.iter().enumerate() {
             groups[g].push(j);
         }
-        let u = F::UNIT_ROUNDOFF;
-        let gamma = |m: usize| (m as f64 * u) / (1.0 - m as f64 * u);
         BoundsStep {
             groups,
             group_of,
@@ -62,7 +60,7 @@ impl BoundsStep {
             group_drift: vec![0.0; t],
             started: false,
             sums_wanted: true,
-            eta: 2.0 * gamma(d + 2) + 1e-12,
+            allow: Allowance::new::<F>(d),
         }
     }
 
@@ -83,7 +81,7 @@ impl BoundsStep {
     ) -> Partial {
         let (k, d) = centers.dim();
         let t = self.groups.len();
-        let (eta, group_of) = (self.eta, &self.group_of);
+        let (allow, group_of) = (self.allow, &self.group_of);
         let (sums, want) = (self.sums_wanted, p.want_inertia);
         let assigner = Assigner::new(centers);
         par_blocks_sized(
@@ -116,7 +114,7 @@ impl BoundsStep {
                             lab.data[i] = a;
                         }
                         dists.push(dist);
-                        up.data[i] = dist.to_f64().sqrt() * (1.0 + eta);
+                        up.data[i] = allow.upper(dist.to_f64());
                         let lows = &mut low.data[i * t..(i + 1) * t];
                         lows.fill(f64::INFINITY);
                         for (j, &l) in lb.iter().enumerate() {
@@ -125,7 +123,7 @@ impl BoundsStep {
                                 lows[g] = lows[g].min(l);
                             }
                         }
-                        lows.iter_mut().for_each(|l| *l = l.sqrt() * (1.0 - eta));
+                        lows.iter_mut().for_each(|l| *l = allow.lower(*l));
                     }
                 }
                 let rows = block.to_slice().expect("standard layout");
@@ -148,7 +146,7 @@ impl BoundsStep {
         let t = self.groups.len();
         let k = self.group_of.len();
         let stride = (n / SHARE_SAMPLES).max(1);
-        let margin = 1.0 + 2.0 * self.eta;
+        let margin = 1.0 + 2.0 * self.allow.eta;
         let (mut open, mut rows) = (0usize, 0usize);
         for i in (0..n).step_by(stride) {
             rows += 1;
@@ -162,6 +160,55 @@ impl BoundsStep {
         }
         open as f64 / (rows * k).max(1) as f64
     }
+}
+
+/// How far a computed squared distance may lie from the true one, for bounds on distances: a
+/// relative part (`eta`, the rounding of the sums) and an absolute part (`tiny`, squares below
+/// the smallest normal value, whose rounding is absolute: data whose range spans more than
+/// half of the exponent range keep such distances unscaled).
+#[derive(Clone, Copy)]
+pub(super) struct Allowance {
+    pub(super) eta: f64,
+    tiny: f64,
+}
+
+impl Allowance {
+    /// The allowance of squared distances of `d` features summed in `F`.
+    pub(super) fn new<F: Float>(d: usize) -> Self {
+        let u = F::UNIT_ROUNDOFF;
+        let gamma = |m: usize| (m as f64 * u) / (1.0 - m as f64 * u);
+        Allowance { eta: 2.0 * gamma(d + 2) + 1e-12, tiny: (d + 2) as f64 * F::MIN_POSITIVE }
+    }
+
+    /// An upper bound on the distance whose square was computed as `sq`.
+    #[inline(always)]
+    pub(super) fn upper(&self, sq: f64) -> f64 {
+        (sq + self.tiny).sqrt() * (1.0 + self.eta)
+    }
+
+    /// A lower bound on the distance whose square was computed as `sq`.
+    #[inline(always)]
+    pub(super) fn lower(&self, sq: f64) -> f64 {
+        (sq - self.tiny).max(0.0).sqrt() * (1.0 - self.eta)
+    }
+}
+
+/// An upper bound on the distance between two centres, safe from underflow: the differences
+/// are scaled by a power of two near the largest before they are squared.
+pub(super) fn drift<F: Float>(a: ArrayView1<F>, b: ArrayView1<F>) -> f64 {
+    let diff = |(&u, &v): (&F, &F)| u.to_f64() - v.to_f64();
+    let largest = a.iter().zip(b.iter()).map(diff).fold(0.0f64, |m, t| m.max(t.abs()));
+    if largest == 0.0 {
+        return 0.0;
+    }
+    // A power of two near the largest (2^e ≥ largest, e within the normal exponents): the
+    // scaled differences are at most 2, the largest at least 1/2 unless it is subnormal.
+    let e = (largest.log2().ceil() as i32).clamp(-1022, 1023);
+    let scale = f64::from_bits(((e + 1023) as u64) << 52);
+    let sum: f64 = a.iter().zip(b.iter()).map(diff).map(|t| (t / scale).powi(2)).sum();
+    // Rounded up: the differences, the squares and the sum each round by a relative 2⁻⁵³ at
+    // most; scaled squares that underflow are below 2⁻¹⁰²², covered by the term added.
+    sum.sqrt() * scale * (1.0 + 1e-12) + f64::MIN_POSITIVE
 }
 
 /// Rows whose lower bounds [`BoundsStep::start`] forms together.
@@ -228,7 +275,7 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for BoundsStep {
         let state = Shared {
             c,
             d,
-            eta: self.eta,
+            allow: self.allow,
             groups: &self.groups,
             group_of: &self.group_of,
             drift: &self.drift,
@@ -262,9 +309,7 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for BoundsStep {
 
     fn centers_moved(&mut self, old: ArrayView2<F>, new: ArrayView2<F>) {
         for (j, (a, b)) in old.outer_iter().zip(new.outer_iter()).enumerate() {
-            let moved: f64 = a.iter().zip(b.iter()).map(|(&u, &v)| (u.to_f64() - v.to_f64()).powi(2)).sum();
-            // Rounded up, so that bounds moved by it stay bounds.
-            self.drift[j] = moved.sqrt() * (1.0 + 1e-12) + f64::MIN_POSITIVE;
+            self.drift[j] = drift(a, b);
         }
         self.group_drift.fill(0.0);
         for (j, &g) in self.group_of.iter().enumerate() {
@@ -318,7 +363,7 @@ struct GroupScan {
 struct Shared<'a, F> {
     c: &'a [F],
     d: usize,
-    eta: f64,
+    allow: Allowance,
     groups: &'a [Vec<usize>],
     group_of: &'a [usize],
     drift: &'a [f64],
@@ -343,7 +388,7 @@ impl<F: Float> Shared<'_, F> {
         seen: &mut [GroupScan],
         want_dist: bool,
     ) -> (usize, F) {
-        let margin = 1.0 + 2.0 * self.eta;
+        let margin = 1.0 + 2.0 * self.allow.eta;
         let mut u = *upper + self.drift[old];
         let mut global = f64::INFINITY;
         for (l, &g) in lower.iter_mut().zip(self.group_drift) {
@@ -356,8 +401,7 @@ impl<F: Float> Shared<'_, F> {
             return (old, dist);
         }
         let d_old = sq_dist(x, self.center(old));
-        let r_old = d_old.to_f64().sqrt();
-        u = r_old * (1.0 + self.eta);
+        u = self.allow.upper(d_old.to_f64());
         if global > u * margin {
             *upper = u;
             return (old, d_old);
@@ -368,7 +412,7 @@ impl<F: Float> Shared<'_, F> {
         let g_old = self.group_of[old];
         seen.iter_mut().for_each(|s| s.examined = false);
         for g in std::iter::once(g_old).chain((0..self.groups.len()).filter(|&g| g != g_old)) {
-            let bound = best.0.to_f64().sqrt() * (1.0 + self.eta) * margin;
+            let bound = self.allow.upper(best.0.to_f64()) * margin;
             if lower[g] > bound {
                 continue;
             }
@@ -398,14 +442,14 @@ impl<F: Float> Shared<'_, F> {
         for (g, scan) in seen.iter().enumerate() {
             if scan.examined {
                 let nearest_other = if scan.j1 == label { scan.m2 } else { scan.m1 };
-                lower[g] = nearest_other.sqrt() * (1.0 - self.eta);
+                lower[g] = self.allow.lower(nearest_other);
             }
         }
         if label != old && !seen[g_old].examined {
             // The old centre is now one of its group's others.
-            lower[g_old] = lower[g_old].min(r_old * (1.0 - self.eta));
+            lower[g_old] = lower[g_old].min(self.allow.lower(d_old.to_f64()));
         }
-        *upper = d_best.to_f64().sqrt() * (1.0 + self.eta);
+        *upper = self.allow.upper(d_best.to_f64());
         (label, d_best)
     }
 }

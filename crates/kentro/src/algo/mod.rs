@@ -84,12 +84,15 @@ pub(crate) fn finish<F: Float>(
 /// k = 256: 12.7 vs 18.6; d = 4, k = 128: 8.0 vs 11.1; k = 256: 15.1 vs 19.0; china (273k × 3)
 /// k = 64: 5.5 vs 9.7; k = 256: 15.8 vs 19.7. Wider rows win only with few clusters: d = 5, k = 32:
 /// 4.5 vs 4.2; k = 64: 7.0 vs 10.3; k = 128: 12.6 vs 12.6; d = 8, k = 16: 3.8 vs 3.4; k = 32:
-/// 6.1 vs 6.5; k = 64: 10.3 vs 10.5; k = 128: 19.2 vs 13.3.
+/// 6.1 vs 6.5; k = 64: 10.3 vs 10.5; k = 128: 19.2 vs 13.3. (Measured before the block-tested
+/// bounds, which now take narrow rows from [`AUTO_NARROW_BOUNDS_MIN_CLUSTERS`] clusters on.)
 const AUTO_LLOYD_MAX_FEATURES: usize = 8;
 /// See [`AUTO_LLOYD_MAX_FEATURES`].
 const AUTO_LLOYD_MAX_CLUSTERS: usize = 32;
 /// Rows this narrow (see [`AUTO_LLOYD_MAX_FEATURES`]) run plain Lloyd up to
-/// [`AUTO_LLOYD_NARROW_MAX_CLUSTERS`] clusters.
+/// [`AUTO_LLOYD_NARROW_MAX_CLUSTERS`] clusters where the block-tested bounds do not take them
+/// first: in practice below [`AUTO_NARROW_BOUNDS_MIN_CLUSTERS`] (the across-rows kernel takes
+/// every such row up to 2²⁴ centres).
 const AUTO_LLOYD_NARROW_FEATURES: usize = 4;
 /// See [`AUTO_LLOYD_NARROW_FEATURES`].
 const AUTO_LLOYD_NARROW_MAX_CLUSTERS: usize = 256;

@@ -18,7 +18,7 @@
 use multiversion::multiversion;
 use ndarray::{ArrayView2, s};
 
-use super::bounds::finish_leaf;
+use super::bounds::{Allowance, drift, finish_leaf};
 use super::lloyd::{AssignStep, Data, Partial, leaf_rows};
 use crate::float::Float;
 use crate::kernels::narrow::{nearest_two_block, two_block_rows};
@@ -39,8 +39,8 @@ pub(crate) struct NarrowBounds {
     started: bool,
     /// Whether passes return the per-cluster sums (see [`AssignStep::sums_wanted`]).
     sums_wanted: bool,
-    /// Relative error allowance of one distance.
-    eta: f64,
+    /// Error allowance of one distance.
+    allow: Allowance,
 }
 
 impl NarrowBounds {
@@ -48,8 +48,6 @@ impl NarrowBounds {
     /// kernel takes them ([`two_block_rows`]).
     pub(crate) fn new<F: Float>(n: usize, k: usize, d: usize) -> Option<Self> {
         let block = two_block_rows::<F>(d, k)?;
-        let u = F::UNIT_ROUNDOFF;
-        let gamma = |m: usize| (m as f64 * u) / (1.0 - m as f64 * u);
         Some(NarrowBounds {
             upper: vec![0.0; n],
             lower: vec![0.0; n],
@@ -58,7 +56,7 @@ impl NarrowBounds {
             block,
             started: false,
             sums_wanted: true,
-            eta: 2.0 * gamma(d + 2) + 1e-12,
+            allow: Allowance::new::<F>(d),
         })
     }
 }
@@ -81,7 +79,7 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for NarrowBounds {
             block: self.block,
             drift: &self.drift,
             max_drift: self.max_drift,
-            eta: self.eta,
+            allow: self.allow,
             full,
         };
         let sums = self.sums_wanted;
@@ -111,9 +109,7 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for NarrowBounds {
 
     fn centers_moved(&mut self, old: ArrayView2<F>, new: ArrayView2<F>) {
         for (j, (a, b)) in old.outer_iter().zip(new.outer_iter()).enumerate() {
-            let moved: f64 = a.iter().zip(b.iter()).map(|(&u, &v)| (u.to_f64() - v.to_f64()).powi(2)).sum();
-            // Rounded up, so that bounds moved by it stay bounds.
-            self.drift[j] = moved.sqrt() * (1.0 + 1e-12) + f64::MIN_POSITIVE;
+            self.drift[j] = drift(a, b);
         }
         self.max_drift = self.drift.iter().fold(0.0, |m: f64, &v| m.max(v));
     }
@@ -126,7 +122,7 @@ struct Pass<'a, F> {
     block: usize,
     drift: &'a [f64],
     max_drift: f64,
-    eta: f64,
+    allow: Allowance,
     /// Whether every row is measured (no bounds yet, or the inertia wanted).
     full: bool,
 }
@@ -143,8 +139,8 @@ fn narrow_leaf<F: Float>(
     want: bool,
     dists: &mut Vec<F>,
 ) -> usize {
-    let (d, b, eta) = (pass.d, pass.block, pass.eta);
-    let margin = 1.0 + 2.0 * eta;
+    let (d, b, allow) = (pass.d, pass.block, pass.allow);
+    let margin = 1.0 + 2.0 * allow.eta;
     let mut found = [(0usize, F::ZERO, F::ZERO); 16];
     let mut changed = 0;
     for first in (0..labels.len()).step_by(b) {
@@ -173,8 +169,8 @@ fn narrow_leaf<F: Float>(
                 changed += 1;
                 labels[i] = label;
             }
-            upper[i] = best.to_f64().sqrt() * (1.0 + eta);
-            lower[i] = second.to_f64().sqrt() * (1.0 - eta);
+            upper[i] = allow.upper(best.to_f64());
+            lower[i] = allow.lower(second.to_f64());
             if want {
                 dists.push(best);
             }
