@@ -8,9 +8,10 @@
 //! `t = 1` keeps one lower bound per sample (Hamerly's bounds), `t = k` one per centre
 //! (Elkan's), and `t ≈ k/10` is Yinyang's choice.
 //!
-//! Exactness: every bound carries a relative safety margin larger than the rounding error of the
-//! distances, and a centre is skipped only when it is farther than the best one by more than
-//! that margin; every centre not skipped is compared by the same direct distance and the same
+//! Exactness: every bound carries a safety margin larger than the rounding error of the
+//! distances (relative, plus an absolute part for squares below the smallest normal value:
+//! [`Allowance`]; centre drifts are measured safe from underflow), and a centre is skipped only
+//! when it is farther than the best one by more than that margin; every centre not skipped is compared by the same direct distance and the same
 //! lowest-index rule as Lloyd. So labels are exactly Lloyd's, iteration by iteration.
 
 use multiversion::multiversion;

@@ -9,8 +9,8 @@
 //! bound). Rows in a meaningful order (pixels of an image, readings in time) fall into blocks
 //! whose rows are near each other, and whole blocks keep their labels in later iterations.
 //!
-//! Exactness: as in [`super::bounds`], the bounds carry a relative margin larger than the
-//! rounding error of the distances, so a block is skipped only when each row's centre is
+//! Exactness: as in [`super::bounds`], the bounds carry a margin larger than the rounding error
+//! of the distances ([`Allowance`]), so a block is skipped only when each row's centre is
 //! nearer than every other by more than that margin; every measured distance is Lloyd's own
 //! ([`nearest_two_block`] is [`crate::kernels::narrow`]'s kernel, the rows past the last whole
 //! block [`nearest_two`], [`crate::kernels::nearest`]'s sums), with the same lowest-index rule.
