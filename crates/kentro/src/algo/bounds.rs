@@ -194,9 +194,16 @@ impl Allowance {
     }
 }
 
+/// For each centre, an upper bound on how far it moved from `old` to `new` ([`drift`]).
+pub(super) fn drifts<F: Float>(old: ArrayView2<F>, new: ArrayView2<F>, out: &mut [f64]) {
+    for (slot, (a, b)) in out.iter_mut().zip(old.outer_iter().zip(new.outer_iter())) {
+        *slot = drift(a, b);
+    }
+}
+
 /// An upper bound on the distance between two centres, safe from underflow: the differences
 /// are scaled by a power of two near the largest before they are squared.
-pub(super) fn drift<F: Float>(a: ArrayView1<F>, b: ArrayView1<F>) -> f64 {
+fn drift<F: Float>(a: ArrayView1<F>, b: ArrayView1<F>) -> f64 {
     let diff = |(&u, &v): (&F, &F)| u.to_f64() - v.to_f64();
     let largest = a.iter().zip(b.iter()).map(diff).fold(0.0f64, |m, t| m.max(t.abs()));
     if largest == 0.0 {
@@ -309,9 +316,7 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for BoundsStep {
     }
 
     fn centers_moved(&mut self, old: ArrayView2<F>, new: ArrayView2<F>) {
-        for (j, (a, b)) in old.outer_iter().zip(new.outer_iter()).enumerate() {
-            self.drift[j] = drift(a, b);
-        }
+        drifts(old, new, &mut self.drift);
         self.group_drift.fill(0.0);
         for (j, &g) in self.group_of.iter().enumerate() {
             self.group_drift[g] = self.group_drift[g].max(self.drift[j]);

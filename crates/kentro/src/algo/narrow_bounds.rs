@@ -18,7 +18,7 @@
 use multiversion::multiversion;
 use ndarray::{ArrayView2, s};
 
-use super::bounds::{Allowance, drift, finish_leaf};
+use super::bounds::{Allowance, drifts, finish_leaf};
 use super::lloyd::{AssignStep, Data, Partial, leaf_rows};
 use crate::float::Float;
 use crate::kernels::narrow::{nearest_two_block, two_block_rows};
@@ -108,9 +108,7 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for NarrowBounds {
     }
 
     fn centers_moved(&mut self, old: ArrayView2<F>, new: ArrayView2<F>) {
-        for (j, (a, b)) in old.outer_iter().zip(new.outer_iter()).enumerate() {
-            self.drift[j] = drift(a, b);
-        }
+        drifts(old, new, &mut self.drift);
         self.max_drift = self.drift.iter().fold(0.0, |m: f64, &v| m.max(v));
     }
 }
