@@ -195,6 +195,26 @@ impl Scan {
     }
 }
 
+/// Writes one row `row` scaled and centred into `o`, adding its values to the column `sums` and
+/// their magnitudes to the column `maxes`.
+#[inline(always)]
+fn centre_row<'a, F: Float>(
+    o: &mut [F],
+    row: impl Iterator<Item = &'a F>,
+    mean: &[f64],
+    scale: f64,
+    sums: &mut [f64],
+    maxes: &mut [f64],
+) {
+    for ((((o, &v), m), acc), top) in
+        o.iter_mut().zip(row).zip(mean).zip(sums.iter_mut()).zip(maxes.iter_mut())
+    {
+        *o = F::from_f64(v.to_f64() * scale - m);
+        *acc += o.to_f64();
+        *top = top.max(o.to_f64().abs());
+    }
+}
+
 /// Adds the column sums `b` into `a` (the merge of the passes that sum columns).
 fn add_sums(a: &mut [f64], b: Vec<f64>) {
     a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
@@ -209,6 +229,8 @@ struct Prepared<F> {
     scale: f64,
     /// Column sums of the centred data `x` (fixed blocks), for [`Prepared::mean_variance`].
     centred_sums: Vec<f64>,
+    /// The largest magnitude in `x` (for k-means++'s screening copies).
+    max_abs: f64,
 }
 
 impl<F: Float> Prepared<F> {
@@ -246,31 +268,44 @@ impl<F: Float> Prepared<F> {
         let mut centred = Array2::from_elem((n, d), F::ZERO);
         let out = centred.as_slice_mut().expect("standard layout");
         // The centred values' column sums come with them, leaf by leaf in row order, exactly as
-        // a pass over the centred data would add them.
-        let centred_sums = par_blocks(
+        // a pass over the centred data would add them; and their largest magnitude per column.
+        let (centred_sums, maxes) = par_blocks(
             n,
             d,
             out,
-            &|s, _e, out: &mut [F]| {
-                let mut sums = vec![0.0f64; d];
+            &|s, e, out: &mut [F]| {
+                let (mut sums, mut maxes) = (vec![0.0f64; d], vec![0.0f64; d]);
                 if observer.should_stop() {
-                    return sums;
+                    return (sums, maxes);
                 }
-                let rows = x.slice(ndarray::s![s.., ..]);
-                for (o, row) in out.chunks_exact_mut(d).zip(rows.outer_iter()) {
-                    for (((o, &v), m), acc) in o.iter_mut().zip(row.iter()).zip(&mean).zip(sums.iter_mut()) {
-                        *o = F::from_f64(v.to_f64() * scale - m);
-                        *acc += o.to_f64();
-                    }
+                let rows = x.slice(ndarray::s![s..e, ..]);
+                let out = out.chunks_exact_mut(d);
+                // Contiguous rows as slices (vectorised), others through ndarray's iterators.
+                match rows.as_slice() {
+                    Some(values) => out.zip(values.chunks_exact(d)).for_each(|(o, row)| {
+                        centre_row(o, row.iter(), &mean, scale, &mut sums, &mut maxes);
+                    }),
+                    None => out.zip(rows.outer_iter()).for_each(|(o, row)| {
+                        centre_row(o, row.iter(), &mean, scale, &mut sums, &mut maxes);
+                    }),
                 }
-                sums
+                (sums, maxes)
             },
-            &|a: &mut Vec<f64>, b| add_sums(a, b),
+            &|a: &mut (Vec<f64>, Vec<f64>), b| {
+                add_sums(&mut a.0, b.0);
+                a.1.iter_mut().zip(b.1).for_each(|(x, y)| *x = x.max(y));
+            },
         );
         if observer.should_stop() {
             return None;
         }
-        Some(Prepared { x: centred, mean, scale, centred_sums })
+        let max_abs = maxes.iter().fold(0.0f64, |m, &v| m.max(v));
+        Some(Prepared { x: centred, mean, scale, centred_sums, max_abs })
+    }
+
+    /// The largest magnitude in the prepared data.
+    fn max_abs(&self) -> f64 {
+        self.max_abs
     }
 
     /// Mean of the per-feature variances, in the scaled units (row by row, in fixed blocks).
@@ -372,7 +407,16 @@ pub(crate) fn fit<F: Float>(
         let xp = prepared.x.view();
         let init = match &params.init {
             Init::KMeansPlusPlus => {
-                let idx = kmeans_plusplus_indices(xp, weights, k, params.n_local_trials, &mut rng, observer)?;
+                let max_abs = prepared.max_abs();
+                let idx = kmeans_plusplus_indices(
+                    xp,
+                    max_abs,
+                    weights,
+                    k,
+                    params.n_local_trials,
+                    &mut rng,
+                    observer,
+                )?;
                 xp.select(Axis(0), &idx)
             }
             Init::Random => xp.select(Axis(0), &rng.choice_distinct::<F>(n, k, weights)),
@@ -471,7 +515,15 @@ mod tests {
                 assert_eq!(p.mean, mean, "{n}x{d}, scale {scale}");
                 // The first moments from the centring pass are those of a pass over its output.
                 assert_eq!(p.centred_sums, separate_sums(p.x.view(), 1.0), "{n}x{d}, scale {scale}");
+                // The largest magnitude found with them is the prepared data's.
+                assert_eq!(p.max_abs(), check_data(p.x.view()).unwrap(), "{n}x{d}, scale {scale}");
                 assert!(p.mean_variance() > 0.0 || n == 1);
+                // Column-major data (not one slice of rows) is prepared to the same bits.
+                let columns = x.t().to_owned();
+                let q =
+                    Prepared::new(columns.t(), scale, Scan::new(columns.t()).unwrap(), &NoObserver).unwrap();
+                assert_eq!((q.x, q.mean, q.centred_sums), (p.x, p.mean, p.centred_sums));
+                assert_eq!(q.max_abs, p.max_abs);
             }
         }
     }

@@ -7,7 +7,6 @@ use crate::float::Float;
 use crate::kernels::lanes::{CAND_LANES, COL_ROWS, narrow_f16, prefetch, products, widen_f16};
 use crate::kernels::{LANES, sq_dist};
 use crate::observer::Observer;
-use crate::validate::max_abs_finite;
 use multiversion::multiversion;
 use rayon::prelude::*;
 
@@ -50,15 +49,19 @@ use columns::{column_leaf, column_screen_available};
 ///
 /// Per-leaf sums of the potential are kept beside the distances, so that a draw reads one leaf
 /// of samples rather than all of them.
+///
+/// `max_abs` is the largest magnitude in `x`, which every caller has from its own pass over the
+/// data (the screening copies are scaled by it).
 pub(crate) fn kmeans_plusplus_indices<F: Float>(
     x: ArrayView2<F>,
+    max_abs: f64,
     weights: Option<&[f64]>,
     n_clusters: usize,
     n_local_trials: usize,
     rng: &mut NumpyRandom,
     observer: &dyn Observer,
 ) -> Result<Vec<usize>, KMeansError> {
-    seed(x, weights, n_clusters, n_local_trials, rng, observer, Screening::Auto)
+    seed(x, max_abs, weights, n_clusters, n_local_trials, rng, observer, Screening::Auto)
 }
 
 /// How wide rows are screened: the fast way, or a forced one (tests compare them).
@@ -84,8 +87,10 @@ enum Screening {
     Columns,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn seed<F: Float>(
     x: ArrayView2<F>,
+    max_abs: f64,
     weights: Option<&[f64]>,
     n_clusters: usize,
     n_local_trials: usize,
@@ -124,10 +129,10 @@ fn seed<F: Float>(
     let half = match screening {
         // Feature-major wherever the CPU screens it fast: the products and tests, not only the
         // bytes streamed, are cheaper (see [`half_pays`]).
-        Screening::Auto if !narrow && column_screen_available() => HalfCopy::new(data, d, true),
-        Screening::Auto | Screening::EveryRow if half_pays(n, d) => HalfCopy::new(data, d, false),
-        Screening::Half if !narrow => HalfCopy::new(data, d, false),
-        Screening::Columns if !narrow => HalfCopy::new(data, d, true),
+        Screening::Auto if !narrow && column_screen_available() => HalfCopy::new(data, d, max_abs, true),
+        Screening::Auto | Screening::EveryRow if half_pays(n, d) => HalfCopy::new(data, d, max_abs, false),
+        Screening::Half if !narrow => HalfCopy::new(data, d, max_abs, false),
+        Screening::Columns if !narrow => HalfCopy::new(data, d, max_abs, true),
         _ => None,
     };
     let screen32 = match screening {
@@ -292,11 +297,10 @@ const HALF_DELTA: f64 = 1.0 / 1024.0 + 1.0 / (1u64 << 23) as f64;
 const HALF_TINY: f64 = 1.0 / (1u64 << 24) as f64;
 
 impl HalfCopy {
-    /// The copy (made in parallel), where the largest magnitude is positive and at most
-    /// [`F32_SCREEN_MAX_ABS`]; else none (the rows are screened in float32 or natively).
-    fn new<F: Float>(data: &[F], d: usize, columns: bool) -> Option<Self> {
+    /// The copy (made in parallel), where the largest magnitude (`max_abs`) is positive and at
+    /// most [`F32_SCREEN_MAX_ABS`]; else none (the rows are screened in float32 or natively).
+    fn new<F: Float>(data: &[F], d: usize, max_abs: f64, columns: bool) -> Option<Self> {
         let n = data.len() / d;
-        let max_abs = max_abs(data, d);
         if !(HALF_MIN_ABS..=F32_SCREEN_MAX_ABS).contains(&max_abs) {
             return None;
         }
@@ -330,18 +334,6 @@ impl HalfCopy {
         );
         Some(HalfCopy { bits, inv_scale: 1.0 / scale, max_abs, columns })
     }
-}
-
-/// The largest magnitude of `data` (rows of `d`), found in parallel.
-fn max_abs<F: Float>(data: &[F], d: usize) -> f64 {
-    par_blocks(
-        data.len() / d,
-        0,
-        &mut [] as &mut [u8],
-        // Vectorised (the data are finite here: the finiteness it also reports is not needed).
-        &|s, e, _| max_abs_finite(&data[s * d..e * d]).0,
-        &|a: &mut f64, b| *a = a.max(b),
-    )
 }
 
 /// The candidate that leaves the lowest potential, as scikit-learn picks it; ties go to the
@@ -568,7 +560,9 @@ struct Open {
 struct Found {
     gains: Vec<f64>,
     errors: Vec<f64>,
-    open: Vec<Open>,
+    /// The open samples, in runs (one per leaf with any, in row order): the merges of the
+    /// leaves move the runs, never the samples.
+    open: Vec<Vec<Open>>,
     /// How many rows were screened (the others were skipped by the triangle inequality).
     screened: usize,
 }
@@ -601,26 +595,28 @@ impl Found {
         // Only candidates whose estimate may reach the best's lowest possible gain can be the
         // best: the others' exact gains lie below it.
         let contender: Vec<bool> = (0..t).map(|c| brute || self.gains[c] + bound(c) >= low).collect();
-        let per_open: Vec<Vec<(usize, f64)>> = map_in_order(state.closest.len(), &self.open, |o| {
-            let x = &input.data[o.row * d..(o.row + 1) * d];
-            let current = state.closest[o.row];
-            let w = input.weight(o.row);
+        let per_run: Vec<Vec<(usize, f64)>> = map_in_order(state.closest.len(), &self.open, |run| {
             let mut out = Vec::new();
-            for (l, _) in o.lanes.iter().enumerate().filter(|(_, open)| **open) {
-                let cand = o.group * CAND_LANES + l;
-                if !contender[cand] {
-                    continue;
-                }
-                let dist = sq_dist(x, &c[cand * d..(cand + 1) * d]);
-                if dist < current {
-                    out.push((cand, w * (current - dist).to_f64()));
+            for o in run {
+                let x = &input.data[o.row * d..(o.row + 1) * d];
+                let current = state.closest[o.row];
+                let w = input.weight(o.row);
+                for (l, _) in o.lanes.iter().enumerate().filter(|(_, open)| **open) {
+                    let cand = o.group * CAND_LANES + l;
+                    if !contender[cand] {
+                        continue;
+                    }
+                    let dist = sq_dist(x, &c[cand * d..(cand + 1) * d]);
+                    if dist < current {
+                        out.push((cand, w * (current - dist).to_f64()));
+                    }
                 }
             }
             out
         });
         let mut exact: Vec<f64> =
             contender.iter().map(|&c| if c { 0.0 } else { f64::NEG_INFINITY }).collect();
-        for (cand, gain) in per_open.into_iter().flatten() {
+        for (cand, gain) in per_run.into_iter().flatten() {
             exact[cand] += gain;
         }
         best_gain(&exact)
@@ -628,6 +624,11 @@ impl Found {
 }
 
 impl Found {
+    /// Records an open sample (the leaf's own run: a leaf's `Found` starts with one).
+    fn push_open(&mut self, open: Open) {
+        self.open.last_mut().expect("the leaf's run").push(open);
+    }
+
     /// The samples that candidate `best` (`c`) brings closer, with their distances measured
     /// directly, in row order: only the samples the screen left open for it are read.
     fn improved<F: Float>(
@@ -639,7 +640,7 @@ impl Found {
     ) -> Vec<(usize, F)> {
         let (group, lane) = (best / CAND_LANES, best % CAND_LANES);
         let rows: Vec<usize> =
-            self.open.iter().filter(|o| o.group == group && o.lanes[lane]).map(|o| o.row).collect();
+            self.open.iter().flatten().filter(|o| o.group == group && o.lanes[lane]).map(|o| o.row).collect();
         let blocks: Vec<&[usize]> = rows.chunks(MEASURE_BLOCK).collect();
         let per_block =
             map_in_order(state.closest.len(), &blocks, |block| measure_rows(input, block, c, &state.closest));
@@ -771,7 +772,7 @@ impl<'a, F: Float, S: Float> WideStep<'a, F, S> {
             (),
             &|s, e, ()| {
                 let mut found =
-                    Found { gains: vec![0.0; t], errors: vec![0.0; t], open: Vec::new(), screened: 0 };
+                    Found { gains: vec![0.0; t], errors: vec![0.0; t], open: vec![Vec::new()], screened: 0 };
                 match self.half {
                     Some(half) if half.columns => column_leaf(self, input, half, state, s, e, &mut found),
                     _ => wide_leaf(self, input, screen, state, s, e, &mut found),
@@ -781,7 +782,7 @@ impl<'a, F: Float, S: Float> WideStep<'a, F, S> {
             &|a: &mut Found, b| {
                 a.gains.iter_mut().zip(b.gains).for_each(|(x, y)| *x += y);
                 a.errors.iter_mut().zip(b.errors).for_each(|(x, y)| *x += y);
-                a.open.extend(b.open);
+                a.open.extend(b.open.into_iter().filter(|run| !run.is_empty()));
                 a.screened += b.screened;
             },
         )
@@ -904,7 +905,7 @@ fn screen_rows<F: Float, S: Float, const R: usize>(
                 let own = 2.0 * F::UNIT_ROUNDOFF * current;
                 found.errors[g * CAND_LANES + l] += w * (slack[l] + own);
             }
-            found.open.push(Open { row: i, group: g, lanes: open });
+            found.push_open(Open { row: i, group: g, lanes: open });
         }
     }
 }
@@ -1210,6 +1211,7 @@ pub(crate) fn draw_by_mass(n: usize, mass: &dyn Fn(usize) -> f64, targets: &[f64
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::validate::check_data;
 
     #[test]
     fn draw_by_mass_follows_cumulative_sum() {
@@ -1244,7 +1246,8 @@ mod tests {
         how: Screening,
     ) -> Vec<usize> {
         let mut rng = NumpyRandom::new(11);
-        seed(x.view(), w, k, trials, &mut rng, &crate::NoObserver, how).unwrap()
+        let max_abs = check_data(x.view()).unwrap();
+        seed(x.view(), max_abs, w, k, trials, &mut rng, &crate::NoObserver, how).unwrap()
     }
 
     #[test]
@@ -1315,8 +1318,10 @@ mod tests {
         });
         let w: Vec<f64> = (0..=m).map(|i| if i == m { 1e6 } else { 1.0 }).collect();
         for s in 0..40 {
+            let max_abs = check_data(x.view()).unwrap();
             let run = |how| {
-                seed(x.view(), Some(&w[..]), 2, 8, &mut NumpyRandom::new(s), &crate::NoObserver, how).unwrap()
+                let mut rng = NumpyRandom::new(s);
+                seed(x.view(), max_abs, Some(&w[..]), 2, 8, &mut rng, &crate::NoObserver, how).unwrap()
             };
             assert_eq!(run(Screening::Auto), run(Screening::Brute), "seed {s}");
         }
@@ -1492,7 +1497,9 @@ mod tests {
     fn picks_distinct_points_when_possible() {
         let x = ndarray::Array2::from_shape_fn((50, 2), |(i, j)| (i * 7 + j * 3) as f64 % 11.0);
         let mut rng = NumpyRandom::new(0);
-        let idx = kmeans_plusplus_indices(x.view(), None, 5, 3, &mut rng, &crate::NoObserver).unwrap();
+        let max_abs = check_data(x.view()).unwrap();
+        let idx =
+            kmeans_plusplus_indices(x.view(), max_abs, None, 5, 3, &mut rng, &crate::NoObserver).unwrap();
         for a in 0..5 {
             for b in 0..a {
                 assert_ne!(x.row(idx[a]), x.row(idx[b]));

@@ -70,10 +70,12 @@ fn seeding<F: Float>(
     let trials = n_local_trials.unwrap_or_else(|| default_local_trials(n_clusters));
     let scale = safe_scale::<F>(max_abs);
     let indices = if scale == 1.0 && x.is_standard_layout() {
-        kmeans_plusplus_indices(x, weights.as_deref(), n_clusters, trials, &mut rng, &NoObserver)?
+        kmeans_plusplus_indices(x, max_abs, weights.as_deref(), n_clusters, trials, &mut rng, &NoObserver)?
     } else {
+        // Scaled by a power of two: the largest magnitude scales exactly.
         let scaled = x.mapv(|v| F::from_f64(v.to_f64() * scale));
-        kmeans_plusplus_indices(scaled.view(), weights.as_deref(), n_clusters, trials, &mut rng, &NoObserver)?
+        let (w, max_abs) = (weights.as_deref(), F::from_f64(max_abs * scale).to_f64());
+        kmeans_plusplus_indices(scaled.view(), max_abs, w, n_clusters, trials, &mut rng, &NoObserver)?
     };
     Ok((x.select(ndarray::Axis(0), &indices), indices))
 }

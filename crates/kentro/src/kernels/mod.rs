@@ -155,8 +155,18 @@ pub(crate) fn min_value<F: Float>(v: &[F]) -> F {
             acc[l] = if c[l] < acc[l] { c[l] } else { acc[l] };
         }
     }
-    let mut m = F::MAX;
-    for &x in acc.iter().chain(rest) {
+    // The lanes folded in halves (vectorised), then the rest one by one: the minimum is
+    // exact, so the order does not change it.
+    let mut width = LANES / 2;
+    while width > 0 {
+        for l in 0..width {
+            let right = acc[l + width];
+            acc[l] = if right < acc[l] { right } else { acc[l] };
+        }
+        width /= 2;
+    }
+    let mut m = acc[0];
+    for &x in rest {
         if x < m {
             m = x;
         }

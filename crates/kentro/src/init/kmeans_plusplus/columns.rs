@@ -91,7 +91,7 @@ pub(super) fn column_leaf<F: Float, S: Float>(
                 let r = any.trailing_zeros() as usize;
                 any &= any - 1;
                 let lanes = std::array::from_fn(|l| (open[l] >> r) & 1 == 1);
-                found.open.push(Open { row: first + r, group: g, lanes });
+                found.push_open(Open { row: first + r, group: g, lanes });
             }
         }
         found.screened += screened;
