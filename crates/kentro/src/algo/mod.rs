@@ -196,7 +196,7 @@ impl Scan {
 }
 
 /// Writes one row `row` scaled and centred into `o`, adding its values to the column `sums` and
-/// their magnitudes to the column `maxes`.
+/// raising the column `maxes` to their magnitudes.
 #[inline(always)]
 fn centre_row<'a, F: Float>(
     o: &mut [F],

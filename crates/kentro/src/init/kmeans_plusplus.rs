@@ -1082,8 +1082,9 @@ fn narrow_step<F: Float>(
 /// against the other, same centres): uniform 500k × 16, k = 100: 1.29–1.38 against 1.53–1.62
 /// s; blobs 200k × 8, k = 64: 204–206 against 240–250 ms; blobs 200k × 6, k = 64: 187 against
 /// 185–187 ms; blobs 200k × 4, k = 64: 165–167 against 157–158 ms; blobs 1M × 2, k = 8: 100–102
-/// against 97–99 ms. Steps of more rows in several fused groups were slower (china, k = 512:
-/// 2.0 against 1.55 s).
+/// against 97–99 ms. Steps of more rows were not fused: in several groups per step they were
+/// slower where measured (china, 3 features, k = 512, before this width rule: 2.0 against
+/// 1.55 s); wider rows with more rows per step were not measured.
 const FUSED_MIN_FEATURES: usize = 8;
 
 /// At most this many rows are measured at once by [`fused_step_leaf`]. (Eight, as many as a
@@ -1422,73 +1423,81 @@ mod tests {
     }
 
     /// A fused narrow step (every distance of a block at once) leaves every distance, label and
-    /// per-leaf mass bit for bit as the step it replaces: any width it takes, with and without a
-    /// centre to settle, weighted or not, float64 and float32, with a last block of a few rows.
+    /// per-leaf mass bit for bit as the step it replaces: any width it takes, up to as many rows
+    /// as a group holds, with and without a centre to settle (one tied with every sample's
+    /// current centre among them), weighted or not, float64 and float32, with a last block of
+    /// a few rows; called directly on all rows and through `narrow_step` (which chooses it and
+    /// splits the rows between threads).
     #[test]
     fn the_fused_narrow_step_is_the_other_bit_for_bit() {
         fn check<F: Float>(d: usize) {
             let n = 2 * PASS_ROWS + 2 * LEAF_ROWS + 13;
             let x = wide_data::<F>(n, d, 0.0);
             let data = x.as_slice().unwrap();
+            let row = |i: usize| &data[i * d..(i + 1) * d];
             let columns = feature_major(data, d);
             let w: Vec<f64> = (0..n).map(|i| 0.5 + (i % 7) as f64).collect();
+            let leaves = n.div_ceil(LEAF_ROWS);
             for weights in [None, Some(&w[..])] {
                 let input = Input { data, d, weights };
-                for t in 1..GROUP_ROWS {
-                    for settle in [None, Some(3usize)] {
-                        // Rows measured: the centre to settle (if any), then `t` candidates.
-                        let cand_rows: Vec<usize> = (0..t).map(|j| 40 * j + 11).collect();
-                        let candidates = x.select(Axis(0), &cand_rows);
-                        let mut rows: Vec<&[F]> = settle.iter().map(|&p| &data[p * d..(p + 1) * d]).collect();
-                        rows.extend(candidates.as_slice().unwrap().chunks_exact(d));
-                        let group = Group::new(&rows, d);
-                        // A state part way through: the first centre settled (row 0).
-                        let mut state = State {
-                            closest: vec![F::MAX; n],
-                            nearest: vec![0u32; n],
-                            masses: vec![0.0; n.div_ceil(LEAF_ROWS)],
-                        };
-                        state.settle(&input, &columns, &data[..d], 0);
-                        let (mut a, mut b) = (state.closest.clone(), state.closest.clone());
-                        let (mut na, mut nb) = (state.nearest.clone(), state.nearest.clone());
-                        let (mut ma, mut mb) =
-                            (vec![0.0; n.div_ceil(LEAF_ROWS) * t], vec![0.0; n.div_ceil(LEAF_ROWS) * t]);
-                        let label = settle.map(|p| (&data[p * d..(p + 1) * d], 1u32));
-                        narrow_step_leaf(
-                            &input,
-                            &columns,
-                            label,
-                            &candidates,
-                            0,
-                            n,
-                            &mut a,
-                            &mut na,
-                            &mut ma,
-                        );
-                        let leaf = Leaf {
-                            input: &input,
-                            columns: &columns,
-                            settle: label.map(|(_, l)| l),
-                            t,
-                            s: 0,
-                            e: n,
-                        };
-                        fused_step_leaf(&leaf, &group, &mut b, &mut nb, &mut mb);
+                // Settling row 8 again ties every sample with its current centre.
+                for settle in [None, Some(3usize), Some(8)] {
+                    for t in 1..=GROUP_ROWS - usize::from(settle.is_some()) {
                         let what = format!(
                             "{} d = {d}, t = {t}, settle {settle:?}, weighted {}",
                             F::DTYPE,
                             weights.is_some()
                         );
-                        assert!(
-                            a.iter().zip(&b).all(|(u, v)| u.to_f64().to_bits() == v.to_f64().to_bits()),
-                            "{what}"
+                        // Rows measured: the centre to settle (if any), then `t` candidates.
+                        let cand_rows: Vec<usize> = (0..t).map(|j| 40 * j + 11).collect();
+                        let candidates = x.select(Axis(0), &cand_rows);
+                        let mut rows: Vec<&[F]> = settle.iter().map(|&p| row(p)).collect();
+                        rows.extend(candidates.as_slice().unwrap().chunks_exact(d));
+                        // A state part way through: the first centre settled (row 8).
+                        let mut state = State {
+                            closest: vec![F::MAX; n],
+                            nearest: vec![0u32; n],
+                            masses: vec![0.0; leaves],
+                        };
+                        state.settle(&input, &columns, row(8), 0);
+                        let label = settle.map(|p| (row(p), 1u32));
+                        // The unfused step over all rows.
+                        let (mut want, mut want_near, mut want_masses) =
+                            (state.closest.clone(), state.nearest.clone(), vec![0.0; leaves * t]);
+                        let (s, e) = (0, n);
+                        let (closest, near, masses) = (&mut want, &mut want_near, &mut want_masses);
+                        narrow_step_leaf(&input, &columns, label, &candidates, s, e, closest, near, masses);
+                        // The fused one over all rows.
+                        let (mut got, mut got_near, mut got_masses) =
+                            (state.closest.clone(), state.nearest.clone(), vec![0.0; leaves * t]);
+                        let leaf =
+                            Leaf { input: &input, columns: &columns, settle: label.map(|(_, l)| l), t, s, e };
+                        fused_step_leaf(
+                            &leaf,
+                            &Group::new(&rows, d),
+                            &mut got,
+                            &mut got_near,
+                            &mut got_masses,
                         );
-                        assert_eq!(na, nb, "{what}");
-                        assert!(ma.iter().zip(&mb).all(|(u, v)| u.to_bits() == v.to_bits()), "{what}");
-                        assert!(
-                            settle.is_none() || na.contains(&1),
-                            "{what}: the settled centre is nearest somewhere"
-                        );
+                        let same = |a: &[F], b: &[F]| {
+                            a.iter().zip(b).all(|(u, v)| u.to_f64().to_bits() == v.to_f64().to_bits())
+                        };
+                        let same64 =
+                            |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(u, v)| u.to_bits() == v.to_bits());
+                        assert!(same(&want, &got), "{what}");
+                        assert_eq!(want_near, got_near, "{what}");
+                        assert!(same64(&want_masses, &got_masses), "{what}");
+                        // Through the step itself.
+                        let (_, masses) = narrow_step(&input, &columns, label, &candidates, &mut state);
+                        assert!(same(&want, &state.closest), "{what}, through narrow_step");
+                        assert_eq!(want_near, state.nearest, "{what}, through narrow_step");
+                        assert!(same64(&want_masses, &masses), "{what}, through narrow_step");
+                        if settle == Some(3) {
+                            assert!(
+                                want_near.contains(&1),
+                                "{what}: the settled centre is nearest somewhere"
+                            );
+                        }
                     }
                 }
             }

@@ -155,8 +155,8 @@ pub(crate) fn min_value<F: Float>(v: &[F]) -> F {
             acc[l] = if c[l] < acc[l] { c[l] } else { acc[l] };
         }
     }
-    // The lanes folded in halves (vectorised), then the rest one by one: the minimum is
-    // exact, so the order does not change it.
+    // The lanes folded in halves (vectorised), then the rest one by one: the minimum's value
+    // does not depend on the order (only the sign of a zero minimum may).
     let mut width = LANES / 2;
     while width > 0 {
         for l in 0..width {
