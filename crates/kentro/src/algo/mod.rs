@@ -85,31 +85,21 @@ pub(crate) fn finish<F: Float>(
 /// k = 64: 5.5 vs 9.7; k = 256: 15.8 vs 19.7. Wider rows win only with few clusters: d = 5, k = 32:
 /// 4.5 vs 4.2; k = 64: 7.0 vs 10.3; k = 128: 12.6 vs 12.6; d = 8, k = 16: 3.8 vs 3.4; k = 32:
 /// 6.1 vs 6.5; k = 64: 10.3 vs 10.5; k = 128: 19.2 vs 13.3. (Measured before the block-tested
-/// bounds, which now take narrow rows from [`AUTO_NARROW_BOUNDS_MIN_CLUSTERS`] clusters on.)
+/// bounds, which now take the rows of the across-rows kernel from
+/// [`AUTO_NARROW_BOUNDS_MIN_CLUSTERS`] clusters on, leaving this rule the fewer clusters and
+/// `f32` rows of 5 to 8 features.)
 const AUTO_LLOYD_MAX_FEATURES: usize = 8;
 /// See [`AUTO_LLOYD_MAX_FEATURES`].
 const AUTO_LLOYD_MAX_CLUSTERS: usize = 32;
-/// Rows this narrow (see [`AUTO_LLOYD_MAX_FEATURES`]) run plain Lloyd up to
-/// [`AUTO_LLOYD_NARROW_MAX_CLUSTERS`] clusters where the block-tested bounds do not take them
-/// first: in practice below [`AUTO_NARROW_BOUNDS_MIN_CLUSTERS`] (the across-rows kernel takes
-/// every such row up to 2²⁴ centres).
-const AUTO_LLOYD_NARROW_FEATURES: usize = 4;
-/// See [`AUTO_LLOYD_NARROW_FEATURES`].
-const AUTO_LLOYD_NARROW_MAX_CLUSTERS: usize = 256;
-
-/// `auto` keeps Hamerly's bounds a block of rows at a time ([`NarrowBounds`]) on rows the
-/// across-rows kernel takes, from this many clusters on (up to
-/// [`AUTO_NARROW_BOUNDS_MAX_CLUSTERS`] for rows wider than [`AUTO_LLOYD_NARROW_FEATURES`]).
-/// Measured (wall ms of a whole fit from a k-means++ start, two threads, f64; blobs 200k around
-/// 20 centres in random order unless named): d = 2, k = 16: 66 against Lloyd's 63; k = 64: 78
-/// against 78; k = 256: 235 against 273; k = 512: 490 against Yinyang's 871; d = 3, uniform, k =
-/// 64: 193 against Lloyd's 257; china (pixels in image order) k = 16: 52 against 48; k = 64: 168
-/// against 198; k = 256: 388 against 437; d = 4, k = 64: 177 against 212; k = 128: 289 against
-/// 370; k = 384: 1027 against Yinyang's 1204; d = 6, k = 32: 80 against 81; k = 128: 476 against
-/// Yinyang's 533; d = 8, k = 64: 310 against 393; k = 256: 2022 against 1365.
-const AUTO_NARROW_BOUNDS_MIN_CLUSTERS: usize = 64;
-/// See [`AUTO_NARROW_BOUNDS_MIN_CLUSTERS`].
-const AUTO_NARROW_BOUNDS_MAX_CLUSTERS: usize = 128;
+/// `auto` keeps Hamerly's bounds on rows the across-rows kernel takes ([`NarrowBounds`]) from
+/// this many clusters on. Measured (wall ms of a fit from a k-means++ start to convergence, the
+/// seeding included, best of two, two threads, f64, 200k rows in random order; Lloyd / these
+/// bounds / Yinyang): blobs d = 2, k = 16: 76 / 86 / 176; k = 32: 80 / 70 / 127; k = 256: 321 /
+/// 217 / 457; uniform d = 3, k = 16: 74 / 65 / 149; k = 64: 273 / 171 / 435; blobs d = 4,
+/// k = 16: 25 / 26 / 37; k = 32: 56 / 52 / 96; k = 256: 822 / 425 / 746; d = 6, k = 16: 39 / 33 /
+/// 48; k = 128: 806 / 342 / 533; d = 8, k = 16: 42 / 40 / 52; k = 32: 135 / 93 / 137; k = 256:
+/// 3043 / 1211 / 1339.
+const AUTO_NARROW_BOUNDS_MIN_CLUSTERS: usize = 32;
 
 fn choose(algorithm: Algorithm, n: usize, d: usize, k: usize, value_bytes: usize) -> Choice {
     let yinyang = k.div_ceil(10);
@@ -125,18 +115,8 @@ fn choose(algorithm: Algorithm, n: usize, d: usize, k: usize, value_bytes: usize
         Algorithm::Elkan => Choice::Bounds(yinyang),
         // Fitted by `exact1d::fit` before any run starts; never reaches here.
         Algorithm::Exact1d => Choice::Lloyd,
-        Algorithm::Auto
-            if narrow
-                && k >= AUTO_NARROW_BOUNDS_MIN_CLUSTERS
-                && (d <= AUTO_LLOYD_NARROW_FEATURES || k <= AUTO_NARROW_BOUNDS_MAX_CLUSTERS) =>
-        {
-            Choice::NarrowBounds
-        }
-        Algorithm::Auto
-            if k == 1
-                || (d <= AUTO_LLOYD_MAX_FEATURES && k <= AUTO_LLOYD_MAX_CLUSTERS)
-                || (d <= AUTO_LLOYD_NARROW_FEATURES && k <= AUTO_LLOYD_NARROW_MAX_CLUSTERS) =>
-        {
+        Algorithm::Auto if narrow && k >= AUTO_NARROW_BOUNDS_MIN_CLUSTERS => Choice::NarrowBounds,
+        Algorithm::Auto if k == 1 || (d <= AUTO_LLOYD_MAX_FEATURES && k <= AUTO_LLOYD_MAX_CLUSTERS) => {
             Choice::Lloyd
         }
         Algorithm::Auto => {
@@ -581,13 +561,13 @@ mod tests {
     #[test]
     fn auto_runs_lloyd_on_narrow_rows() {
         let auto = |d, k| choose(Algorithm::Auto, 100_000, d, k, 8);
-        for (d, k) in [(2, 8), (3, 63), (8, 32), (5, 32), (100, 1)] {
+        for (d, k) in [(2, 8), (3, 31), (8, 31), (5, 16), (100, 1)] {
             assert_eq!(auto(d, k), Choice::Lloyd, "d={d} k={k}");
         }
-        for (d, k) in [(2, 64), (3, 64), (4, 256), (2, 1000), (5, 64), (8, 128)] {
+        for (d, k) in [(2, 32), (3, 64), (4, 256), (2, 1000), (5, 33), (8, 32), (8, 256)] {
             assert_eq!(auto(d, k), Choice::NarrowBounds, "d={d} k={k}");
         }
-        for (d, k) in [(5, 33), (8, 129), (16, 8)] {
+        for (d, k) in [(9, 33), (16, 8)] {
             assert!(matches!(auto(d, k), Choice::Bounds(_)), "d={d} k={k}");
         }
         // float32 rows of 5 to 8 features go to the generic kernel: no block bounds.
