@@ -42,11 +42,10 @@ pub enum NInit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Algorithm {
-    /// The fastest exact method for the data's shape (today: plain Lloyd for d ≤ 4 and k < 64,
-    /// or d ≤ 8 and k ≤ 32, where one pass costs less than keeping bounds, and for a single
-    /// cluster; Hamerly's bounds tested a block of rows at a time from 64 clusters on, for any k
-    /// when d ≤ 4 and up to k = 128 when d ≤ 8 (d ≤ 4 in float32); Yinyang's grouped bounds
-    /// otherwise).
+    /// The fastest exact method for the data's shape (today: Hamerly's bounds from 32 clusters
+    /// on for rows of up to 8 features, 4 in float32; plain Lloyd for fewer clusters up to 8
+    /// features, where one pass costs about as much as keeping bounds, and for a single
+    /// cluster; Yinyang's grouped bounds otherwise).
     #[default]
     Auto,
     /// Plain Lloyd iterations: every distance every iteration (by GEMM where that is faster).
@@ -55,8 +54,9 @@ pub enum Algorithm {
     /// to [`Algorithm::Yinyang`] when that would exceed 2 GiB.
     Elkan,
     /// Bounds with a single lower bound per sample (Hamerly 2010): little memory, best in low
-    /// dimension. On rows of up to 8 features (4 in float32) the bounds are tested a block of
-    /// rows at a time, and a block with any row in doubt is measured whole.
+    /// dimension. On rows of up to 8 features (4 in float32) each row's bounds are tested on
+    /// their own, and the rows in doubt are gathered into blocks of 4 to 16 and measured
+    /// together.
     Hamerly,
     /// Bounds per group of about 10 centres (Ding et al. 2015): for many clusters.
     ///

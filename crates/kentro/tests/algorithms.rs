@@ -30,9 +30,9 @@ fn datasets() -> Vec<(String, Array2<f64>, usize)> {
     // Heavy duplicates: exact ties between centres and empty clusters.
     let dup = Array2::from_shape_fn((400, 2), |(i, j)| ((i % 6) * (j + 1)) as f64);
     out.push(("duplicates k=9".into(), dup, 9));
-    // Narrow rows and many clusters (where `auto` keeps bounds a block of rows at a time), in
-    // the order of their first feature (so that whole blocks keep their labels), and a last
-    // block cut short.
+    // Narrow rows and many clusters (where `auto` keeps Hamerly's bounds and measures the rows
+    // in doubt a block at a time), in the order of their first feature, and a last block cut
+    // short.
     let (blobs, _) = Blobs::new(1203).n_features(3).centers(12).cluster_std(1.0).seed(9).generate().unwrap();
     let mut rows: Vec<Vec<f64>> = blobs.outer_iter().map(|r| r.to_vec()).collect();
     rows.sort_by(|a, b| a[0].total_cmp(&b[0]));
@@ -43,6 +43,12 @@ fn datasets() -> Vec<(String, Array2<f64>, usize)> {
     for d in [4usize, 6] {
         let grid = Array2::from_shape_fn((300, d), |(i, j)| ((i * (j + 3) + i / 7) % 5) as f64 * 0.5);
         out.push((format!("grid d={d} k=24"), grid, 24));
+    }
+    // Every other narrow width, in random order, with enough clusters for `auto`'s bounds.
+    for d in [1usize, 5, 7, 8] {
+        let (x, _) =
+            Blobs::new(517).n_features(d).centers(6).cluster_std(2.0).seed(d as u64).generate().unwrap();
+        out.push((format!("blobs 517x{d} k=33"), x, 33));
     }
     out
 }
@@ -148,7 +154,7 @@ fn check_from_kmeanspp<F: Float>(x: &Array2<F>, k: usize, seed: u64, log: bool, 
 
 /// A cloud of points whose squared distances to each other fall below the smallest normal
 /// value (their rounding is absolute, not relative), kept unscaled by two points at ±1: the
-/// bounds must allow for it (Hamerly's, tested a block of rows at a time, and the grouped
+/// bounds must allow for it (Hamerly's on narrow rows, Hamerly's on wider ones, and the grouped
 /// bounds of Yinyang and Elkan).
 #[test]
 fn bounds_hold_where_squared_distances_underflow() {

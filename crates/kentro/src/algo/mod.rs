@@ -31,7 +31,8 @@ enum Choice {
     Lloyd,
     /// Bound-based, with this many centre groups.
     Bounds(usize),
-    /// Hamerly's bounds on narrow rows, tested a block of rows at a time ([`NarrowBounds`]).
+    /// Hamerly's bounds on narrow rows, the rows in doubt measured a block at a time
+    /// ([`NarrowBounds`]).
     NarrowBounds,
 }
 
@@ -84,8 +85,8 @@ pub(crate) fn finish<F: Float>(
 /// k = 256: 12.7 vs 18.6; d = 4, k = 128: 8.0 vs 11.1; k = 256: 15.1 vs 19.0; china (273k × 3)
 /// k = 64: 5.5 vs 9.7; k = 256: 15.8 vs 19.7. Wider rows win only with few clusters: d = 5, k = 32:
 /// 4.5 vs 4.2; k = 64: 7.0 vs 10.3; k = 128: 12.6 vs 12.6; d = 8, k = 16: 3.8 vs 3.4; k = 32:
-/// 6.1 vs 6.5; k = 64: 10.3 vs 10.5; k = 128: 19.2 vs 13.3. (Measured before the block-tested
-/// bounds, which now take the rows of the across-rows kernel from
+/// 6.1 vs 6.5; k = 64: 10.3 vs 10.5; k = 128: 19.2 vs 13.3. (Measured before the narrow
+/// bounds ([`NarrowBounds`]), which now take the rows of the across-rows kernel from
 /// [`AUTO_NARROW_BOUNDS_MIN_CLUSTERS`] clusters on, leaving this rule the fewer clusters and
 /// `f32` rows of 5 to 8 features.)
 const AUTO_LLOYD_MAX_FEATURES: usize = 8;
@@ -556,8 +557,8 @@ mod tests {
         assert!(!exact1d.runs_on_calling_thread(10));
     }
 
-    /// `auto` runs plain Lloyd where its measured crossover says so, bounds elsewhere (kept a
-    /// block of rows at a time on rows the across-rows kernel takes).
+    /// `auto` runs plain Lloyd where its measured crossover says so, bounds elsewhere (Hamerly's
+    /// on rows the across-rows kernel takes).
     #[test]
     fn auto_runs_lloyd_on_narrow_rows() {
         let auto = |d, k| choose(Algorithm::Auto, 100_000, d, k, 8);
@@ -574,5 +575,10 @@ mod tests {
         assert!(matches!(choose(Algorithm::Auto, 100_000, 6, 64, 4), Choice::Bounds(_)));
         assert_eq!(choose(Algorithm::Hamerly, 100_000, 6, 64, 4), Choice::Bounds(1));
         assert_eq!(choose(Algorithm::Hamerly, 100_000, 6, 64, 8), Choice::NarrowBounds);
+        // float32 rows the across-rows kernel takes: the same edge.
+        assert_eq!(choose(Algorithm::Auto, 100_000, 2, 31, 4), Choice::Lloyd);
+        assert_eq!(choose(Algorithm::Auto, 100_000, 2, 32, 4), Choice::NarrowBounds);
+        assert_eq!(choose(Algorithm::Auto, 100_000, 6, 32, 4), Choice::Lloyd);
+        assert!(matches!(choose(Algorithm::Auto, 100_000, 6, 33, 4), Choice::Bounds(_)));
     }
 }

@@ -13,7 +13,7 @@
 //! of the distances ([`Allowance`]), so a row keeps its label untested only when its centre is
 //! nearer than every other by more than that margin; every measured distance is Lloyd's own
 //! ([`nearest_two_block`] is [`crate::kernels::narrow`]'s kernel, each lane a row on its own;
-//! the first pass's rows past the last whole block [`nearest_two`], [`crate::kernels::nearest`]'s
+//! a full pass's rows past the last whole block [`nearest_two`], [`crate::kernels::nearest`]'s
 //! sums), with the same lowest-index rule.
 
 use multiversion::multiversion;
@@ -143,6 +143,7 @@ fn narrow_leaf<F: Float>(
 ) -> usize {
     let (d, b, allow) = (pass.d, pass.block, pass.allow);
     let margin = 1.0 + 2.0 * allow.eta;
+    debug_assert!(b <= 16 && b * d <= 32, "two_block_rows keeps blocks within these buffers");
     let mut found = [(0usize, F::ZERO, F::ZERO); 16];
     let mut changed = 0;
     if pass.full {
@@ -181,7 +182,9 @@ fn narrow_leaf<F: Float>(
             let l = lower[i] - pass.max_drift;
             upper[i] = u;
             lower[i] = l;
-            fail |= u32::from(l <= u * margin) << bit;
+            // (A bound that is not a number fails.)
+            let clears = l > u * margin;
+            fail |= u32::from(!clears) << bit;
         }
         while fail != 0 {
             let i = first + fail.trailing_zeros() as usize;
