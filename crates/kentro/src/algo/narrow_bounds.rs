@@ -229,8 +229,8 @@ fn settle<F: Float>(
     moved
 }
 
-/// `dst.copy_from_slice(src)` for rows of at most [`crate::kernels::narrow::MAX_FEATURES`] values, as moves of a
-/// known length (a call to `memmove` would cost more than the copy).
+/// `dst.copy_from_slice(src)` for rows of at most [`crate::kernels::narrow::MAX_FEATURES`]
+/// values, as moves of a known length (a call to `memmove` would cost more than the copy).
 #[inline(always)]
 fn copy_row<F: Float>(dst: &mut [F], src: &[F]) {
     macro_rules! fixed {
