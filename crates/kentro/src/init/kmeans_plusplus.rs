@@ -1084,7 +1084,9 @@ fn narrow_step<F: Float>(
 /// 185–187 ms; blobs 200k × 4, k = 64: 165–167 against 157–158 ms; blobs 1M × 2, k = 8: 100–102
 /// against 97–99 ms. Steps of more rows were not fused: in several groups per step they were
 /// slower where measured (china, 3 features, k = 512, before this width rule: 2.0 against
-/// 1.55 s); wider rows with more rows per step were not measured.
+/// 1.55 s); wider rows with more rows per step were not measured. (Measured before
+/// [`narrow_step_leaf`] took the feature count as a constant below 8, which made it 8–16% faster
+/// at 2 to 6 features: the fused step, which does not, was not measured again there.)
 const FUSED_MIN_FEATURES: usize = 8;
 
 /// At most this many rows are measured at once by [`fused_step_leaf`]. (Eight, as many as a
@@ -1241,7 +1243,34 @@ fn narrow_step_leaf<F: Float>(
     nearest: &mut [u32],
     masses: &mut [f64],
 ) {
-    let d = input.d;
+    // The feature count as a constant where the fused step does not take the rows: the
+    // compiler then unrolls every loop over the features.
+    macro_rules! widths {
+        ($($d:literal)*) => {
+            match input.d {
+                $($d => narrow_step_leaf_d::<F, $d>(input, columns, settle, candidates, s, e, closest, nearest, masses),)*
+                _ => narrow_step_leaf_d::<F, 0>(input, columns, settle, candidates, s, e, closest, nearest, masses),
+            }
+        };
+    }
+    widths!(1 2 3 4 5 6 7);
+}
+
+/// [`narrow_step_leaf`] for rows of `D` features (`D = 0`: the input's count).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn narrow_step_leaf_d<F: Float, const D: usize>(
+    input: &Input<F>,
+    columns: &[[F; NARROW_ROWS]],
+    settle: Option<(&[F], u32)>,
+    candidates: &Array2<F>,
+    s: usize,
+    e: usize,
+    closest: &mut [F],
+    nearest: &mut [u32],
+    masses: &mut [f64],
+) {
+    let d = if D == 0 { input.d } else { D };
     let t = candidates.nrows();
     let c = candidates.as_slice().expect("standard layout");
     let mut lane_mass = vec![[0.0f64; NARROW_ROWS]; t];
@@ -1695,11 +1724,18 @@ mod tests {
 
     /// One narrow pass settles the centre chosen last and gives, per leaf and candidate, the
     /// potential that settling the candidate would leave, bit for bit; a draw with the centre
-    /// still pending sees what it would after settling.
+    /// still pending sees what it would after settling. Every width the step takes with its
+    /// feature count as a constant (1 to 7), and wider rows with more rows than the fused step
+    /// takes.
     #[test]
     fn the_narrow_step_equals_settling_each_candidate() {
+        for d in [1, 2, 3, 4, 5, 6, 7, 8, 12] {
+            narrow_step_equals_settling(d);
+        }
+    }
+
+    fn narrow_step_equals_settling(d: usize) {
         let n = 5 * LEAF_ROWS + 37;
-        let d = 3;
         let data: Vec<f64> = (0..n * d).map(|i| ((i * 7919) % 1013) as f64 * 0.013 - 4.0).collect();
         let w: Vec<f64> = (0..n).map(|i| 0.25 + (i % 4) as f64).collect();
         let x = ndarray::Array2::from_shape_vec((n, d), data.clone()).unwrap();
@@ -1715,8 +1751,9 @@ mod tests {
             let mut settled = fresh();
             settled.settle(&input, &columns, row(3), 0);
             settled.settle(&input, &columns, row(700), 1);
-            // Five: measured two, two, then one at a time.
-            let candidates = [11usize, 400, 1290, 5, 901];
+            // Seven: measured two at a time, then one; with the centre to settle, more than
+            // the fused step takes.
+            let candidates = [11usize, 400, 1290, 5, 901, 77, 1000];
             let cand_rows = x.select(Axis(0), &candidates);
             let mut state = fresh();
             state.settle(&input, &columns, row(3), 0);
@@ -1729,8 +1766,8 @@ mod tests {
             assert_eq!(pending.draw(&input, Some(row(700)), &targets), settled.draw(&input, None, &targets));
             let (potentials, masses) =
                 narrow_step(&input, &columns, Some((row(700), 1)), &cand_rows, &mut state);
-            assert_eq!(state.closest, settled.closest);
-            assert_eq!(state.nearest, settled.nearest);
+            assert_eq!(state.closest, settled.closest, "d={d}");
+            assert_eq!(state.nearest, settled.nearest, "d={d}");
             for (c, &cand) in candidates.iter().enumerate() {
                 let mut after = State {
                     closest: settled.closest.clone(),
@@ -1742,11 +1779,11 @@ mod tests {
                     assert_eq!(
                         masses[leaf * candidates.len() + c].to_bits(),
                         m.to_bits(),
-                        "leaf {leaf} candidate {c}"
+                        "d={d} leaf {leaf} candidate {c}"
                     );
                 }
                 let potential: f64 = after.masses.iter().sum();
-                assert_eq!(potentials[c].to_bits(), potential.to_bits(), "candidate {c}");
+                assert_eq!(potentials[c].to_bits(), potential.to_bits(), "d={d} candidate {c}");
             }
         }
     }
