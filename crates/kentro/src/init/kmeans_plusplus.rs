@@ -1085,8 +1085,10 @@ fn narrow_step<F: Float>(
 /// against 97–99 ms. Steps of more rows were not fused: in several groups per step they were
 /// slower where measured (china, 3 features, k = 512, before this width rule: 2.0 against
 /// 1.55 s); wider rows with more rows per step were not measured. (Measured before
-/// [`narrow_step_leaf`] took the feature count as a constant below 8, which made it 8–16% faster
-/// at 2 to 6 features: the fused step, which does not, was not measured again there.)
+/// [`narrow_step_leaf`] took the feature count as a constant below 8 features, which cut the
+/// wall time of a seeding by 7–16% there (blobs 200k × 4, k = 64: 146 → 135 ms; × 6: 183 → 156
+/// ms), so the rule only got stronger below 8; the fused step with a constant width was not
+/// measured.)
 const FUSED_MIN_FEATURES: usize = 8;
 
 /// At most this many rows are measured at once by [`fused_step_leaf`]. (Eight, as many as a
@@ -1248,8 +1250,12 @@ fn narrow_step_leaf<F: Float>(
     macro_rules! widths {
         ($($d:literal)*) => {
             match input.d {
-                $($d => narrow_step_leaf_d::<F, $d>(input, columns, settle, candidates, s, e, closest, nearest, masses),)*
-                _ => narrow_step_leaf_d::<F, 0>(input, columns, settle, candidates, s, e, closest, nearest, masses),
+                $($d => narrow_step_leaf_d::<F, $d>(
+                    input, columns, settle, candidates, s, e, closest, nearest, masses,
+                ),)*
+                _ => narrow_step_leaf_d::<F, 0>(
+                    input, columns, settle, candidates, s, e, closest, nearest, masses,
+                ),
             }
         };
     }
@@ -1768,23 +1774,32 @@ mod tests {
                 narrow_step(&input, &columns, Some((row(700), 1)), &cand_rows, &mut state);
             assert_eq!(state.closest, settled.closest, "d={d}");
             assert_eq!(state.nearest, settled.nearest, "d={d}");
-            for (c, &cand) in candidates.iter().enumerate() {
-                let mut after = State {
-                    closest: settled.closest.clone(),
-                    nearest: settled.nearest.clone(),
-                    masses: settled.masses.clone(),
-                };
-                after.settle(&input, &columns, row(cand), 2);
-                for (leaf, &m) in after.masses.iter().enumerate() {
-                    assert_eq!(
-                        masses[leaf * candidates.len() + c].to_bits(),
-                        m.to_bits(),
-                        "d={d} leaf {leaf} candidate {c}"
-                    );
+            let copy = || State {
+                closest: settled.closest.clone(),
+                nearest: settled.nearest.clone(),
+                masses: settled.masses.clone(),
+            };
+            // Each candidate's potential, per leaf and in all, is that of settling it.
+            let check = |cands: &[usize], potentials: &[f64], masses: &[f64], what: &str| {
+                for (c, &cand) in cands.iter().enumerate() {
+                    let mut after = copy();
+                    after.settle(&input, &columns, row(cand), 2);
+                    for (leaf, &m) in after.masses.iter().enumerate() {
+                        let got = masses[leaf * cands.len() + c];
+                        assert_eq!(got.to_bits(), m.to_bits(), "d={d} {what} leaf {leaf} candidate {c}");
+                    }
+                    let potential: f64 = after.masses.iter().sum();
+                    assert_eq!(potentials[c].to_bits(), potential.to_bits(), "d={d} {what} candidate {c}");
                 }
-                let potential: f64 = after.masses.iter().sum();
-                assert_eq!(potentials[c].to_bits(), potential.to_bits(), "d={d} candidate {c}");
-            }
+            };
+            check(&candidates, &potentials, &masses, "after a settle");
+            // No centre to settle and an even number of candidates (all measured in pairs).
+            let even = &candidates[..6];
+            let mut again = copy();
+            let (potentials, masses) =
+                narrow_step(&input, &columns, None, &x.select(Axis(0), even), &mut again);
+            assert_eq!(again.closest, settled.closest, "d={d}");
+            check(even, &potentials, &masses, "no settle");
         }
     }
 
