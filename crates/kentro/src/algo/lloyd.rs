@@ -6,6 +6,7 @@
 use multiversion::multiversion;
 use ndarray::{Array2, ArrayView2, s};
 
+use super::repeats::{Repeats, farthest_rows};
 use crate::error::KMeansError;
 use crate::float::Float;
 use crate::kernels::{Assigner, row_norms, sq_dist};
@@ -178,8 +179,27 @@ pub(crate) trait Samples<F: Float>: Sync {
             &|a: &mut f64, b| *a += b,
         )
     }
+    /// Whether the weights are whole numbers (the copies of distinct rows), which a cluster's
+    /// weight loses and regains exactly.
+    fn whole_weights(&self) -> bool {
+        false
+    }
     /// Adds `factor × sample i` to `sums` (one centre's row of per-feature sums).
     fn add_row(&self, i: usize, factor: f64, sums: &mut [f64]);
+    /// The `m` samples farthest from their centres (`dist`, per sample), farthest first and
+    /// among equal distances the lowest index, each with its weight: those the relocation of
+    /// empty clusters takes.
+    fn farthest(&self, dist: &[f64], m: usize) -> Vec<(usize, f64)> {
+        farthest_weighted(dist, self.weights(), m)
+    }
+}
+
+/// [`Samples::farthest`] of samples with `weights`.
+fn farthest_weighted(dist: &[f64], weights: Option<&[f64]>, m: usize) -> Vec<(usize, f64)> {
+    farthest_rows(dist.len(), |i| dist[i], m)
+        .into_iter()
+        .map(|i| (i, weights.map_or(1.0, |w| w[i])))
+        .collect()
 }
 
 /// One way of assigning every sample to its nearest centre in an iteration.
@@ -212,6 +232,9 @@ pub(crate) struct Data<'a, F> {
     /// Asked at the start of every leaf: a pass asked to stop skips its remaining work, and the
     /// run then returns [`KMeansError::Cancelled`].
     pub observer: &'a dyn Observer,
+    /// Where the samples are the distinct rows of the caller's data: those rows, and the
+    /// caller's weights (for the relocation of empty clusters, which takes original rows).
+    pub origin: Option<(&'a Repeats<F>, Option<&'a [f64]>)>,
 }
 
 impl<'a, F: Float> Data<'a, F> {
@@ -224,7 +247,19 @@ impl<'a, F: Float> Data<'a, F> {
         with_norms: bool,
     ) -> Self {
         let x_norms = if with_norms { row_norms(x) } else { Vec::new() };
-        Data { x, x_norms, weights, observer }
+        Data { x, x_norms, weights, observer, origin: None }
+    }
+
+    /// The run's data when `x` holds the distinct rows of `repeats` (`weights` their summed
+    /// weights), `original_weights` the caller's.
+    pub(crate) fn of_repeats(
+        repeats: &'a Repeats<F>,
+        original_weights: Option<&'a [f64]>,
+        observer: &'a dyn Observer,
+        with_norms: bool,
+    ) -> Self {
+        let data = Data::new(repeats.rows.view(), Some(&repeats.weights), observer, with_norms);
+        Data { origin: Some((repeats, original_weights)), ..data }
     }
 
     /// Whether the caller asked the fit to stop.
@@ -289,6 +324,18 @@ impl<F: Float> Samples<F> for Data<'_, F> {
         let d = self.x.ncols();
         let xi = &self.x.as_slice().expect("standard layout")[i * d..(i + 1) * d];
         sums.iter_mut().zip(xi).for_each(|(acc, &v)| *acc += factor * v.to_f64());
+    }
+
+    fn whole_weights(&self) -> bool {
+        matches!(self.origin, Some((_, None)))
+    }
+
+    /// Among the caller's rows, where the samples are distinct rows.
+    fn farthest(&self, dist: &[f64], m: usize) -> Vec<(usize, f64)> {
+        match self.origin {
+            Some((repeats, weights)) => repeats.farthest(dist, weights, m),
+            None => farthest_weighted(dist, self.weights, m),
+        }
     }
 }
 
@@ -463,7 +510,8 @@ pub(crate) fn run<F: Float, D: Samples<F>>(
 /// centres. To bound the rounding that builds up, the sums are computed afresh when many samples
 /// moved in the previous iteration and every [`REFRESH_ITERATIONS`] iterations. Weighted fits
 /// always sum afresh (a weight taken out and put back need not cancel exactly, and a cluster
-/// must be seen empty exactly when it is).
+/// must be seen empty exactly when it is), but for whole weights: the numbers of copies of
+/// distinct rows ([`Samples::whole_weights`]).
 struct RunningSums {
     /// The sums and weights of the clusters as `labels` stood after the last pass.
     sums: Vec<f64>,
@@ -494,7 +542,7 @@ impl RunningSums {
 
     /// Whether the coming pass's sums are to be carried from the last ones.
     fn incremental<F: Float, D: Samples<F>>(&self, data: &D) -> bool {
-        data.weights().is_none()
+        (data.weights().is_none() || data.whole_weights())
             && !self.labels.is_empty()
             && self.since_fresh < REFRESH_ITERATIONS
             && self.last_changed * INCREMENTAL_FRACTION <= self.labels.len()
@@ -528,12 +576,14 @@ impl RunningSums {
             &|s, e, _| (s..e).filter(|&i| labels[i] != old[i]).collect::<Vec<usize>>(),
             &|a: &mut Vec<usize>, b| a.extend(b),
         );
+        let weights = data.weights();
         for &i in &moved {
             let (from, to) = (self.labels[i], labels[i]);
-            data.add_row(i, -1.0, &mut self.sums[from * d..(from + 1) * d]);
-            data.add_row(i, 1.0, &mut self.sums[to * d..(to + 1) * d]);
-            self.weights[from] -= 1.0;
-            self.weights[to] += 1.0;
+            let w = weights.map_or(1.0, |w| w[i]);
+            data.add_row(i, -w, &mut self.sums[from * d..(from + 1) * d]);
+            data.add_row(i, w, &mut self.sums[to * d..(to + 1) * d]);
+            self.weights[from] -= w;
+            self.weights[to] += w;
             self.labels[i] = to;
         }
         for (j, &w) in self.weights.iter().enumerate() {
@@ -575,16 +625,7 @@ fn relocate_empty<F: Float, D: Samples<F>>(
     if dist.iter().all(|&v| v == 0.0) {
         return;
     }
-    let mut far: Vec<usize> = (0..labels.len()).collect();
-    let by_distance = |a: &usize, b: &usize| dist[*b].partial_cmp(&dist[*a]).unwrap().then(a.cmp(b));
-    let m = empty.len().min(far.len());
-    if m < far.len() {
-        far.select_nth_unstable_by(m - 1, by_distance);
-        far.truncate(m);
-    }
-    far.sort_by(by_distance);
-    for (&new, &i) in empty.iter().zip(&far) {
-        let w = data.weights().map_or(1.0, |w| w[i]);
+    for (&new, (i, w)) in empty.iter().zip(data.farthest(&dist, empty.len())) {
         let old = labels[i];
         data.add_row(i, -w, &mut p.sums[old * d..(old + 1) * d]);
         let row = &mut p.sums[new * d..(new + 1) * d];

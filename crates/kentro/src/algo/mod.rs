@@ -5,6 +5,7 @@ mod bounds;
 mod exact1d;
 mod lloyd;
 mod narrow_bounds;
+mod repeats;
 pub(crate) mod sparse;
 
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
@@ -24,6 +25,7 @@ use crate::validate::{
 use bounds::BoundsStep;
 use lloyd::{Data, LloydStep, RunConfig};
 use narrow_bounds::NarrowBounds;
+use repeats::Repeats;
 
 /// The exact method a fit uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -341,6 +343,18 @@ pub(crate) fn fit<F: Float>(
     sample_weight: Option<ArrayView1<f64>>,
     observer: &dyn Observer,
 ) -> Result<KMeans<F>, KMeansError> {
+    fit_rows(params, x, sample_weight, observer, true)
+}
+
+/// [`fit`], iterating on the distinct rows where many repeat only when `find_repeats` (tests
+/// compare the two).
+fn fit_rows<F: Float>(
+    params: &ValidKMeansParams,
+    x: ArrayView2<F>,
+    sample_weight: Option<ArrayView1<f64>>,
+    observer: &dyn Observer,
+    find_repeats: bool,
+) -> Result<KMeans<F>, KMeansError> {
     let k = params.n_clusters;
     let scan = Scan::new(x)?;
     let max_abs = scan.max_abs;
@@ -373,9 +387,16 @@ pub(crate) fn fit<F: Float>(
     let scale = safe_scale::<F>(max_abs.max(init_max_abs(&params.init)));
     let prepared = Prepared::new(x, scale, scan, observer).ok_or(KMeansError::Cancelled)?;
     let tol = if params.tol == 0.0 { 0.0 } else { params.tol * prepared.mean_variance() };
-    let choice = choose(params.algorithm, n, d, k, std::mem::size_of::<F>());
+    // The iterations run on the distinct rows where many repeat; the starts are drawn from
+    // every row.
+    let repeats = if find_repeats { Repeats::find(prepared.x.view(), weights) } else { None };
+    let rows = repeats.as_ref().map_or(n, |r| r.rows.nrows());
+    let choice = choose(params.algorithm, rows, d, k, std::mem::size_of::<F>());
     let with_norms = matches!(choice, Choice::Bounds(_)) || use_gemm(d, k);
-    let data = Data::new(prepared.x.view(), weights, observer, with_norms);
+    let data = match &repeats {
+        Some(r) => Data::of_repeats(r, weights, observer, with_norms),
+        None => Data::new(prepared.x.view(), weights, observer, with_norms),
+    };
 
     let mut best: Option<lloyd::Run<F>> = None;
     // One stream for all runs, drawn in order, as scikit-learn's `random_state`.
@@ -407,12 +428,12 @@ pub(crate) fn fit<F: Float>(
         let result = match choice {
             Choice::Lloyd => lloyd::run(&data, init, &mut LloydStep::new(), &cfg)?,
             Choice::Bounds(t) => {
-                let mut step = BoundsStep::new(n, init.view(), t);
+                let mut step = BoundsStep::new(rows, init.view(), t);
                 lloyd::run(&data, init, &mut step, &cfg)?
             }
             Choice::NarrowBounds => {
                 let mut step =
-                    NarrowBounds::new::<F>(n, k, d).expect("chosen where the kernel takes the rows");
+                    NarrowBounds::new::<F>(rows, k, d).expect("chosen where the kernel takes the rows");
                 lloyd::run(&data, init, &mut step, &cfg)?
             }
         };
@@ -421,7 +442,11 @@ pub(crate) fn fit<F: Float>(
     let best = best.expect("n_init >= 1");
 
     let inertia = finish(&best, scale, max_abs, k, &mut warnings)?;
-    Ok(KMeans::from_fit(prepared.to_caller(&best.centers), best.labels, inertia, best.n_iter, warnings))
+    let labels = match &repeats {
+        Some(r) => r.inverse.iter().map(|&u| best.labels[u as usize]).collect(),
+        None => best.labels,
+    };
+    Ok(KMeans::from_fit(prepared.to_caller(&best.centers), labels, inertia, best.n_iter, warnings))
 }
 
 fn init_max_abs(init: &Init) -> f64 {
@@ -555,6 +580,79 @@ mod tests {
         }
         let exact1d = KMeans::params(4).algorithm(Algorithm::Exact1d).check().unwrap();
         assert!(!exact1d.runs_on_calling_thread(10));
+    }
+
+    /// `n` rows of `d` features drawn from `distinct` rows (each repeated, in scattered order).
+    fn repeated<F: Float>(n: usize, distinct: usize, d: usize, seed: u64) -> Array2<F> {
+        let pool = data(distinct, d, seed);
+        Array2::from_shape_fn((n, d), |(i, j)| F::from_f64(pool[[(i * 7919) % distinct, j]]))
+    }
+
+    /// Two fits alike: the same labels and iterations, centres and inertia to rounding (the
+    /// distinct rows' sums are added in another order).
+    fn assert_alike<F: Float>(a: &KMeans<F>, b: &KMeans<F>, what: &str) {
+        assert_eq!(a.labels(), b.labels(), "{what}");
+        assert_eq!(a.n_iter(), b.n_iter(), "{what}");
+        let tol = 1e4 * F::UNIT_ROUNDOFF;
+        let close = |x: f64, y: f64, size: f64| (x - y).abs() <= tol * size;
+        let size = a.centers().iter().fold(0.0f64, |m, v| m.max(v.to_f64().abs()));
+        for (x, y) in a.centers().iter().zip(b.centers().iter()) {
+            assert!(close(x.to_f64(), y.to_f64(), size), "{what}: centre {x:?} against {y:?}");
+        }
+        assert!(
+            close(a.inertia(), b.inertia(), a.inertia()),
+            "{what}: {} against {}",
+            a.inertia(),
+            b.inertia()
+        );
+    }
+
+    fn fits_on_repeats_are_the_plain_fits<F: Float>() {
+        let x = repeated::<F>(9000, 700, 3, 11);
+        let weights: Vec<f64> = (0..x.nrows()).map(|i| 0.5 + (i % 3) as f64).collect();
+        let algorithms =
+            [Algorithm::Auto, Algorithm::Lloyd, Algorithm::Hamerly, Algorithm::Elkan, Algorithm::Yinyang];
+        for (algorithm, k) in algorithms.into_iter().flat_map(|a| [(a, 8), (a, 40)]) {
+            for w in [None, Some(ArrayView1::from(&weights))] {
+                for init in [Init::KMeansPlusPlus, Init::Random] {
+                    let params =
+                        KMeans::params(k).algorithm(algorithm).init(init.clone()).seed(3).check().unwrap();
+                    let plain = fit_rows(&params, x.view(), w, &NoObserver, false).unwrap();
+                    let merged = fit_rows(&params, x.view(), w, &NoObserver, true).unwrap();
+                    let what = format!("{} {algorithm:?} k={k} weighted={} {init:?}", F::DTYPE, w.is_some());
+                    assert_alike(&merged, &plain, &what);
+                    assert!(plain.n_iter() > 2, "{what}: a run of a few iterations");
+                }
+            }
+        }
+    }
+
+    /// The iterations on distinct rows (weighted or not, every algorithm) give the fit of every
+    /// row.
+    #[test]
+    fn fits_on_repeated_rows_are_those_of_every_row() {
+        assert!(Repeats::find(repeated::<f64>(9000, 700, 3, 11).view(), None).is_some());
+        fits_on_repeats_are_the_plain_fits::<f64>();
+        fits_on_repeats_are_the_plain_fits::<f32>();
+    }
+
+    /// A cluster left empty takes the farthest of the caller's rows, as without the merge: here
+    /// two starting centres lie far from every row, and the farthest rows tie between copies.
+    #[test]
+    fn empty_clusters_take_the_rows_they_would_take() {
+        let x = repeated::<f64>(6000, 50, 2, 12);
+        let mut start = x.slice(ndarray::s![..6, ..]).to_owned();
+        start.row_mut(4).fill(1e6);
+        start.row_mut(5).fill(-1e6);
+        for algorithm in [Algorithm::Lloyd, Algorithm::Elkan] {
+            let params =
+                KMeans::params(6).algorithm(algorithm).init(Init::Centers(start.clone())).check().unwrap();
+            let plain = fit_rows(&params, x.view(), None, &NoObserver, false).unwrap();
+            let merged = fit_rows(&params, x.view(), None, &NoObserver, true).unwrap();
+            assert_alike(&merged, &plain, &format!("{algorithm:?}"));
+            // Both far centres were moved onto rows.
+            assert!(plain.centers().iter().all(|v| v.abs() < 1e3));
+        }
     }
 
     /// `auto` runs plain Lloyd where its measured crossover says so, bounds elsewhere (Hamerly's
