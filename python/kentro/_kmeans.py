@@ -437,17 +437,19 @@ class KMeans(
             type(X) is np.ndarray
             and X.ndim == 2
             and (X.dtype == np.float64 or X.dtype == np.float32)
-            and X.flags.c_contiguous
             and X.shape[0] >= 1
             and X.shape[1] >= 1
-            and _all_finite(X)
         ):
-            # What validate_data does to a C-contiguous float array without feature names
-            # (it returns X itself), without its general-purpose checks (~0.1 ms per call).
-            if hasattr(self, "feature_names_in_"):
-                delattr(self, "feature_names_in_")
-            self.n_features_in_ = X.shape[1]
-            return X
+            # What validate_data does to a float array without feature names (it returns X
+            # itself, or a C-ordered copy of a strided one: a slice, a transpose, load_digits'
+            # data), without its general-purpose checks (~0.1 ms per call, 0.2-0.3 ms more
+            # for a strided array).
+            X = np.ascontiguousarray(X)
+            if _all_finite(X):
+                if hasattr(self, "feature_names_in_"):
+                    delattr(self, "feature_names_in_")
+                self.n_features_in_ = X.shape[1]
+                return X
         return validate_data(
             self, X, dtype=[np.float64, np.float32], order="C", accept_sparse="csr"
         )

@@ -57,6 +57,25 @@ def test_mixins_in_sklearns_order():
     assert names.index("ClusterMixin") < names.index("BaseEstimator")
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_strided_arrays_fit_as_their_contiguous_copies(blobs, dtype):
+    X, _ = blobs
+    wide = np.repeat(X.astype(dtype), 2, axis=1)
+    for strided in (wide[:, ::2], np.asfortranarray(X.astype(dtype))):
+        assert not strided.flags.c_contiguous
+        km = KMeans(3, random_state=0).fit(strided)
+        ref = KMeans(3, random_state=0).fit(np.ascontiguousarray(strided))
+        np.testing.assert_array_equal(km.labels_, ref.labels_)
+        np.testing.assert_array_equal(km.cluster_centers_, ref.cluster_centers_)
+        assert km.cluster_centers_.dtype == dtype and km.n_features_in_ == 2
+        assert not hasattr(km, "feature_names_in_")
+    # A non-finite value in a strided array is refused as scikit-learn refuses it.
+    bad = wide[:, ::2].copy(order="F")
+    bad[5, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        KMeans(3).fit(bad)
+
+
 def test_init_only_stores_arguments():
     init = np.zeros((2, 2))
     km = KMeans(n_clusters=-5, init=init, algorithm="nonsense")
