@@ -189,9 +189,7 @@ fn seed<F: Float>(
             skip_rows &= worth_skipping(found.screened, n);
             let best = found.best(&input, &cand_rows, &state, brute);
             let c = cand_rows.row(best);
-            let c = c.as_slice().expect("standard layout");
-            let improved = found.improved(&input, &state, best, c);
-            state.apply(&input, &improved, label);
+            state.take(&input, &found, best, c.as_slice().expect("standard layout"), label);
             best
         };
         chosen.push(candidates[best]);
@@ -416,23 +414,39 @@ impl<F: Float> State<F> {
         );
     }
 
-    /// Makes a candidate chosen centre number `label`, from the distances it improves
-    /// (`improved`: sample and distance, in row order); the touched leaves' potentials are summed
-    /// again.
-    fn apply(&mut self, input: &Input<F>, improved: &[(usize, F)], label: u32) {
-        let mut touched: Vec<usize> = Vec::new();
-        for &(row, dist) in improved {
-            self.closest[row] = dist;
-            self.nearest[row] = label;
-            let leaf = row / LEAF_ROWS;
-            if touched.last() != Some(&leaf) {
-                touched.push(leaf);
+    /// Makes candidate `best` (`c`, of the wide-row evaluation that `found` holds) chosen centre
+    /// number `label`: measures directly the samples the screen left open for it (only those
+    /// are read), keeps the distances it improves, and sums the touched leaves' potentials
+    /// again; in parallel over the evaluation's leaves.
+    fn take(&mut self, input: &Input<F>, found: &Found, best: usize, c: &[F], label: u32) {
+        let (group, lane) = (best / CAND_LANES, best % CAND_LANES);
+        let n = self.closest.len();
+        // Each run of open samples is one leaf's.
+        let mut run_of = vec![usize::MAX; n.div_ceil(WIDE_LEAF_ROWS)];
+        for (r, run) in found.open.iter().enumerate() {
+            if let Some(o) = run.first() {
+                run_of[o.row / WIDE_LEAF_ROWS] = r;
             }
         }
-        for leaf in touched {
-            let rows = leaf * LEAF_ROWS..((leaf + 1) * LEAF_ROWS).min(self.closest.len());
-            self.masses[leaf] = leaf_mass(input, rows.start, &self.closest[rows]);
-        }
+        let parts =
+            (Rows::new(&mut self.closest, 1), (Rows::new(&mut self.nearest, 1), PerLeaf(&mut self.masses)));
+        par_blocks_sized(
+            WIDE_LEAF_ROWS,
+            n,
+            parts,
+            &|s, _e, (cl, (ne, mass)): (Rows<F>, (Rows<u32>, PerLeaf))| {
+                let Some(run) = found.open.get(run_of[s / WIDE_LEAF_ROWS]) else { return };
+                let rows: Vec<usize> =
+                    run.iter().filter(|o| o.group == group && o.lanes[lane]).map(|o| o.row).collect();
+                let touched = take_rows(input, &rows, c, label, s, cl.data, ne.data);
+                for (leaf, m) in mass.0.iter_mut().enumerate().filter(|(leaf, _)| touched >> leaf & 1 == 1) {
+                    let start = leaf * LEAF_ROWS;
+                    let end = (start + LEAF_ROWS).min(cl.data.len());
+                    *m = leaf_mass(input, s + start, &cl.data[start..end]);
+                }
+            },
+            &|_, _| {},
+        );
     }
 
     /// For each target (in [0, potential)), the sample where the running sum of
@@ -628,49 +642,45 @@ impl Found {
     fn push_open(&mut self, open: Open) {
         self.open.last_mut().expect("the leaf's run").push(open);
     }
-
-    /// The samples that candidate `best` (`c`) brings closer, with their distances measured
-    /// directly, in row order: only the samples the screen left open for it are read.
-    fn improved<F: Float>(
-        &self,
-        input: &Input<F>,
-        state: &State<F>,
-        best: usize,
-        c: &[F],
-    ) -> Vec<(usize, F)> {
-        let (group, lane) = (best / CAND_LANES, best % CAND_LANES);
-        let rows: Vec<usize> =
-            self.open.iter().flatten().filter(|o| o.group == group && o.lanes[lane]).map(|o| o.row).collect();
-        let blocks: Vec<&[usize]> = rows.chunks(MEASURE_BLOCK).collect();
-        let per_block =
-            map_in_order(state.closest.len(), &blocks, |block| measure_rows(input, block, c, &state.closest));
-        per_block.into_iter().flatten().collect()
-    }
 }
 
-/// The rows of `block` that `c` brings closer than `closest`, with their distances, in order.
+/// Measures directly the rows `rows` (of the leaf that starts at row `first`, whose distances
+/// and nearest centres are `closest` and `nearest`) against `c`, chosen centre number `label`,
+/// and keeps each distance it improves; returns which leaves of [`LEAF_ROWS`] rows changed,
+/// one bit per leaf.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-fn measure_rows<F: Float>(input: &Input<F>, block: &[usize], c: &[F], closest: &[F]) -> Vec<(usize, F)> {
+fn take_rows<F: Float>(
+    input: &Input<F>,
+    rows: &[usize],
+    c: &[F],
+    label: u32,
+    first: usize,
+    closest: &mut [F],
+    nearest: &mut [u32],
+) -> u64 {
     let d = input.d;
     let row = |i: usize| &input.data[i * d..(i + 1) * d];
-    let mut out = Vec::new();
-    for (k, &i) in block.iter().enumerate() {
+    let mut touched = 0u64;
+    for (k, &i) in rows.iter().enumerate() {
         // The rows lie far apart: ask for the ones a few steps ahead now.
-        if let Some(&ahead) = block.get(k + PREFETCH_AHEAD) {
+        if let Some(&ahead) = rows.get(k + PREFETCH_AHEAD) {
             prefetch(row(ahead));
         }
         let dist = sq_dist(row(i), c);
-        if dist < closest[i] {
-            out.push((i, dist));
+        let at = i - first;
+        if dist < closest[at] {
+            closest[at] = dist;
+            nearest[at] = label;
+            touched |= 1 << (at / LEAF_ROWS);
         }
     }
-    out
+    touched
 }
 
-/// Open rows per block of [`Found::improved`] (blocks may run in parallel).
-const MEASURE_BLOCK: usize = 512;
-/// How many rows ahead [`Found::improved`] prefetches.
+/// How many rows ahead [`take_rows`] prefetches.
 const PREFETCH_AHEAD: usize = 8;
+// [`take_rows`] marks a wide leaf's leaves in the bits of a `u64`.
+const _: () = assert!(WIDE_LEAF_ROWS / LEAF_ROWS <= 64);
 
 /// Rows per leaf of a wide-row evaluation.
 const WIDE_LEAF_ROWS: usize = 4 * LEAF_ROWS;
