@@ -6,7 +6,7 @@
 use multiversion::multiversion;
 use ndarray::{Array2, ArrayView2, s};
 
-use super::repeats::{Repeats, farthest_rows};
+use super::repeats::Repeats;
 use crate::error::KMeansError;
 use crate::float::Float;
 use crate::kernels::{Assigner, row_norms, sq_dist};
@@ -597,6 +597,23 @@ impl RunningSums {
     }
 }
 
+/// The `m` indices of `0..n` with the largest `dist(i)`, farthest first; among equal
+/// distances the lowest index.
+pub(crate) fn farthest_rows(n: usize, dist: impl Fn(usize) -> f64, m: usize) -> Vec<usize> {
+    let mut far: Vec<usize> = (0..n).collect();
+    let by_distance = |a: &usize, b: &usize| dist(*b).total_cmp(&dist(*a)).then(a.cmp(b));
+    let m = m.min(n);
+    if m == 0 {
+        return Vec::new();
+    }
+    if m < far.len() {
+        far.select_nth_unstable_by(m - 1, by_distance);
+        far.truncate(m);
+    }
+    far.sort_by(by_distance);
+    far
+}
+
 /// Puts every non-zero row on the unit sphere (a zero row stays zero).
 pub(crate) fn normalize_rows<F: Float>(c: &mut Array2<F>) {
     for mut row in c.outer_iter_mut() {
@@ -659,6 +676,24 @@ fn average<F: Float>(p: &Partial, k: usize, d: usize) -> Array2<F> {
 mod tests {
     use super::*;
     use crate::observer::NoObserver;
+
+    /// Sums are carried only where a weight taken out and put back cancels exactly: no caller
+    /// weights, whether the samples are the rows or their distinct rows (weighted by counts).
+    #[test]
+    fn sums_are_carried_only_with_whole_weights() {
+        let x = Array2::from_shape_fn((6000, 2), |(i, j)| ((i * 7 + j) % 50) as f64);
+        let weights: Vec<f64> = (0..6000).map(|i| 0.1 + (i % 3) as f64).collect();
+        let counts = Repeats::find(x.view(), None).expect("repeats");
+        let summed = Repeats::find(x.view(), Some(&weights)).expect("repeats");
+        let mut sums = RunningSums::new(6000);
+        sums.labels = vec![0; 6000];
+        sums.last_changed = 0;
+        let carried = |data: &Data<f64>| sums.incremental(data);
+        assert!(carried(&Data::new(x.view(), None, &NoObserver, false)));
+        assert!(!carried(&Data::new(x.view(), Some(&weights), &NoObserver, false)));
+        assert!(carried(&Data::of_repeats(&counts, None, &NoObserver, false)));
+        assert!(!carried(&Data::of_repeats(&summed, Some(&weights), &NoObserver, false)));
+    }
 
     /// Sums carried through many small moves stay those summed afresh (to rounding), and a
     /// cluster left empty has exactly zero weight and sums.

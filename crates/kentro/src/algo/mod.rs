@@ -343,18 +343,18 @@ pub(crate) fn fit<F: Float>(
     sample_weight: Option<ArrayView1<f64>>,
     observer: &dyn Observer,
 ) -> Result<KMeans<F>, KMeansError> {
-    fit_rows(params, x, sample_weight, observer, true)
+    fit_rows(params, x, sample_weight, observer, true).map(|(model, _)| model)
 }
 
 /// [`fit`], iterating on the distinct rows where many repeat only when `find_repeats` (tests
-/// compare the two).
+/// compare the two); with the number of rows the iterations ran on.
 fn fit_rows<F: Float>(
     params: &ValidKMeansParams,
     x: ArrayView2<F>,
     sample_weight: Option<ArrayView1<f64>>,
     observer: &dyn Observer,
     find_repeats: bool,
-) -> Result<KMeans<F>, KMeansError> {
+) -> Result<(KMeans<F>, usize), KMeansError> {
     let k = params.n_clusters;
     let scan = Scan::new(x)?;
     let max_abs = scan.max_abs;
@@ -374,7 +374,7 @@ fn fit_rows<F: Float>(
         if d != 1 {
             return Err(KMeansError::Exact1dFeatures { n_features: d });
         }
-        return exact1d::fit(x, weights, k, max_abs, observer);
+        return exact1d::fit(x, weights, k, max_abs, observer).map(|model| (model, n));
     }
 
     let mut warnings = Vec::new();
@@ -446,7 +446,8 @@ fn fit_rows<F: Float>(
         Some(r) => r.inverse.iter().map(|&u| best.labels[u as usize]).collect(),
         None => best.labels,
     };
-    Ok(KMeans::from_fit(prepared.to_caller(&best.centers), labels, inertia, best.n_iter, warnings))
+    let model = KMeans::from_fit(prepared.to_caller(&best.centers), labels, inertia, best.n_iter, warnings);
+    Ok((model, rows))
 }
 
 fn init_max_abs(init: &Init) -> f64 {
@@ -607,21 +608,50 @@ mod tests {
         );
     }
 
+    /// The fit without and with the search for repeated rows: the second iterates on fewer
+    /// rows.
+    fn both_fits<F: Float>(
+        params: &ValidKMeansParams,
+        x: &Array2<F>,
+        w: Option<ArrayView1<f64>>,
+    ) -> (KMeans<F>, KMeans<F>) {
+        let (plain, all) = fit_rows(params, x.view(), w, &NoObserver, false).unwrap();
+        let (merged, distinct) = fit_rows(params, x.view(), w, &NoObserver, true).unwrap();
+        assert_eq!(all, x.nrows());
+        assert!(distinct < all, "the fit ran on the distinct rows");
+        (plain, merged)
+    }
+
+    /// Weights that are not sums of a few powers of two (their sums round), some zero.
+    fn rough_weights(n: usize) -> Vec<f64> {
+        (0..n).map(|i| if i % 11 == 0 { 0.0 } else { 0.1 + 0.3 * (i % 7) as f64 }).collect()
+    }
+
     fn fits_on_repeats_are_the_plain_fits<F: Float>() {
-        let x = repeated::<F>(9000, 700, 3, 11);
-        let weights: Vec<f64> = (0..x.nrows()).map(|i| 0.5 + (i % 3) as f64).collect();
+        let weights = rough_weights(9000);
         let algorithms =
             [Algorithm::Auto, Algorithm::Lloyd, Algorithm::Hamerly, Algorithm::Elkan, Algorithm::Yinyang];
-        for (algorithm, k) in algorithms.into_iter().flat_map(|a| [(a, 8), (a, 40)]) {
-            for w in [None, Some(ArrayView1::from(&weights))] {
-                for init in [Init::KMeansPlusPlus, Init::Random] {
-                    let params =
-                        KMeans::params(k).algorithm(algorithm).init(init.clone()).seed(3).check().unwrap();
-                    let plain = fit_rows(&params, x.view(), w, &NoObserver, false).unwrap();
-                    let merged = fit_rows(&params, x.view(), w, &NoObserver, true).unwrap();
-                    let what = format!("{} {algorithm:?} k={k} weighted={} {init:?}", F::DTYPE, w.is_some());
-                    assert_alike(&merged, &plain, &what);
-                    assert!(plain.n_iter() > 2, "{what}: a run of a few iterations");
+        // Narrow rows (the across-rows kernels) and wide ones (the generic and GEMM paths).
+        for d in [3, 12] {
+            let x = repeated::<F>(9000, 700, d, 11);
+            for (algorithm, k) in algorithms.into_iter().flat_map(|a| [(a, 8), (a, 40)]) {
+                for w in [None, Some(ArrayView1::from(&weights))] {
+                    for init in [Init::KMeansPlusPlus, Init::Random] {
+                        let params = KMeans::params(k)
+                            .algorithm(algorithm)
+                            .init(init.clone())
+                            .seed(3)
+                            .check()
+                            .unwrap();
+                        let (plain, merged) = both_fits(&params, &x, w);
+                        let what = format!(
+                            "{} d={d} {algorithm:?} k={k} weighted={} {init:?}",
+                            F::DTYPE,
+                            w.is_some()
+                        );
+                        assert_alike(&merged, &plain, &what);
+                        assert!(plain.n_iter() > 2, "{what}: a run of a few iterations");
+                    }
                 }
             }
         }
@@ -631,27 +661,32 @@ mod tests {
     /// row.
     #[test]
     fn fits_on_repeated_rows_are_those_of_every_row() {
-        assert!(Repeats::find(repeated::<f64>(9000, 700, 3, 11).view(), None).is_some());
         fits_on_repeats_are_the_plain_fits::<f64>();
         fits_on_repeats_are_the_plain_fits::<f32>();
     }
 
-    /// A cluster left empty takes the farthest of the caller's rows, as without the merge: here
-    /// two starting centres lie far from every row, and the farthest rows tie between copies.
+    /// A cluster left empty takes the farthest of the caller's rows, with its weight, as
+    /// without the merge: here two starting centres lie far from every row, and the farthest
+    /// rows tie between copies.
     #[test]
     fn empty_clusters_take_the_rows_they_would_take() {
         let x = repeated::<f64>(6000, 50, 2, 12);
+        let weights = rough_weights(x.nrows());
         let mut start = x.slice(ndarray::s![..6, ..]).to_owned();
         start.row_mut(4).fill(1e6);
         start.row_mut(5).fill(-1e6);
         for algorithm in [Algorithm::Lloyd, Algorithm::Elkan] {
-            let params =
-                KMeans::params(6).algorithm(algorithm).init(Init::Centers(start.clone())).check().unwrap();
-            let plain = fit_rows(&params, x.view(), None, &NoObserver, false).unwrap();
-            let merged = fit_rows(&params, x.view(), None, &NoObserver, true).unwrap();
-            assert_alike(&merged, &plain, &format!("{algorithm:?}"));
-            // Both far centres were moved onto rows.
-            assert!(plain.centers().iter().all(|v| v.abs() < 1e3));
+            for w in [None, Some(ArrayView1::from(&weights))] {
+                let params = KMeans::params(6)
+                    .algorithm(algorithm)
+                    .init(Init::Centers(start.clone()))
+                    .check()
+                    .unwrap();
+                let (plain, merged) = both_fits(&params, &x, w);
+                assert_alike(&merged, &plain, &format!("{algorithm:?} weighted={}", w.is_some()));
+                // Both far centres were moved onto rows.
+                assert!(plain.centers().iter().all(|v| v.abs() < 1e3));
+            }
         }
     }
 
