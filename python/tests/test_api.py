@@ -58,22 +58,43 @@ def test_mixins_in_sklearns_order():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_strided_arrays_fit_as_their_contiguous_copies(blobs, dtype):
+def test_strided_arrays_fit_as_their_contiguous_copies(blobs, dtype, monkeypatch):
+    import kentro._kmeans as kmeans_module
+
     X, _ = blobs
     wide = np.repeat(X.astype(dtype), 2, axis=1)
-    for strided in (wide[:, ::2], np.asfortranarray(X.astype(dtype))):
+    refs = {}
+    for name, strided in (
+        ("slice", wide[:, ::2]),
+        ("fortran", np.asfortranarray(X.astype(dtype))),
+    ):
         assert not strided.flags.c_contiguous
+        refs[name] = (
+            strided,
+            KMeans(3, random_state=0).fit(np.ascontiguousarray(strided)),
+        )
+    validate_data = kmeans_module.validate_data
+    bad = wide[:, ::2].copy(order="F")
+    bad[5, 1] = np.nan
+    with pytest.raises(ValueError) as expected:
+        validate_data(KMeans(3), bad, dtype=[np.float64, np.float32], order="C")
+
+    # Finite strided arrays take the shortcut: scikit-learn's validation is never called.
+    def refuse(*args, **kwargs):
+        raise AssertionError("validate_data was called")
+
+    monkeypatch.setattr(kmeans_module, "validate_data", refuse)
+    for name, (strided, ref) in refs.items():
         km = KMeans(3, random_state=0).fit(strided)
-        ref = KMeans(3, random_state=0).fit(np.ascontiguousarray(strided))
-        np.testing.assert_array_equal(km.labels_, ref.labels_)
+        np.testing.assert_array_equal(km.labels_, ref.labels_, err_msg=name)
         np.testing.assert_array_equal(km.cluster_centers_, ref.cluster_centers_)
         assert km.cluster_centers_.dtype == dtype and km.n_features_in_ == 2
         assert not hasattr(km, "feature_names_in_")
-    # A non-finite value in a strided array is refused as scikit-learn refuses it.
-    bad = wide[:, ::2].copy(order="F")
-    bad[5, 1] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
+    # A non-finite value is refused by scikit-learn's validation, with its message.
+    monkeypatch.setattr(kmeans_module, "validate_data", validate_data)
+    with pytest.raises(ValueError) as got:
         KMeans(3).fit(bad)
+    assert str(got.value) == str(expected.value)
 
 
 def test_init_only_stores_arguments():

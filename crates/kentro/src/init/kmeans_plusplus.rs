@@ -189,7 +189,17 @@ fn seed<F: Float>(
             skip_rows &= worth_skipping(found.screened, n);
             let best = found.best(&input, &cand_rows, &state, brute);
             let c = cand_rows.row(best);
-            state.take(&input, &found, best, c.as_slice().expect("standard layout"), label);
+            let c = c.as_slice().expect("standard layout");
+            // Tests check every step against measuring every sample directly.
+            let reference = cfg!(test).then(|| {
+                let mut all = state.clone();
+                all.settle(&input, &[], c, label);
+                all
+            });
+            state.take(&input, &found, best, c, label);
+            if let Some(all) = reference {
+                assert!(state == all, "the open samples settle the step as every sample does");
+            }
             best
         };
         chosen.push(candidates[best]);
@@ -371,6 +381,7 @@ impl<F> Input<'_, F> {
 }
 
 /// Per-sample state of the seeding, with the potential per leaf of [`LEAF_ROWS`] samples.
+#[derive(Clone, PartialEq)]
 struct State<F> {
     /// Squared distance to the nearest chosen centre.
     closest: Vec<F>,
@@ -425,7 +436,11 @@ impl<F: Float> State<F> {
         let mut run_of = vec![usize::MAX; n.div_ceil(WIDE_LEAF_ROWS)];
         for (r, run) in found.open.iter().enumerate() {
             if let Some(o) = run.first() {
-                run_of[o.row / WIDE_LEAF_ROWS] = r;
+                let leaf = o.row / WIDE_LEAF_ROWS;
+                debug_assert!(
+                    run_of[leaf] == usize::MAX && run.iter().all(|o| o.row / WIDE_LEAF_ROWS == leaf)
+                );
+                run_of[leaf] = r;
             }
         }
         let parts =
@@ -679,8 +694,9 @@ fn take_rows<F: Float>(
 
 /// How many rows ahead [`take_rows`] prefetches.
 const PREFETCH_AHEAD: usize = 8;
-// [`take_rows`] marks a wide leaf's leaves in the bits of a `u64`.
-const _: () = assert!(WIDE_LEAF_ROWS / LEAF_ROWS <= 64);
+// [`take_rows`] marks a wide leaf's leaves in the bits of a `u64`, and [`State::take`] relies on
+// a wide leaf being whole leaves (as [`PerLeaf`] cuts them).
+const _: () = assert!(WIDE_LEAF_ROWS / LEAF_ROWS <= 64 && WIDE_LEAF_ROWS.is_multiple_of(LEAF_ROWS));
 
 /// Rows per leaf of a wide-row evaluation.
 const WIDE_LEAF_ROWS: usize = 4 * LEAF_ROWS;
