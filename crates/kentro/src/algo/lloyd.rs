@@ -683,8 +683,8 @@ mod tests {
     fn sums_are_carried_only_with_whole_weights() {
         let x = Array2::from_shape_fn((6000, 2), |(i, j)| ((i * 7 + j) % 50) as f64);
         let weights: Vec<f64> = (0..6000).map(|i| 0.1 + (i % 3) as f64).collect();
-        let counts = Repeats::find(x.view(), None).expect("repeats");
-        let summed = Repeats::find(x.view(), Some(&weights)).expect("repeats");
+        let counts = Repeats::find(x.view(), None, &NoObserver).expect("repeats");
+        let summed = Repeats::find(x.view(), Some(&weights), &NoObserver).expect("repeats");
         let mut sums = RunningSums::new(6000);
         sums.labels = vec![0; 6000];
         sums.last_changed = 0;

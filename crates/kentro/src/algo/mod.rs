@@ -389,7 +389,7 @@ fn fit_rows<F: Float>(
     let tol = if params.tol == 0.0 { 0.0 } else { params.tol * prepared.mean_variance() };
     // The iterations run on the distinct rows where many repeat; the starts are drawn from
     // every row.
-    let repeats = if find_repeats { Repeats::find(prepared.x.view(), weights) } else { None };
+    let repeats = if find_repeats { Repeats::find(prepared.x.view(), weights, observer) } else { None };
     let rows = repeats.as_ref().map_or(n, |r| r.rows.nrows());
     let choice = choose(params.algorithm, rows, d, k, std::mem::size_of::<F>());
     let with_norms = matches!(choice, Choice::Bounds(_)) || use_gemm(d, k);

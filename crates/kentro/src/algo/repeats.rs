@@ -12,6 +12,7 @@ use ndarray::{Array2, ArrayView2};
 use super::lloyd::farthest_rows;
 use crate::float::Float;
 use crate::kernels::lanes::prefetch;
+use crate::observer::Observer;
 
 /// Data with fewer rows than this is never searched for repeats: its passes cost little.
 pub(crate) const REPEATS_MIN_ROWS: usize = 4096;
@@ -51,9 +52,10 @@ pub(crate) struct Repeats<F> {
 impl<F: Float> Repeats<F> {
     /// The distinct rows of `x` (standard layout), or `None` where too few rows repeat for the
     /// iterations to gain ([`REPEATS_MIN_ROWS`], [`PROBE_ROWS`], [`MAX_DISTINCT_SHARE`],
-    /// [`EARLY_DISTINCT_SHARE`]), or where the search's memory is not to be had.
+    /// [`EARLY_DISTINCT_SHARE`]), or where the search's memory is not to be had, or where the
+    /// observer asks to stop (asked every [`TABLE_AHEAD`] rows).
     /// Rows are equal when their values are bit for bit (so `-0.0` and `0.0` differ).
-    pub(crate) fn find(x: ArrayView2<F>, weights: Option<&[f64]>) -> Option<Self> {
+    pub(crate) fn find(x: ArrayView2<F>, weights: Option<&[f64]>, observer: &dyn Observer) -> Option<Self> {
         let (n, d) = x.dim();
         let data = x.as_slice()?;
         if n < REPEATS_MIN_ROWS || d == 0 || u32::try_from(n).is_err() {
@@ -71,7 +73,9 @@ impl<F: Float> Repeats<F> {
         let most = n * num / den;
         let (early_num, early_den) = EARLY_DISTINCT_SHARE;
         let give_up = |seen: usize, distinct: usize| {
-            distinct > most || (seen >= n / EARLY_ROWS && distinct * early_den > seen * early_num)
+            distinct > most
+                || (seen >= n / EARLY_ROWS && distinct * early_den > seen * early_num)
+                || observer.should_stop()
         };
         let mut inverse = Vec::new();
         inverse.try_reserve_exact(n).ok()?;
@@ -216,6 +220,7 @@ fn same_bits<F: Float>(a: &[F], b: &[F]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::observer::NoObserver;
     use crate::rng::Rng;
 
     /// `n` rows drawn at random from `distinct` rows of `d` features.
@@ -238,7 +243,7 @@ mod tests {
     fn the_distinct_rows_rebuild_the_data() {
         let x = repeated(10_000, 2_000, 3, 1);
         let w: Vec<f64> = (0..x.nrows()).map(|i| (i % 5) as f64 * 0.5).collect();
-        let r = Repeats::find(x.view(), Some(&w)).expect("repeats found");
+        let r = Repeats::find(x.view(), Some(&w), &NoObserver).expect("repeats found");
         assert_eq!(r.rows.nrows(), distinct(&x));
         assert!(r.rows.nrows() > 1_900);
         for (i, &u) in r.inverse.iter().enumerate() {
@@ -251,7 +256,7 @@ mod tests {
         let mut totals = vec![0.0; r.rows.nrows()];
         r.inverse.iter().zip(&w).for_each(|(&u, wi)| totals[u as usize] += wi);
         assert_eq!(r.weights, totals);
-        let counts = Repeats::find(x.view(), None).unwrap().weights;
+        let counts = Repeats::find(x.view(), None, &NoObserver).unwrap().weights;
         assert_eq!(counts.iter().sum::<f64>(), x.nrows() as f64);
     }
 
@@ -261,7 +266,7 @@ mod tests {
         // Negative zero against zero: distinct rows.
         x.row_mut(0).fill(0.0);
         x.row_mut(1).fill(-0.0);
-        let r = Repeats::find(x.view(), None).unwrap();
+        let r = Repeats::find(x.view(), None, &NoObserver).unwrap();
         assert_ne!(r.inverse[0], r.inverse[1]);
         assert_eq!(r.rows.nrows(), distinct(&x));
     }
@@ -277,13 +282,13 @@ mod tests {
         // Continuous data: no repeats.
         let mut rng = Rng::with_stream(3, 0);
         let x = Array2::from_shape_fn((20_000, 2), |_| rng.uniform());
-        assert!(Repeats::find(x.view(), None).is_none());
+        assert!(Repeats::find(x.view(), None, &NoObserver).is_none());
         // Repeats, but too few in the sample: 20 copies of one row.
         let x = one_row_repeated(20_000, 1_000);
-        assert!(Repeats::find(x.view(), None).is_none());
+        assert!(Repeats::find(x.view(), None, &NoObserver).is_none());
         // Too few rows to search.
         let x = repeated(REPEATS_MIN_ROWS - 1, 10, 2, 5);
-        assert!(Repeats::find(x.view(), None).is_none());
+        assert!(Repeats::find(x.view(), None, &NoObserver).is_none());
     }
 
     /// Data whose sample repeats passes on to the search, which keeps the distinct rows only up
@@ -292,8 +297,25 @@ mod tests {
     fn the_distinct_rows_are_kept_up_to_three_quarters() {
         // Every third row one row: 2/3 of the rows (and one) distinct; every fifth: 4/5.
         let x = one_row_repeated(24_000, 3);
-        assert_eq!(Repeats::find(x.view(), None).unwrap().rows.nrows(), 16_001);
-        assert!(Repeats::find(one_row_repeated(24_000, 5).view(), None).is_none());
+        assert_eq!(Repeats::find(x.view(), None, &NoObserver).unwrap().rows.nrows(), 16_001);
+        assert!(Repeats::find(one_row_repeated(24_000, 5).view(), None, &NoObserver).is_none());
+    }
+
+    /// Asked to stop, the search gives up (the fit then stops at its next check).
+    #[test]
+    fn the_search_stops_when_asked() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        struct Stop(AtomicUsize);
+        impl Observer for Stop {
+            fn should_stop(&self) -> bool {
+                self.0.fetch_add(1, Ordering::Relaxed) >= 100
+            }
+        }
+        let x = one_row_repeated(24_000, 3);
+        let stop = Stop(AtomicUsize::new(0));
+        assert!(Repeats::find(x.view(), None, &stop).is_none());
+        assert_eq!(stop.0.load(Ordering::Relaxed), 101, "asked every few rows, up to the first yes");
+        assert!(Repeats::find(x.view(), None, &NoObserver).is_some());
     }
 
     /// The search gives up early on rows that are mostly distinct from the start, not on rows
@@ -303,19 +325,19 @@ mod tests {
         let n = 24_000;
         let mut x = one_row_repeated(n, 3);
         x.slice_mut(ndarray::s![..n / EARLY_ROWS, ..]).fill(0.5);
-        assert!(Repeats::find(x.view(), None).is_some());
+        assert!(Repeats::find(x.view(), None, &NoObserver).is_some());
         // Distinct first rows: given up on at the first eighth, though 3/4 would be kept.
         let mut x = one_row_repeated(n, 2);
         let mut rng = Rng::with_stream(8, 0);
         x.slice_mut(ndarray::s![..n / EARLY_ROWS, ..]).mapv_inplace(|_| rng.uniform() + 1.0);
         assert!(distinct(&x) * 4 <= n * 3);
-        assert!(Repeats::find(x.view(), None).is_none());
+        assert!(Repeats::find(x.view(), None, &NoObserver).is_none());
     }
 
     #[test]
     fn the_farthest_rows_are_those_of_the_original_order() {
         let x = repeated(6_000, 40, 2, 6);
-        let r = Repeats::find(x.view(), None).unwrap();
+        let r = Repeats::find(x.view(), None, &NoObserver).unwrap();
         // Distances with ties between distinct rows.
         let dist: Vec<f64> = (0..r.rows.nrows()).map(|u| (u % 7) as f64).collect();
         let expanded: Vec<f64> = r.inverse.iter().map(|&u| dist[u as usize]).collect();
