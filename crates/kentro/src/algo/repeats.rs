@@ -65,7 +65,7 @@ impl<F: Float> Repeats<F> {
         let mut probe = Table::new(PROBE_ROWS)?;
         let mut repeats = 0;
         let sample = |p: usize| row(p * n / PROBE_ROWS);
-        probe.insert_all(PROBE_ROWS, &sample, |_, _| false, |_, _, new| repeats += usize::from(!new));
+        probe.insert_all(PROBE_ROWS, &sample, |_, _| false, |_, new| repeats += usize::from(!new));
         if repeats < PROBE_MIN_REPEATS {
             return None;
         }
@@ -79,7 +79,7 @@ impl<F: Float> Repeats<F> {
         };
         let mut inverse = Vec::new();
         inverse.try_reserve_exact(n).ok()?;
-        let first = Table::new(most)?.insert_all(n, &row, give_up, |_, u, _| inverse.push(u))?;
+        let first = Table::new(most)?.insert_all(n, &row, give_up, |u, _| inverse.push(u))?;
         if first.len() > most {
             return None;
         }
@@ -161,7 +161,7 @@ impl Table {
         }
     }
 
-    /// Every row of `0..n` in turn: its distinct row's number, and whether it is new (the
+    /// Every row of `0..n` in turn, to `each`: its distinct row's number, and whether it is new (the
     /// slots of the rows a few ahead are asked for first: the table outgrows the caches).
     /// Returns the first row of each distinct row, or `None` once `give_up(rows seen, distinct
     /// rows)` says so (asked every [`TABLE_AHEAD`] rows; the table must have room for the
@@ -171,7 +171,7 @@ impl Table {
         n: usize,
         row: &impl Fn(usize) -> &'a [F],
         give_up: impl Fn(usize, usize) -> bool,
-        mut each: impl FnMut(usize, u32, bool),
+        mut each: impl FnMut(u32, bool),
     ) -> Option<Vec<usize>> {
         let mut first = Vec::new();
         let mut hashes = [0u64; TABLE_AHEAD];
@@ -189,7 +189,7 @@ impl Table {
                 if new {
                     first.push(i);
                 }
-                each(i, u, new);
+                each(u, new);
             }
         }
         Some(first)
