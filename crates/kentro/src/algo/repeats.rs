@@ -161,8 +161,9 @@ impl Table {
         }
     }
 
-    /// Every row of `0..n` in turn, to `each`: its distinct row's number, and whether it is new (the
-    /// slots of the rows a few ahead are asked for first: the table outgrows the caches).
+    /// Every row of `0..n` in turn, to `each`: its distinct row's number, and whether it is
+    /// new (the slots of the rows a few ahead are asked for first: the table outgrows the
+    /// caches).
     /// Returns the first row of each distinct row, or `None` once `give_up(rows seen, distinct
     /// rows)` says so (asked every [`TABLE_AHEAD`] rows; the table must have room for the
     /// distinct rows found until then).
