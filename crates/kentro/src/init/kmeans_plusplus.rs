@@ -430,18 +430,13 @@ impl<F: Float> State<F> {
     /// are read), keeps the distances it improves, and sums the touched leaves' potentials
     /// again; in parallel over the evaluation's leaves.
     fn take(&mut self, input: &Input<F>, found: &Found, best: usize, c: &[F], label: u32) {
-        let (group, lane) = (best / CAND_LANES, best % CAND_LANES);
         let n = self.closest.len();
-        // Each run of open samples is one leaf's.
+        // Each wide leaf has at most one entry.
         let mut run_of = vec![usize::MAX; n.div_ceil(WIDE_LEAF_ROWS)];
-        for (r, run) in found.open.iter().enumerate() {
-            if let Some(o) = run.first() {
-                let leaf = o.row / WIDE_LEAF_ROWS;
-                debug_assert!(
-                    run_of[leaf] == usize::MAX && run.iter().all(|o| o.row / WIDE_LEAF_ROWS == leaf)
-                );
-                run_of[leaf] = r;
-            }
+        for (r, open) in found.open.iter().enumerate() {
+            let leaf = open.start / WIDE_LEAF_ROWS;
+            debug_assert!(run_of[leaf] == usize::MAX, "one entry per wide leaf");
+            run_of[leaf] = r;
         }
         let parts =
             (Rows::new(&mut self.closest, 1), (Rows::new(&mut self.nearest, 1), PerLeaf(&mut self.masses)));
@@ -450,10 +445,15 @@ impl<F: Float> State<F> {
             n,
             parts,
             &|s, _e, (cl, (ne, mass)): (Rows<F>, (Rows<u32>, PerLeaf))| {
-                let Some(run) = found.open.get(run_of[s / WIDE_LEAF_ROWS]) else { return };
-                let rows: Vec<usize> =
-                    run.iter().filter(|o| o.group == group && o.lanes[lane]).map(|o| o.row).collect();
-                let touched = take_rows(input, &rows, c, label, s, cl.data, ne.data);
+                let Some(open) = found.open.get(run_of[s / WIDE_LEAF_ROWS]) else { return };
+                let mut rows = [0usize; WIDE_LEAF_ROWS];
+                let mut len = 0;
+                for i in open.rows(best) {
+                    rows[len] = i;
+                    len += 1;
+                }
+                let rows = &rows[..len];
+                let touched = take_rows(input, rows, c, label, s, cl.data, ne.data);
                 for (leaf, m) in mass.0.iter_mut().enumerate().filter(|(leaf, _)| touched >> leaf & 1 == 1) {
                     let start = leaf * LEAF_ROWS;
                     let end = (start + LEAF_ROWS).min(cl.data.len());
@@ -576,22 +576,66 @@ fn reach<F: Float>(current: F) -> f64 {
     4.0 * (1.0 + SLACK) * (1.0 + SLACK) * current.to_f64()
 }
 
-/// A sample the screen left open: some candidates of `group` (`lanes`) may improve it.
-struct Open {
-    row: usize,
-    group: usize,
-    lanes: [bool; CAND_LANES],
+/// Words of [`OpenRows`] per candidate: one bit per row of a wide leaf.
+const OPEN_WORDS: usize = WIDE_LEAF_ROWS / 64;
+
+/// The rows of one wide leaf (from row `start`) that the screen left open, per candidate: some
+/// candidate may improve them. Row `start + r` is open for candidate `c` where bit `r % 64` of
+/// `bits[c * OPEN_WORDS + r / 64]` is set.
+struct OpenRows {
+    start: usize,
+    bits: Vec<u64>,
+}
+
+impl OpenRows {
+    /// No row open yet, for `t` candidates.
+    fn new(start: usize, t: usize) -> Self {
+        debug_assert!(start.is_multiple_of(WIDE_LEAF_ROWS), "a wide leaf's first row");
+        OpenRows { start, bits: vec![0; t * OPEN_WORDS] }
+    }
+
+    /// Opens `row` for candidate `cand`.
+    #[inline(always)]
+    fn open(&mut self, cand: usize, row: usize) {
+        let r = row - self.start;
+        self.bits[cand * OPEN_WORDS + r / 64] |= 1 << (r % 64);
+    }
+
+    /// Opens for candidate `cand` the rows `first + r` of the bits `r` of `rows` (`first` a
+    /// multiple of [`COL_ROWS`]).
+    #[inline(always)]
+    fn open_block(&mut self, cand: usize, first: usize, rows: u16) {
+        let r = first - self.start;
+        self.bits[cand * OPEN_WORDS + r / 64] |= u64::from(rows) << (r % 64);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.bits.iter().all(|&w| w == 0)
+    }
+
+    /// The rows open for candidate `cand`, in ascending order.
+    fn rows(&self, cand: usize) -> impl Iterator<Item = usize> + '_ {
+        let words = &self.bits[cand * OPEN_WORDS..(cand + 1) * OPEN_WORDS];
+        words.iter().enumerate().flat_map(move |(w, &word)| {
+            let first = self.start + w * 64;
+            std::iter::successors((word != 0).then_some(word), |&rest| {
+                let rest = rest & (rest - 1);
+                (rest != 0).then_some(rest)
+            })
+            .map(move |rest| first + rest.trailing_zeros() as usize)
+        })
+    }
 }
 
 /// What a wide-row evaluation finds: per candidate, the weighted potential it removes as the
 /// screen estimates it (`gains`) and a bound on that estimate's error (`errors`); and the samples
-/// left open, in row order per group.
+/// left open.
 struct Found {
     gains: Vec<f64>,
     errors: Vec<f64>,
-    /// The open samples, in runs (one per leaf with any, in row order): the merges of the
-    /// leaves move the runs, never the samples.
-    open: Vec<Vec<Open>>,
+    /// The open samples, one entry per wide leaf with any, in row order (the merges of the
+    /// leaves move the entries, never their bits).
+    open: Vec<OpenRows>,
     /// How many rows were screened (the others were skipped by the triangle inequality).
     screened: usize,
 }
@@ -624,20 +668,15 @@ impl Found {
         // Only candidates whose estimate may reach the best's lowest possible gain can be the
         // best: the others' exact gains lie below it.
         let contender: Vec<bool> = (0..t).map(|c| brute || self.gains[c] + bound(c) >= low).collect();
-        let per_run: Vec<Vec<(usize, f64)>> = map_in_order(state.closest.len(), &self.open, |run| {
+        // Per leaf and candidate, its rows in order: each candidate's gain is summed in row order.
+        let per_run: Vec<Vec<(usize, f64)>> = map_in_order(state.closest.len(), &self.open, |open| {
             let mut out = Vec::new();
-            for o in run {
-                let x = &input.data[o.row * d..(o.row + 1) * d];
-                let current = state.closest[o.row];
-                let w = input.weight(o.row);
-                for (l, _) in o.lanes.iter().enumerate().filter(|(_, open)| **open) {
-                    let cand = o.group * CAND_LANES + l;
-                    if !contender[cand] {
-                        continue;
-                    }
-                    let dist = sq_dist(x, &c[cand * d..(cand + 1) * d]);
+            for cand in (0..t).filter(|&c| contender[c]) {
+                for i in open.rows(cand) {
+                    let current = state.closest[i];
+                    let dist = sq_dist(&input.data[i * d..(i + 1) * d], &c[cand * d..(cand + 1) * d]);
                     if dist < current {
-                        out.push((cand, w * (current - dist).to_f64()));
+                        out.push((cand, input.weight(i) * (current - dist).to_f64()));
                     }
                 }
             }
@@ -649,13 +688,6 @@ impl Found {
             exact[cand] += gain;
         }
         best_gain(&exact)
-    }
-}
-
-impl Found {
-    /// Records an open sample (the leaf's own run: a leaf's `Found` starts with one).
-    fn push_open(&mut self, open: Open) {
-        self.open.last_mut().expect("the leaf's run").push(open);
     }
 }
 
@@ -798,7 +830,7 @@ impl<'a, F: Float, S: Float> WideStep<'a, F, S> {
             (),
             &|s, e, ()| {
                 let mut found =
-                    Found { gains: vec![0.0; t], errors: vec![0.0; t], open: vec![Vec::new()], screened: 0 };
+                    Found { gains: vec![0.0; t], errors: vec![0.0; t], open: Vec::new(), screened: 0 };
                 match self.half {
                     Some(half) if half.columns => column_leaf(self, input, half, state, s, e, &mut found),
                     _ => wide_leaf(self, input, screen, state, s, e, &mut found),
@@ -808,7 +840,7 @@ impl<'a, F: Float, S: Float> WideStep<'a, F, S> {
             &|a: &mut Found, b| {
                 a.gains.iter_mut().zip(b.gains).for_each(|(x, y)| *x += y);
                 a.errors.iter_mut().zip(b.errors).for_each(|(x, y)| *x += y);
-                a.open.extend(b.open.into_iter().filter(|run| !run.is_empty()));
+                a.open.extend(b.open);
                 a.screened += b.screened;
             },
         )
@@ -844,6 +876,7 @@ fn wide_leaf<F: Float, S: Float>(
     }
     let rows = &rows[..len];
     found.screened += len;
+    let mut open = OpenRows::new(s, found.gains.len());
     let mut groups_of = rows.chunks_exact(ROW_GROUP);
     let value_bytes = if step.half.is_some() { 2 } else { std::mem::size_of::<S>() };
     let ahead = (SCREEN_AHEAD_BYTES / (ROW_GROUP * d * value_bytes)).clamp(2, 16);
@@ -858,10 +891,13 @@ fn wide_leaf<F: Float, S: Float>(
             }
         }
         let group: &[usize; ROW_GROUP] = group.try_into().expect("a whole group");
-        screen_rows(step, input, screen, state, group, &mut wide, found);
+        screen_rows(step, input, screen, state, group, &mut wide, found, &mut open);
     }
     for &i in groups_of.remainder() {
-        screen_rows(step, input, screen, state, &[i], &mut wide, found);
+        screen_rows(step, input, screen, state, &[i], &mut wide, found, &mut open);
+    }
+    if !open.is_empty() {
+        found.open.push(open);
     }
 }
 
@@ -871,8 +907,10 @@ fn wide_leaf<F: Float, S: Float>(
 const SCREEN_AHEAD_BYTES: usize = 4096;
 
 /// Screens the `R` samples `rows` against every candidate through their products: adds each
-/// candidate's estimated gain and its error bound, and records the samples left open.
+/// candidate's estimated gain and its error bound, and records the samples left open (in
+/// `open`, the leaf's).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn screen_rows<F: Float, S: Float, const R: usize>(
     step: &WideStep<F, S>,
     input: &Input<F>,
@@ -881,6 +919,7 @@ fn screen_rows<F: Float, S: Float, const R: usize>(
     rows: &[usize; R],
     wide: &mut [f32],
     found: &mut Found,
+    open_rows: &mut OpenRows,
 ) {
     let d = input.d;
     let groups = step.cand_norms.len();
@@ -930,8 +969,8 @@ fn screen_rows<F: Float, S: Float, const R: usize>(
                 // The exact gain's own rounding in `F` (`current − dist`, at most `current`).
                 let own = 2.0 * F::UNIT_ROUNDOFF * current;
                 found.errors[g * CAND_LANES + l] += w * (slack[l] + own);
+                open_rows.open(g * CAND_LANES + l, i);
             }
-            found.push_open(Open { row: i, group: g, lanes: open });
         }
     }
 }
@@ -1445,6 +1484,25 @@ pub(crate) fn draw_by_mass(n: usize, mass: &dyn Fn(usize) -> f64, targets: &[f64
 mod tests {
     use super::*;
     use crate::validate::check_data;
+
+    /// Open rows come back per candidate in ascending order, from single rows and from blocks.
+    #[test]
+    fn open_rows_list_each_candidates_rows_in_order() {
+        let start = 3 * WIDE_LEAF_ROWS;
+        let mut open = OpenRows::new(start, 3);
+        assert!(open.is_empty() && open.rows(1).next().is_none());
+        for r in [start + WIDE_LEAF_ROWS - 1, start + 64, start, start + 63] {
+            open.open(1, r);
+        }
+        open.open_block(2, start + 48, 0b1000_0000_0000_0101);
+        open.open_block(2, start + 16 * COL_ROWS, 1);
+        assert!(!open.is_empty());
+        assert_eq!(open.rows(0).count(), 0);
+        let ones: Vec<usize> = open.rows(1).map(|r| r - start).collect();
+        assert_eq!(ones, [0, 63, 64, WIDE_LEAF_ROWS - 1]);
+        let twos: Vec<usize> = open.rows(2).map(|r| r - start).collect();
+        assert_eq!(twos, [48, 50, 63, 16 * COL_ROWS]);
+    }
 
     #[test]
     fn draw_by_mass_follows_cumulative_sum() {

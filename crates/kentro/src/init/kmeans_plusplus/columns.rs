@@ -9,7 +9,7 @@
 
 use multiversion::multiversion;
 
-use super::{Found, HalfCopy, Input, Open, State, WideStep, reach};
+use super::{Found, HalfCopy, Input, OpenRows, State, WideStep, reach};
 use crate::float::Float;
 use crate::kernels::lanes::{CAND_LANES, COL_ROWS, column_products};
 
@@ -38,6 +38,7 @@ pub(super) fn column_leaf<F: Float, S: Float>(
     let mut gain_lanes = vec![[0.0f64; COL_ROWS]; groups * CAND_LANES];
     let mut error_lanes = vec![[0.0f64; COL_ROWS]; groups * CAND_LANES];
     let simd = post_simd_available();
+    let mut open_rows = OpenRows::new(s, t);
     for first in (s..e).step_by(COL_ROWS) {
         let rows = COL_ROWS.min(e - first);
         let mut rs = RowState {
@@ -80,21 +81,17 @@ pub(super) fn column_leaf<F: Float, S: Float>(
                     *o = f64::from(v) * half.inv_scale;
                 }
             }
-            let mut open = [0u16; CAND_LANES];
             for (l, dots) in dots.iter().enumerate().take(count) {
                 let c = CandState { c2: step.cand_norms[g][l], err2: step.err * 2.0, tiny: step.tiny };
                 let lanes = (&mut gain_lanes[g * CAND_LANES + l], &mut error_lanes[g * CAND_LANES + l]);
-                open[l] = screen_column(&rs, &c, dots, &reachable, l, lanes, simd);
-            }
-            let mut any = open.iter().fold(0u16, |a, &m| a | m);
-            while any != 0 {
-                let r = any.trailing_zeros() as usize;
-                any &= any - 1;
-                let lanes = std::array::from_fn(|l| (open[l] >> r) & 1 == 1);
-                found.push_open(Open { row: first + r, group: g, lanes });
+                let open = screen_column(&rs, &c, dots, &reachable, l, lanes, simd);
+                open_rows.open_block(g * CAND_LANES + l, first, open);
             }
         }
         found.screened += screened;
+    }
+    if !open_rows.is_empty() {
+        found.open.push(open_rows);
     }
     for c in 0..t {
         found.gains[c] += gain_lanes[c].iter().sum::<f64>();
