@@ -573,8 +573,17 @@ const SLACK: f64 = 1e-5;
 /// sample, at squared distance `current` from it, closer: `(2·√current)²`, with the slack.
 #[inline(always)]
 fn reach<F: Float>(current: F) -> f64 {
-    4.0 * (1.0 + SLACK) * (1.0 + SLACK) * current.to_f64()
+    reach_of(current.to_f64())
 }
+
+/// [`reach`] of a distance given in float64.
+#[inline(always)]
+fn reach_of(current: f64) -> f64 {
+    REACH_FACTOR * current
+}
+
+/// `(2 (1 + SLACK))²`, the factor of [`reach`].
+const REACH_FACTOR: f64 = 4.0 * (1.0 + SLACK) * (1.0 + SLACK);
 
 /// Words of [`OpenRows`] per candidate: one bit per row of a wide leaf.
 const OPEN_WORDS: usize = WIDE_LEAF_ROWS / 64;

@@ -7,9 +7,11 @@
 //! into it, so a row costs `d` multiply-adds per candidate and nothing else, and the tests that
 //! follow run eight rows per register.
 
+use std::any::Any;
+
 use multiversion::multiversion;
 
-use super::{Found, HalfCopy, Input, OpenRows, State, WideStep, reach};
+use super::{Found, HalfCopy, Input, OpenRows, REACH_FACTOR, State, WideStep, reach_of};
 use crate::float::Float;
 use crate::kernels::lanes::{CAND_LANES, COL_ROWS, column_products};
 
@@ -41,50 +43,60 @@ pub(super) fn column_leaf<F: Float, S: Float>(
     let mut open_rows = OpenRows::new(s, t);
     for first in (s..e).step_by(COL_ROWS) {
         let rows = COL_ROWS.min(e - first);
-        let mut rs = RowState {
-            current: [0.0; COL_ROWS],
-            x2: [0.0; COL_ROWS],
-            w: [0.0; COL_ROWS],
-            own: [0.0; COL_ROWS],
+        // The rows' values where they lie (the screen loads them as vectors: copied value by
+        // value, each load would wait on sixteen stores), else copied; zero past the last row.
+        let value = |r: usize, f: &dyn Fn(usize) -> f64| if r < rows { f(first + r) } else { 0.0 };
+        let (copy_current, copy_x2, copy_w): ([f64; COL_ROWS], [f64; COL_ROWS], [f64; COL_ROWS]);
+        let closest =
+            state.closest.get(first..first + COL_ROWS).and_then(|c| <&[F; COL_ROWS]>::try_from(c).ok());
+        let current = match closest.and_then(|c| (c as &dyn Any).downcast_ref::<[f64; COL_ROWS]>()) {
+            Some(c) => c,
+            None => {
+                copy_current = std::array::from_fn(|r| value(r, &|i| state.closest[i].to_f64()));
+                &copy_current
+            }
         };
-        let mut reaches = [0.0f64; COL_ROWS];
-        for r in 0..rows {
-            let i = first + r;
-            rs.current[r] = state.closest[i].to_f64();
-            reaches[r] = reach(state.closest[i]);
-            rs.x2[r] = step.sq_norms[i];
-            rs.w[r] = input.weight(i);
-            // The exact gain's own rounding in `F` (`current − dist`, at most `current`).
-            rs.own[r] = 2.0 * F::UNIT_ROUNDOFF * rs.current[r];
-        }
+        let x2 = match whole_block(step.sq_norms, first) {
+            Some(x2) => x2,
+            None => {
+                copy_x2 = std::array::from_fn(|r| value(r, &|i| step.sq_norms[i]));
+                &copy_x2
+            }
+        };
+        let w = match input.weights.map(|w| whole_block(w, first)) {
+            None if rows == COL_ROWS => &[1.0; COL_ROWS],
+            Some(Some(w)) => w,
+            _ => {
+                copy_w = std::array::from_fn(|r| value(r, &|i| input.weight(i)));
+                &copy_w
+            }
+        };
+        // The exact gain's own rounding in `F` (`current − dist`, at most `current`).
+        let rs = RowState { current, x2, w, own: 2.0 * F::UNIT_ROUNDOFF };
+        let nearest = &state.nearest[first..first + rows];
         // The block's rows count as screened once, whichever groups reached them.
         let mut screened = 0;
         for g in 0..groups {
             let count = CAND_LANES.min(t - g * CAND_LANES);
-            // The triangle inequality: the candidates that may improve each row at all (gaps
-            // past the last candidate are infinite: never within reach).
-            let mut reachable = [0u8; COL_ROWS];
-            for r in 0..rows {
-                let gaps = &step.gaps[state.nearest[first + r] as usize * groups + g];
-                reachable[r] = lanes_below(gaps, reaches[r], simd);
-            }
-            if reachable.iter().all(|&m| m == 0) {
+            // The triangle inequality: per candidate, the rows it may improve at all (gaps past
+            // the last candidate are infinite: never within reach).
+            let within = within_reach(&step.gaps, nearest, current, groups, g, simd);
+            if within.iter().all(|&m| m == 0) {
                 continue;
             }
             screened = rows;
             let block = &half.bits[first * d..(first + COL_ROWS) * d];
             let raw = column_products(block, &lanes32[g * d..(g + 1) * d], count);
-            // Back to the data's units (exactly: a power of two).
-            let mut dots = [[0.0f64; COL_ROWS]; CAND_LANES];
-            for (out, raw) in dots.iter_mut().zip(&raw).take(count) {
-                for (o, &v) in out.iter_mut().zip(raw) {
-                    *o = f64::from(v) * half.inv_scale;
+            for (l, raw) in raw.iter().enumerate().take(count) {
+                if within[l] == 0 {
+                    // No gain to add and no row to leave open.
+                    continue;
                 }
-            }
-            for (l, dots) in dots.iter().enumerate().take(count) {
+                // Back to the data's units (exactly: a power of two).
+                let dots = raw.map(|v| f64::from(v) * half.inv_scale);
                 let c = CandState { c2: step.cand_norms[g][l], err2: step.err * 2.0, tiny: step.tiny };
                 let lanes = (&mut gain_lanes[g * CAND_LANES + l], &mut error_lanes[g * CAND_LANES + l]);
-                let open = screen_column(&rs, &c, dots, &reachable, l, lanes, simd);
+                let open = screen_column(&rs, &c, &dots, within[l], lanes, simd);
                 open_rows.open_block(g * CAND_LANES + l, first, open);
             }
         }
@@ -99,13 +111,18 @@ pub(super) fn column_leaf<F: Float, S: Float>(
     }
 }
 
+/// The [`COL_ROWS`] values of `v` from `first`, if there are as many.
+fn whole_block(v: &[f64], first: usize) -> Option<&[f64; COL_ROWS]> {
+    v.get(first..first + COL_ROWS)?.try_into().ok()
+}
+
 /// What the screen of a block knows of its rows (zero past the last row).
-struct RowState {
-    current: [f64; COL_ROWS],
-    x2: [f64; COL_ROWS],
-    w: [f64; COL_ROWS],
-    /// The rounding of the exact gain in `F` (`2u × current`).
-    own: [f64; COL_ROWS],
+struct RowState<'a> {
+    current: &'a [f64; COL_ROWS],
+    x2: &'a [f64; COL_ROWS],
+    w: &'a [f64; COL_ROWS],
+    /// The rounding of the exact gain in `F` is `own × current` (`own` = 2u, a power of two).
+    own: f64,
 }
 
 /// What the screen of a block knows of one candidate.
@@ -135,23 +152,42 @@ fn post_simd_available() -> bool {
     false
 }
 
-/// The lanes of `gaps` below `limit`, one bit per lane.
+/// Per lane `l` of group `g`, the rows `r` of a block (one bit each) whose candidate is
+/// within reach: `gaps[nearest[r] × groups + g][l] < reach_of(current[r])`, for the rows of
+/// `nearest` (at most [`COL_ROWS`]).
 #[inline(always)]
 #[allow(unsafe_code)]
-fn lanes_below(gaps: &[f64; CAND_LANES], limit: f64, simd: bool) -> u8 {
+fn within_reach(
+    gaps: &[[f64; CAND_LANES]],
+    nearest: &[u32],
+    current: &[f64; COL_ROWS],
+    groups: usize,
+    g: usize,
+    simd: bool,
+) -> [u16; CAND_LANES] {
     #[cfg(target_arch = "x86_64")]
-    if simd {
-        // SAFETY: `simd` says the CPU has AVX-512F.
-        return unsafe { x86::lanes_below(gaps, limit) };
+    if simd && let Ok(nearest) = <&[u32; COL_ROWS]>::try_from(nearest) {
+        // Every gather reads inside `gaps`: its entries for centres 0..m, groups each.
+        let m = gaps.len() / groups;
+        assert!(nearest.iter().all(|&j| (j as usize) < m) && g < groups, "rows' centres among the chosen");
+        // SAFETY: `simd` says the CPU has AVX-512F; every index is inside `gaps` (above).
+        return unsafe { x86::within_reach(gaps, nearest, current, groups, g) };
     }
     let _ = simd;
-    gaps.iter().enumerate().fold(0, |m, (l, &g)| m | (u8::from(g < limit) << l))
+    let mut within = [0u16; CAND_LANES];
+    for (r, &j) in nearest.iter().enumerate() {
+        let reach = reach_of(current[r]);
+        for (w, &gap) in within.iter_mut().zip(&gaps[j as usize * groups + g]) {
+            *w |= u16::from(gap < reach) << r;
+        }
+    }
+    within
 }
 
-/// Screens the block's rows against candidate `l` from its products `dots` (in the data's
+/// Screens the block's rows against a candidate from its products `dots` (in the data's
 /// units): adds each open row's weighted estimated gain and error bound to its lane of
 /// `lanes` (gains, errors), and returns the open rows, one bit per row. A row is open where
-/// the candidate is within reach (`reachable`, bit `l`) and its estimate `v = ‖x‖² + ‖c‖² −
+/// the candidate is within reach (its bit in `within`) and its estimate `v = ‖x‖² + ‖c‖² −
 /// 2 x·c` may beat `current` within the slack.
 #[inline(always)]
 #[allow(unsafe_code)]
@@ -159,15 +195,14 @@ fn screen_column(
     rs: &RowState,
     c: &CandState,
     dots: &[f64; COL_ROWS],
-    reachable: &[u8; COL_ROWS],
-    l: usize,
+    within: u16,
     lanes: (&mut [f64; COL_ROWS], &mut [f64; COL_ROWS]),
     simd: bool,
 ) -> u16 {
     #[cfg(target_arch = "x86_64")]
     if simd {
         // SAFETY: `simd` says the CPU has AVX-512F, BW and VL.
-        return unsafe { x86::screen_column(rs, c, dots, reachable, l, lanes) };
+        return unsafe { x86::screen_column(rs, c, dots, within, lanes) };
     }
     let _ = simd;
     let (gains, errors) = lanes;
@@ -175,10 +210,10 @@ fn screen_column(
     for r in 0..COL_ROWS {
         let v = rs.x2[r] + c.c2 - 2.0 * dots[r];
         let slack = c.err2 * (rs.x2[r] + c.c2) + c.tiny;
-        let is_open = (reachable[r] >> l) & 1 == 1 && v - slack < rs.current[r];
+        let is_open = (within >> r) & 1 == 1 && v - slack < rs.current[r];
         if is_open {
             gains[r] += rs.w[r] * (rs.current[r] - v).max(0.0);
-            errors[r] += rs.w[r] * (slack + rs.own[r]);
+            errors[r] += rs.w[r] * (slack + rs.own * rs.current[r]);
             open |= 1 << r;
         }
     }
@@ -190,14 +225,54 @@ fn screen_column(
 mod x86 {
     use std::arch::x86_64::*;
 
-    use super::{CAND_LANES, COL_ROWS, CandState, RowState};
+    use super::{CAND_LANES, COL_ROWS, CandState, REACH_FACTOR, RowState};
 
+    /// [`super::within_reach`] for a whole block: per lane, two gathers of eight rows' gaps.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F, and `gaps` holds entry `j × groups + g` for every `j` in `nearest`.
     #[target_feature(enable = "avx512f")]
     #[inline]
-    pub(super) fn lanes_below(gaps: &[f64; CAND_LANES], limit: f64) -> u8 {
-        // SAFETY: `gaps` holds 8 values.
-        let g = unsafe { _mm512_loadu_pd(gaps.as_ptr()) };
-        _mm512_cmp_pd_mask::<_CMP_LT_OQ>(g, _mm512_set1_pd(limit))
+    pub(super) unsafe fn within_reach(
+        gaps: &[[f64; CAND_LANES]],
+        nearest: &[u32; COL_ROWS],
+        current: &[f64; COL_ROWS],
+        groups: usize,
+        g: usize,
+    ) -> [u16; CAND_LANES] {
+        // Index of each row's entry, in values (8 per entry).
+        // SAFETY: `nearest` holds 16 values, `current` 16.
+        let (j, lo, hi) = unsafe {
+            (
+                _mm512_loadu_si512(nearest.as_ptr().cast()),
+                _mm512_loadu_pd(current.as_ptr()),
+                _mm512_loadu_pd(current.as_ptr().add(8)),
+            )
+        };
+        let at = _mm512_add_epi32(
+            _mm512_mullo_epi32(j, _mm512_set1_epi32((groups * CAND_LANES) as i32)),
+            _mm512_set1_epi32((g * CAND_LANES) as i32),
+        );
+        let (at_lo, at_hi) = (_mm512_castsi512_si256(at), _mm512_extracti64x4_epi64::<1>(at));
+        let factor = _mm512_set1_pd(REACH_FACTOR);
+        let (reach_lo, reach_hi) = (_mm512_mul_pd(lo, factor), _mm512_mul_pd(hi, factor));
+        let base = gaps.as_ptr().cast::<f64>();
+        let mut within = [0u16; CAND_LANES];
+        for (l, w) in within.iter_mut().enumerate() {
+            let lane = _mm256_set1_epi32(l as i32);
+            // SAFETY: each index is `j × groups × 8 + g × 8 + l`, inside `gaps` (the caller's
+            // promise), in values of 8 bytes.
+            let (g_lo, g_hi) = unsafe {
+                (
+                    _mm512_i32gather_pd::<8>(_mm256_add_epi32(at_lo, lane), base),
+                    _mm512_i32gather_pd::<8>(_mm256_add_epi32(at_hi, lane), base),
+                )
+            };
+            let below_lo = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(g_lo, reach_lo);
+            let below_hi = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(g_hi, reach_hi);
+            *w = u16::from(below_lo) | (u16::from(below_hi) << 8);
+        }
+        within
     }
 
     /// [`super::screen_column`], eight rows per register.
@@ -207,14 +282,10 @@ mod x86 {
         rs: &RowState,
         c: &CandState,
         dots: &[f64; COL_ROWS],
-        reachable: &[u8; COL_ROWS],
-        l: usize,
+        within: u16,
         lanes: (&mut [f64; COL_ROWS], &mut [f64; COL_ROWS]),
     ) -> u16 {
         let (gains, errors) = lanes;
-        // SAFETY: `reachable` holds 16 bytes.
-        let reach = unsafe { _mm_loadu_si128(reachable.as_ptr().cast()) };
-        let within: u16 = _mm_test_epi8_mask(reach, _mm_set1_epi8((1u8 << l) as i8));
         let load = |a: &[f64; COL_ROWS], h: usize| {
             // SAFETY: 8 × h + 8 ≤ 16.
             unsafe { _mm512_loadu_pd(a.as_ptr().add(8 * h)) }
@@ -222,20 +293,21 @@ mod x86 {
         let c2 = _mm512_set1_pd(c.c2);
         let mut open = 0u16;
         for h in 0..2 {
-            let x2 = load(&rs.x2, h);
-            let current = load(&rs.current, h);
+            let x2 = load(rs.x2, h);
+            let current = load(rs.current, h);
             let sum = _mm512_add_pd(x2, c2);
             let v = _mm512_fnmadd_pd(_mm512_set1_pd(2.0), load(dots, h), sum);
             let slack = _mm512_fmadd_pd(_mm512_set1_pd(c.err2), sum, _mm512_set1_pd(c.tiny));
             let below = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(_mm512_sub_pd(v, slack), current);
             let m = below & (within >> (8 * h)) as u8;
-            let w = load(&rs.w, h);
+            let w = load(rs.w, h);
             let gain = _mm512_max_pd(_mm512_sub_pd(current, v), _mm512_setzero_pd());
             let g = load(gains, h);
             let e = load(errors, h);
             // Where `m`: w × gain + g (else g).
             let g = _mm512_mask3_fmadd_pd(w, gain, g, m);
-            let e = _mm512_mask3_fmadd_pd(w, _mm512_add_pd(slack, load(&rs.own, h)), e, m);
+            let own = _mm512_mul_pd(current, _mm512_set1_pd(rs.own));
+            let e = _mm512_mask3_fmadd_pd(w, _mm512_add_pd(slack, own), e, m);
             // SAFETY: as the loads.
             unsafe {
                 _mm512_storeu_pd(gains.as_mut_ptr().add(8 * h), g);
@@ -251,7 +323,8 @@ mod x86 {
 mod tests {
     use super::*;
 
-    /// The AVX-512 tests of a block give the portable code's open rows, gains and errors.
+    /// The AVX-512 tests of a block give the portable code's rows within reach, open rows, gains
+    /// and errors.
     #[test]
     fn the_vector_screen_equals_the_portable_one() {
         if !post_simd_available() {
@@ -263,25 +336,37 @@ mod tests {
             (s >> 11) as f64 / (1u64 << 53) as f64
         };
         for round in 0..200 {
-            let rs = RowState {
-                current: std::array::from_fn(|_| next() * 10.0),
-                x2: std::array::from_fn(|_| next() * 20.0),
-                w: std::array::from_fn(|_| 0.5 + next()),
-                own: std::array::from_fn(|_| next() * 1e-15),
-            };
+            let (current, x2, w): ([f64; COL_ROWS], [f64; COL_ROWS], [f64; COL_ROWS]) = (
+                std::array::from_fn(|_| next() * 10.0),
+                std::array::from_fn(|_| next() * 20.0),
+                std::array::from_fn(|_| 0.5 + next()),
+            );
+            let rs = RowState { current: &current, x2: &x2, w: &w, own: 2f64.powi(-40 - (round % 13)) };
             let c = CandState { c2: next() * 20.0, err2: next() * 1e-3, tiny: next() * 1e-6 };
             // Products near where the estimate crosses the current distance.
             let dots: [f64; COL_ROWS] =
                 std::array::from_fn(|r| (rs.x2[r] + c.c2 - rs.current[r]) / 2.0 + (next() - 0.5) * 0.02);
-            let reachable: [u8; COL_ROWS] = std::array::from_fn(|_| (next() * 256.0) as u8);
-            let gaps: [f64; CAND_LANES] = std::array::from_fn(|_| next());
-            let limit = next();
-            assert_eq!(lanes_below(&gaps, limit, true), lanes_below(&gaps, limit, false), "round {round}");
-            for l in 0..CAND_LANES {
+            // Gaps for five centres and two groups, the reaches near them (some past the last
+            // candidate: infinite).
+            let (groups, g) = (2, round as usize % 2);
+            let gaps: Vec<[f64; CAND_LANES]> = (0..5 * groups)
+                .map(|_| std::array::from_fn(|l| if l < 6 { next() * 40.0 } else { f64::INFINITY }))
+                .collect();
+            let nearest: [u32; COL_ROWS] = std::array::from_fn(|_| (next() * 5.0) as u32);
+            let reaches: [f64; COL_ROWS] = std::array::from_fn(|r| {
+                let gap = gaps[nearest[r] as usize * groups + g][r % 6];
+                if r % 3 == 0 { gap / REACH_FACTOR } else { next() * 10.0 }
+            });
+            let within = within_reach(&gaps, &nearest, &reaches, groups, g, true);
+            assert_eq!(within, within_reach(&gaps, &nearest, &reaches, groups, g, false), "round {round}");
+            // Fewer rows than a block: the portable path, the same bits for the rows given.
+            let part = within_reach(&gaps, &nearest[..7], &reaches, groups, g, true);
+            assert_eq!(part, within.map(|m| m & 0x7f), "round {round}");
+            for (l, &reach) in within.iter().enumerate() {
                 let (mut g1, mut e1) = ([1.0; COL_ROWS], [2.0; COL_ROWS]);
                 let (mut g2, mut e2) = (g1, e1);
-                let fast = screen_column(&rs, &c, &dots, &reachable, l, (&mut g1, &mut e1), true);
-                let slow = screen_column(&rs, &c, &dots, &reachable, l, (&mut g2, &mut e2), false);
+                let fast = screen_column(&rs, &c, &dots, reach, (&mut g1, &mut e1), true);
+                let slow = screen_column(&rs, &c, &dots, reach, (&mut g2, &mut e2), false);
                 assert_eq!(fast, slow, "round {round}, lane {l}");
                 for r in 0..COL_ROWS {
                     assert!((g1[r] - g2[r]).abs() <= 1e-12 * g2[r].abs().max(1.0), "round {round} row {r}");
