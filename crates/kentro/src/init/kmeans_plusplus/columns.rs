@@ -92,11 +92,9 @@ pub(super) fn column_leaf<F: Float, S: Float>(
                     // No gain to add and no row to leave open.
                     continue;
                 }
-                // Back to the data's units (exactly: a power of two).
-                let dots = raw.map(|v| f64::from(v) * half.inv_scale);
                 let c = CandState { c2: step.cand_norms[g][l], err2: step.err * 2.0, tiny: step.tiny };
                 let lanes = (&mut gain_lanes[g * CAND_LANES + l], &mut error_lanes[g * CAND_LANES + l]);
-                let open = screen_column(&rs, &c, &dots, within[l], lanes, simd);
+                let open = screen_column(&rs, &c, (raw, half.inv_scale), within[l], lanes, simd);
                 open_rows.open_block(g * CAND_LANES + l, first, open);
             }
         }
@@ -112,6 +110,7 @@ pub(super) fn column_leaf<F: Float, S: Float>(
 }
 
 /// The [`COL_ROWS`] values of `v` from `first`, if there are as many.
+#[inline(always)]
 fn whole_block(v: &[f64], first: usize) -> Option<&[f64; COL_ROWS]> {
     v.get(first..first + COL_ROWS)?.try_into().ok()
 }
@@ -184,8 +183,9 @@ fn within_reach(
     within
 }
 
-/// Screens the block's rows against a candidate from its products `dots` (in the data's
-/// units): adds each open row's weighted estimated gain and error bound to its lane of
+/// Screens the block's rows against a candidate from its products `dots` (as computed, and
+/// the power of two that brings them to the data's units: each product is `f64(raw) ×
+/// scale`, exactly): adds each open row's weighted estimated gain and error bound to its lane of
 /// `lanes` (gains, errors), and returns the open rows, one bit per row. A row is open where
 /// the candidate is within reach (its bit in `within`) and its estimate `v = ‖x‖² + ‖c‖² −
 /// 2 x·c` may beat `current` within the slack.
@@ -194,7 +194,7 @@ fn within_reach(
 fn screen_column(
     rs: &RowState,
     c: &CandState,
-    dots: &[f64; COL_ROWS],
+    dots: (&[f32; COL_ROWS], f64),
     within: u16,
     lanes: (&mut [f64; COL_ROWS], &mut [f64; COL_ROWS]),
     simd: bool,
@@ -208,7 +208,7 @@ fn screen_column(
     let (gains, errors) = lanes;
     let mut open = 0u16;
     for r in 0..COL_ROWS {
-        let v = rs.x2[r] + c.c2 - 2.0 * dots[r];
+        let v = rs.x2[r] + c.c2 - 2.0 * (f64::from(dots.0[r]) * dots.1);
         let slack = c.err2 * (rs.x2[r] + c.c2) + c.tiny;
         let is_open = (within >> r) & 1 == 1 && v - slack < rs.current[r];
         if is_open {
@@ -281,7 +281,7 @@ mod x86 {
     pub(super) fn screen_column(
         rs: &RowState,
         c: &CandState,
-        dots: &[f64; COL_ROWS],
+        dots: (&[f32; COL_ROWS], f64),
         within: u16,
         lanes: (&mut [f64; COL_ROWS], &mut [f64; COL_ROWS]),
     ) -> u16 {
@@ -296,7 +296,10 @@ mod x86 {
             let x2 = load(rs.x2, h);
             let current = load(rs.current, h);
             let sum = _mm512_add_pd(x2, c2);
-            let v = _mm512_fnmadd_pd(_mm512_set1_pd(2.0), load(dots, h), sum);
+            // SAFETY: 8 × h + 8 ≤ 16.
+            let raw = _mm512_cvtps_pd(unsafe { _mm256_loadu_ps(dots.0.as_ptr().add(8 * h)) });
+            let dot = _mm512_mul_pd(raw, _mm512_set1_pd(dots.1));
+            let v = _mm512_fnmadd_pd(_mm512_set1_pd(2.0), dot, sum);
             let slack = _mm512_fmadd_pd(_mm512_set1_pd(c.err2), sum, _mm512_set1_pd(c.tiny));
             let below = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(_mm512_sub_pd(v, slack), current);
             let m = below & (within >> (8 * h)) as u8;
@@ -344,8 +347,10 @@ mod tests {
             let rs = RowState { current: &current, x2: &x2, w: &w, own: 2f64.powi(-40 - (round % 13)) };
             let c = CandState { c2: next() * 20.0, err2: next() * 1e-3, tiny: next() * 1e-6 };
             // Products near where the estimate crosses the current distance.
-            let dots: [f64; COL_ROWS] =
-                std::array::from_fn(|r| (rs.x2[r] + c.c2 - rs.current[r]) / 2.0 + (next() - 0.5) * 0.02);
+            let scale = 2f64.powi(-3 - round as i32 % 5);
+            let dots: [f32; COL_ROWS] = std::array::from_fn(|r| {
+                (((rs.x2[r] + c.c2 - rs.current[r]) / 2.0 + (next() - 0.5) * 0.02) / scale) as f32
+            });
             // Gaps for five centres and two groups, the reaches near them (some past the last
             // candidate: infinite).
             let (groups, g) = (2, round as usize % 2);
@@ -365,8 +370,8 @@ mod tests {
             for (l, &reach) in within.iter().enumerate() {
                 let (mut g1, mut e1) = ([1.0; COL_ROWS], [2.0; COL_ROWS]);
                 let (mut g2, mut e2) = (g1, e1);
-                let fast = screen_column(&rs, &c, &dots, reach, (&mut g1, &mut e1), true);
-                let slow = screen_column(&rs, &c, &dots, reach, (&mut g2, &mut e2), false);
+                let fast = screen_column(&rs, &c, (&dots, scale), reach, (&mut g1, &mut e1), true);
+                let slow = screen_column(&rs, &c, (&dots, scale), reach, (&mut g2, &mut e2), false);
                 assert_eq!(fast, slow, "round {round}, lane {l}");
                 for r in 0..COL_ROWS {
                     assert!((g1[r] - g2[r]).abs() <= 1e-12 * g2[r].abs().max(1.0), "round {round} row {r}");
