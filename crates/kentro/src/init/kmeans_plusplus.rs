@@ -113,17 +113,7 @@ fn seed<F: Float>(
         Vec::new()
     } else {
         let mut out = vec![0.0; n];
-        par_blocks(
-            n,
-            1,
-            &mut out,
-            &|s, _e, out: &mut [f64]| {
-                for (o, r) in out.iter_mut().zip(data[s * d..].chunks_exact(d)) {
-                    *o = r.iter().map(|v| v.to_f64() * v.to_f64()).sum();
-                }
-            },
-            &|_, _| {},
-        );
+        par_blocks(n, 1, &mut out, &|s, _e, out: &mut [f64]| sq_norms_of(&data[s * d..], d, out), &|_, _| {});
         out
     };
     let half = match screening {
@@ -205,6 +195,17 @@ fn seed<F: Float>(
         chosen.push(candidates[best]);
     }
     Ok(chosen)
+}
+
+/// ‖x‖² of the rows of `rows` (`d` values each, in `F`: the screens' error bounds allow for its
+/// rounding), one per slot of `out`.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn sq_norms_of<F: Float>(rows: &[F], d: usize, out: &mut [f64]) {
+    // `x − 0` is `x`: the squared distance to the origin is the sum of squares.
+    let origin = vec![F::ZERO; d];
+    for (slot, r) in out.iter_mut().zip(rows.chunks_exact(d)) {
+        *slot = sq_dist(r, &origin).to_f64();
+    }
 }
 
 /// The row-level triangle inequality stops being tried once it skips fewer than one row in this

@@ -347,7 +347,7 @@ mod tests {
             let rs = RowState { current: &current, x2: &x2, w: &w, own: 2f64.powi(-40 - (round % 13)) };
             let c = CandState { c2: next() * 20.0, err2: next() * 1e-3, tiny: next() * 1e-6 };
             // Products near where the estimate crosses the current distance.
-            let scale = 2f64.powi(-3 - round as i32 % 5);
+            let scale = 2f64.powi(-3 - round % 5);
             let dots: [f32; COL_ROWS] = std::array::from_fn(|r| {
                 (((rs.x2[r] + c.c2 - rs.current[r]) / 2.0 + (next() - 0.5) * 0.02) / scale) as f32
             });
