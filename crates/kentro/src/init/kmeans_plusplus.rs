@@ -197,14 +197,36 @@ fn seed<F: Float>(
     Ok(chosen)
 }
 
-/// ‖x‖² of the rows of `rows` (`d` values each, in `F`: the screens' error bounds allow for its
-/// rounding), one per slot of `out`.
+/// `a < b` where both are numbers (false where either is NaN).
+#[inline(always)]
+fn surely_below(a: f64, b: f64) -> bool {
+    a.partial_cmp(&b) == Some(std::cmp::Ordering::Less)
+}
+
+/// `a ≥ b` where both are numbers (false where either is NaN): a test that a NaN, from squares
+/// that overflow, must not pass.
+#[inline(always)]
+fn surely_not_below(a: f64, b: f64) -> bool {
+    matches!(a.partial_cmp(&b), Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal))
+}
+
+/// ‖x‖² of the rows of `rows` (`d` values each), one per slot of `out`: in float64 (a float32
+/// row's never overflows), in eight interleaved sums (the screens' error bounds allow for the
+/// rounding of any order).
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 fn sq_norms_of<F: Float>(rows: &[F], d: usize, out: &mut [f64]) {
-    // `x − 0` is `x`: the squared distance to the origin is the sum of squares.
-    let origin = vec![F::ZERO; d];
     for (slot, r) in out.iter_mut().zip(rows.chunks_exact(d)) {
-        *slot = sq_dist(r, &origin).to_f64();
+        let mut acc = [0.0f64; 8];
+        let chunks = r.chunks_exact(8);
+        for (a, &v) in acc.iter_mut().zip(chunks.remainder()) {
+            *a = v.to_f64() * v.to_f64();
+        }
+        for chunk in chunks {
+            for (a, &v) in acc.iter_mut().zip(chunk) {
+                *a += v.to_f64() * v.to_f64();
+            }
+        }
+        *slot = acc.iter().sum();
     }
 }
 
@@ -433,11 +455,11 @@ impl<F: Float> State<F> {
     fn take(&mut self, input: &Input<F>, found: &Found, best: usize, c: &[F], label: u32) {
         let n = self.closest.len();
         // Each wide leaf has at most one entry.
-        let mut run_of = vec![usize::MAX; n.div_ceil(WIDE_LEAF_ROWS)];
+        let mut entry_of = vec![usize::MAX; n.div_ceil(WIDE_LEAF_ROWS)];
         for (r, open) in found.open.iter().enumerate() {
             let leaf = open.start / WIDE_LEAF_ROWS;
-            debug_assert!(run_of[leaf] == usize::MAX, "one entry per wide leaf");
-            run_of[leaf] = r;
+            debug_assert!(entry_of[leaf] == usize::MAX, "one entry per wide leaf");
+            entry_of[leaf] = r;
         }
         let parts =
             (Rows::new(&mut self.closest, 1), (Rows::new(&mut self.nearest, 1), PerLeaf(&mut self.masses)));
@@ -446,7 +468,7 @@ impl<F: Float> State<F> {
             n,
             parts,
             &|s, _e, (cl, (ne, mass)): (Rows<F>, (Rows<u32>, PerLeaf))| {
-                let Some(open) = found.open.get(run_of[s / WIDE_LEAF_ROWS]) else { return };
+                let Some(open) = found.open.get(entry_of[s / WIDE_LEAF_ROWS]) else { return };
                 let mut rows = [0usize; WIDE_LEAF_ROWS];
                 let mut len = 0;
                 for i in open.rows(best) {
@@ -588,6 +610,8 @@ const REACH_FACTOR: f64 = 4.0 * (1.0 + SLACK) * (1.0 + SLACK);
 
 /// Words of [`OpenRows`] per candidate: one bit per row of a wide leaf.
 const OPEN_WORDS: usize = WIDE_LEAF_ROWS / 64;
+// Wide leaves are whole words, and a block of the column screen lies inside one word.
+const _: () = assert!(WIDE_LEAF_ROWS.is_multiple_of(64) && 64 % COL_ROWS == 0 && COL_ROWS <= 16);
 
 /// The rows of one wide leaf (from row `start`) that the screen left open, per candidate: some
 /// candidate may improve them. Row `start + r` is open for candidate `c` where bit `r % 64` of
@@ -668,7 +692,9 @@ impl Found {
         let bound =
             |c: usize| self.errors[c] + 4.0 * n * f64::EPSILON * (self.gains[c].abs() + self.errors[c]);
         let low = self.gains[best] - bound(best);
-        let certified = (0..self.gains.len()).all(|c| c == best || self.gains[c] + bound(c) < low);
+        // An infinite estimate or bound (values whose squares overflow) certifies nothing.
+        let certified =
+            low.is_finite() && (0..self.gains.len()).all(|c| c == best || self.gains[c] + bound(c) < low);
         if certified && !brute {
             return best;
         }
@@ -677,9 +703,11 @@ impl Found {
         let c = candidates.as_slice().expect("standard layout");
         // Only candidates whose estimate may reach the best's lowest possible gain can be the
         // best: the others' exact gains lie below it.
-        let contender: Vec<bool> = (0..t).map(|c| brute || self.gains[c] + bound(c) >= low).collect();
+        // (Written so that a NaN, from infinite estimates, leaves the candidate in.)
+        let contender: Vec<bool> =
+            (0..t).map(|c| brute || !surely_below(self.gains[c] + bound(c), low)).collect();
         // Per leaf and candidate, its rows in order: each candidate's gain is summed in row order.
-        let per_run: Vec<Vec<(usize, f64)>> = map_in_order(state.closest.len(), &self.open, |open| {
+        let per_leaf: Vec<Vec<(usize, f64)>> = map_in_order(state.closest.len(), &self.open, |open| {
             let mut out = Vec::new();
             for cand in (0..t).filter(|&c| contender[c]) {
                 for i in open.rows(cand) {
@@ -694,7 +722,7 @@ impl Found {
         });
         let mut exact: Vec<f64> =
             contender.iter().map(|&c| if c { 0.0 } else { f64::NEG_INFINITY }).collect();
-        for (cand, gain) in per_run.into_iter().flatten() {
+        for (cand, gain) in per_leaf.into_iter().flatten() {
             exact[cand] += gain;
         }
         best_gain(&exact)
@@ -964,7 +992,8 @@ fn screen_rows<F: Float, S: Float, const R: usize>(
                 let c2 = step.cand_norms[g][l];
                 let v = x2 + c2 - 2.0 * (dots[r][l].to_f64() * dot_scale);
                 slack[l] = step.err * 2.0 * (x2 + c2) + step.tiny;
-                open[l] = (gaps[l] < reach) & (v - slack[l] < current);
+                // Not "below": a NaN (from squares that overflow) leaves the row open.
+                open[l] = (gaps[l] < reach) & !surely_not_below(v - slack[l], current);
                 if step.brute {
                     open[l] = gaps[l] < f64::INFINITY;
                 }
@@ -1687,6 +1716,30 @@ mod tests {
         }
         let x32 = x.mapv(|v| v as f32);
         assert_eq!(indices(&x32, None, 12, 5, Screening::Auto), indices(&x32, None, 12, 5, Screening::Brute));
+    }
+
+    /// Values whose squared norms (and products) overflow while their distances do not: every
+    /// screen leaves such rows open (a NaN estimate is no proof), so the choices are the brute
+    /// force's, and every step's kept distances are those of settling every sample (checked
+    /// inside `seed` under test).
+    #[test]
+    fn values_whose_squares_overflow_are_left_open() {
+        fn check<F: Float>(base: f64, spread: f64) {
+            let (n, d) = (600, 32);
+            let x = ndarray::Array2::<F>::from_shape_fn((n, d), |(i, f)| {
+                let t = ((i * 31 + f * 17) % 101) as f64 / 101.0 + (i % 5) as f64;
+                F::from_f64(base + spread * t)
+            });
+            let w: Vec<f64> = (0..n).map(|i| (i % 3) as f64).collect();
+            for weights in [None, Some(&w[..])] {
+                let want = indices(&x, weights, 12, 5, Screening::Brute);
+                for how in [Screening::Auto, Screening::EveryRow] {
+                    assert_eq!(indices(&x, weights, 12, 5, how), want, "{} {how:?}", F::DTYPE);
+                }
+            }
+        }
+        check::<f32>(1e19, 1e17);
+        check::<f64>(1e155, 1e153);
     }
 
     /// float32 data whose distances to the chosen centres dwarf the norms: the exact gains'

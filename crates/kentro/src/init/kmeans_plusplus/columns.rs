@@ -11,7 +11,7 @@ use std::any::Any;
 
 use multiversion::multiversion;
 
-use super::{Found, HalfCopy, Input, OpenRows, REACH_FACTOR, State, WideStep, reach_of};
+use super::{Found, HalfCopy, Input, OpenRows, REACH_FACTOR, State, WideStep, reach_of, surely_not_below};
 use crate::float::Float;
 use crate::kernels::lanes::{CAND_LANES, COL_ROWS, column_products};
 
@@ -134,14 +134,14 @@ struct CandState {
 }
 
 /// Whether this CPU screens from a feature-major float16 copy fast: the products
-/// ([`column_products`]) and the tests ([`screen_column`], [`lanes_below`]) in AVX-512 (F, BW,
+/// ([`column_products`]) and the tests ([`screen_column`], [`within_reach`]) in AVX-512 (F, BW,
 /// VL) instructions. Elsewhere rows are screened row-major (from a float16 copy of big data,
 /// else a float32 copy or the data: see `Screening::Auto`).
 pub(super) fn column_screen_available() -> bool {
     post_simd_available() && crate::kernels::lanes::avx512_available()
 }
 
-/// Whether [`screen_column`] and [`lanes_below`] run in AVX-512 (F, BW, VL) instructions.
+/// Whether [`screen_column`] and [`within_reach`] run in AVX-512 (F, BW, VL) instructions.
 fn post_simd_available() -> bool {
     #[cfg(target_arch = "x86_64")]
     return std::arch::is_x86_feature_detected!("avx512f")
@@ -165,7 +165,11 @@ fn within_reach(
     simd: bool,
 ) -> [u16; CAND_LANES] {
     #[cfg(target_arch = "x86_64")]
-    if simd && let Ok(nearest) = <&[u32; COL_ROWS]>::try_from(nearest) {
+    // The gathers index values with 32-bit integers: `gaps` must hold fewer than 2³¹.
+    if simd
+        && gaps.len() <= i32::MAX as usize / CAND_LANES
+        && let Ok(nearest) = <&[u32; COL_ROWS]>::try_from(nearest)
+    {
         // Every gather reads inside `gaps`: its entries for centres 0..m, groups each.
         let m = gaps.len() / groups;
         assert!(nearest.iter().all(|&j| (j as usize) < m) && g < groups, "rows' centres among the chosen");
@@ -210,7 +214,8 @@ fn screen_column(
     for r in 0..COL_ROWS {
         let v = rs.x2[r] + c.c2 - 2.0 * (f64::from(dots.0[r]) * dots.1);
         let slack = c.err2 * (rs.x2[r] + c.c2) + c.tiny;
-        let is_open = (within >> r) & 1 == 1 && v - slack < rs.current[r];
+        // Not "below": a NaN (from squares that overflow) leaves the row open.
+        let is_open = (within >> r) & 1 == 1 && !surely_not_below(v - slack, rs.current[r]);
         if is_open {
             gains[r] += rs.w[r] * (rs.current[r] - v).max(0.0);
             errors[r] += rs.w[r] * (slack + rs.own * rs.current[r]);
@@ -230,7 +235,8 @@ mod x86 {
     /// [`super::within_reach`] for a whole block: per lane, two gathers of eight rows' gaps.
     ///
     /// # Safety
-    /// The CPU has AVX-512F, and `gaps` holds entry `j × groups + g` for every `j` in `nearest`.
+    /// The CPU has AVX-512F, `gaps` holds entry `j × groups + g` for every `j` in `nearest`, and
+    /// fewer than 2³¹ values (the indices are 32-bit).
     #[target_feature(enable = "avx512f")]
     #[inline]
     pub(super) unsafe fn within_reach(
@@ -260,8 +266,8 @@ mod x86 {
         let mut within = [0u16; CAND_LANES];
         for (l, w) in within.iter_mut().enumerate() {
             let lane = _mm256_set1_epi32(l as i32);
-            // SAFETY: each index is `j × groups × 8 + g × 8 + l`, inside `gaps` (the caller's
-            // promise), in values of 8 bytes.
+            // SAFETY: each index is `j × groups × 8 + g × 8 + l`, inside `gaps` and below 2³¹
+            // (the caller's promise: no 32-bit product wraps), in values of 8 bytes.
             let (g_lo, g_hi) = unsafe {
                 (
                     _mm512_i32gather_pd::<8>(_mm256_add_epi32(at_lo, lane), base),
@@ -301,7 +307,8 @@ mod x86 {
             let dot = _mm512_mul_pd(raw, _mm512_set1_pd(dots.1));
             let v = _mm512_fnmadd_pd(_mm512_set1_pd(2.0), dot, sum);
             let slack = _mm512_fmadd_pd(_mm512_set1_pd(c.err2), sum, _mm512_set1_pd(c.tiny));
-            let below = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(_mm512_sub_pd(v, slack), current);
+            // Not greater or equal, unordered: true where NaN, as the portable test.
+            let below = _mm512_cmp_pd_mask::<_CMP_NGE_UQ>(_mm512_sub_pd(v, slack), current);
             let m = below & (within >> (8 * h)) as u8;
             let w = load(rs.w, h);
             let gain = _mm512_max_pd(_mm512_sub_pd(current, v), _mm512_setzero_pd());
@@ -341,7 +348,8 @@ mod tests {
         for round in 0..200 {
             let (current, x2, w): ([f64; COL_ROWS], [f64; COL_ROWS], [f64; COL_ROWS]) = (
                 std::array::from_fn(|_| next() * 10.0),
-                std::array::from_fn(|_| next() * 20.0),
+                // Now and then a norm that overflowed: its row's estimate is NaN.
+                std::array::from_fn(|r| if r == round as usize % 19 { f64::INFINITY } else { next() * 20.0 }),
                 std::array::from_fn(|_| 0.5 + next()),
             );
             let rs = RowState { current: &current, x2: &x2, w: &w, own: 2f64.powi(-40 - (round % 13)) };
@@ -373,9 +381,16 @@ mod tests {
                 let fast = screen_column(&rs, &c, (&dots, scale), reach, (&mut g1, &mut e1), true);
                 let slow = screen_column(&rs, &c, (&dots, scale), reach, (&mut g2, &mut e2), false);
                 assert_eq!(fast, slow, "round {round}, lane {l}");
+                // A row whose estimate is NaN stays open wherever it is within reach.
+                let nan_row = round as usize % 19;
+                if nan_row < COL_ROWS && (reach >> nan_row) & 1 == 1 {
+                    assert_eq!((fast >> nan_row) & 1, 1, "round {round}, lane {l}");
+                }
+                // Equal (infinite error bounds included), or within rounding.
+                let close = |a: f64, b: f64| a == b || (a - b).abs() <= 1e-12 * b.abs().max(1.0);
                 for r in 0..COL_ROWS {
-                    assert!((g1[r] - g2[r]).abs() <= 1e-12 * g2[r].abs().max(1.0), "round {round} row {r}");
-                    assert!((e1[r] - e2[r]).abs() <= 1e-12 * e2[r].abs().max(1.0), "round {round} row {r}");
+                    assert!(close(g1[r], g2[r]), "round {round} row {r}: {} {}", g1[r], g2[r]);
+                    assert!(close(e1[r], e2[r]), "round {round} row {r}: {} {}", e1[r], e2[r]);
                 }
             }
         }
