@@ -692,9 +692,9 @@ impl Found {
         let bound =
             |c: usize| self.errors[c] + 4.0 * n * f64::EPSILON * (self.gains[c].abs() + self.errors[c]);
         let low = self.gains[best] - bound(best);
-        // An infinite estimate or bound (values whose squares overflow) certifies nothing.
-        let certified =
-            low.is_finite() && (0..self.gains.len()).all(|c| c == best || self.gains[c] + bound(c) < low);
+        // An infinite estimate (values whose squares overflow) makes its bound infinite, and
+        // `low` NaN or −∞ then: nothing is below it, so nothing is certified.
+        let certified = (0..self.gains.len()).all(|c| c == best || self.gains[c] + bound(c) < low);
         if certified && !brute {
             return best;
         }
