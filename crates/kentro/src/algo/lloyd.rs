@@ -380,7 +380,7 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for LloydStep {
                     let block = data.x.slice(s![first..end, ..]);
                     let nearest = &mut buffer[..labels.len()];
                     let norms = data.x_norms.get(first..end).unwrap_or_default();
-                    assigner.nearest_rows(block, norms, nearest);
+                    assigner.nearest_rows(block, norms, nearest, want_inertia);
                     // Counted in a local: a count in `p` would be a chain through memory.
                     let mut changed = 0;
                     for (label, &(j, _)) in labels.iter_mut().zip(nearest.iter()) {

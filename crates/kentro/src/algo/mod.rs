@@ -104,6 +104,21 @@ const AUTO_LLOYD_MAX_CLUSTERS: usize = 32;
 /// 3043 / 1211 / 1339.
 const AUTO_NARROW_BOUNDS_MIN_CLUSTERS: usize = 32;
 
+/// `auto` runs plain Lloyd by matrix products on few rows with few clusters: there a pass of
+/// products and the certified argmin costs less than the bounds' bookkeeping and the distances
+/// they still compute one by one. Measured (wall ms of a fit from a k-means++ start to
+/// convergence, two threads, f64; bounds (`auto` before this rule) / Lloyd): digits (1797 × 64)
+/// k = 10: 4.2 / 2.9; k = 32: 5.9 / 4.4; blobs 2000 × 64, k = 10: 2.1 / 1.7; k = 32: 6.7 / 4.7;
+/// blobs 2000 × 32, k = 10: 1.3 / 0.9; k = 32: 3.6 / 3.0 (k = 128: 6.3 / 8.1); blobs 5000 × 16,
+/// k = 10: 1.3 / 1.3; k = 32: 8.9 / 5.3; uniform 2000 × 16, k = 10: 5.8 / 5.1; k = 32: 8.1 / 3.2;
+/// uniform 2000 × 64, k = 10: 7.0 / 4.4; k = 32: 10.0 / 5.4; uniform 5000 × 64, k = 10: 23.8 /
+/// 13.5; k = 32: 59.8 / 29.1. From 10 000 rows on the bounds win on blobs (10 000 × 64, k = 10:
+/// 14.9 / 22.5; 10 000 × 16, k = 32: 4.8 / 9.4) and lose on uniform data (10 000 × 16, k = 32:
+/// 64.2 / 45.7), so the rule stops below them.
+const AUTO_GEMM_LLOYD_MAX_ROWS: usize = 5000;
+/// See [`AUTO_GEMM_LLOYD_MAX_ROWS`].
+const AUTO_GEMM_LLOYD_MAX_CLUSTERS: usize = 32;
+
 fn choose(algorithm: Algorithm, n: usize, d: usize, k: usize, value_bytes: usize) -> Choice {
     let yinyang = k.div_ceil(10);
     // Rows the across-rows kernel takes, a block of rows at a time.
@@ -120,6 +135,11 @@ fn choose(algorithm: Algorithm, n: usize, d: usize, k: usize, value_bytes: usize
         Algorithm::Exact1d => Choice::Lloyd,
         Algorithm::Auto if narrow && k >= AUTO_NARROW_BOUNDS_MIN_CLUSTERS => Choice::NarrowBounds,
         Algorithm::Auto if k == 1 || (d <= AUTO_LLOYD_MAX_FEATURES && k <= AUTO_LLOYD_MAX_CLUSTERS) => {
+            Choice::Lloyd
+        }
+        Algorithm::Auto
+            if n <= AUTO_GEMM_LLOYD_MAX_ROWS && k <= AUTO_GEMM_LLOYD_MAX_CLUSTERS && use_gemm(d, k) =>
+        {
             Choice::Lloyd
         }
         Algorithm::Auto => {
@@ -713,5 +733,13 @@ mod tests {
         assert_eq!(choose(Algorithm::Auto, 100_000, 2, 32, 4), Choice::NarrowBounds);
         assert_eq!(choose(Algorithm::Auto, 100_000, 6, 32, 4), Choice::Lloyd);
         assert!(matches!(choose(Algorithm::Auto, 100_000, 6, 33, 4), Choice::Bounds(_)));
+        // Few rows with few clusters, on the matrix-product path: Lloyd; more rows or clusters,
+        // or rows too narrow for the products: bounds.
+        for (n, d, k) in [(1797, 64, 10), (5000, 16, 32), (300, 128, 8)] {
+            assert_eq!(choose(Algorithm::Auto, n, d, k, 8), Choice::Lloyd, "n={n} d={d} k={k}");
+        }
+        for (n, d, k) in [(5001, 64, 10), (1797, 64, 33), (2000, 12, 16), (2000, 16, 4)] {
+            assert!(matches!(choose(Algorithm::Auto, n, d, k, 8), Choice::Bounds(_)), "n={n} d={d} k={k}");
+        }
     }
 }

@@ -4,11 +4,11 @@
 //! recomputed directly, so the label is exactly the one the direct kernel
 //! ([`nearest`](super::nearest)) gives.
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::ArrayView2;
 
 use multiversion::multiversion;
 
-use super::{min_value, sq_dist};
+use super::sq_dist;
 use crate::float::Float;
 
 /// Per-iteration facts about the centres that every block needs.
@@ -34,10 +34,17 @@ impl<F: Float> CenterNorms<F> {
     }
 }
 
-/// Scratch space for one block: the products `x·c` (rows × k), turned into `‖c‖² − 2 x·c`
-/// by [`nearest_block`].
+/// Rows of a block that the argmin takes at a time, across rows: one or two SIMD registers of
+/// each per-row value.
+const SUB_ROWS: usize = 16;
+
+/// Scratch space for one block: the products `x·c` (rows × k, row-major), and the approximate
+/// distances `‖c‖² − 2 x·c` of [`SUB_ROWS`] rows at a time turned centre-major (`cols[j][r]`),
+/// so that the argmin runs across rows, one SIMD register of rows per centre, whatever the
+/// number of centres.
 pub(crate) struct Scratch<F> {
-    dots: Array2<F>,
+    dots: Vec<F>,
+    cols: Vec<[F; SUB_ROWS]>,
 }
 
 impl<F: Float> CenterNorms<F> {
@@ -50,7 +57,7 @@ impl<F: Float> CenterNorms<F> {
 }
 
 /// After [`nearest_block`]: a lower bound on the squared distance of every row of the block to
-/// every centre (rows × k, row-major), from the approximations left in `scratch`.
+/// every centre (rows × k, row-major), from the products left in `scratch`.
 pub(crate) fn lower_bounds<F: Float>(
     scratch: &Scratch<F>,
     x_norms: &[f64],
@@ -58,22 +65,24 @@ pub(crate) fn lower_bounds<F: Float>(
     out: &mut [f64],
 ) {
     let k = norms.sq.len();
-    for ((vals, &x_norm), lb) in scratch.dots.outer_iter().zip(x_norms).zip(out.chunks_exact_mut(k)) {
+    let two = F::ONE + F::ONE;
+    for ((dots, &x_norm), lb) in scratch.dots.chunks_exact(k).zip(x_norms).zip(out.chunks_exact_mut(k)) {
         let base = x_norm * x_norm - norms.window(x_norm);
-        for (l, &v) in lb.iter_mut().zip(vals.iter()) {
-            *l = (v.to_f64() + base).max(0.0);
+        for ((l, &v), &c2) in lb.iter_mut().zip(dots).zip(&norms.sq) {
+            *l = ((c2 - two * v).to_f64() + base).max(0.0);
         }
     }
 }
 
 impl<F: Float> Scratch<F> {
     pub(crate) fn new() -> Self {
-        Scratch { dots: Array2::from_elem((0, 0), F::ZERO) }
+        Scratch { dots: Vec::new(), cols: Vec::new() }
     }
 }
 
 /// Nearest centre and direct squared distance for each row of `block`, written to `out`.
 /// `x_norms` holds ‖x‖ of each row. Ties go to the lowest index, exactly as the direct kernel.
+/// Without `distances`, a row whose window holds one centre gets the distance zero.
 pub(crate) fn nearest_block<F: Float>(
     block: ArrayView2<F>,
     x_norms: &[f64],
@@ -81,79 +90,113 @@ pub(crate) fn nearest_block<F: Float>(
     norms: &CenterNorms<F>,
     scratch: &mut Scratch<F>,
     out: &mut [(usize, F)],
+    distances: bool,
 ) {
     let rows = block.nrows();
     let k = centers.nrows();
-    if scratch.dots.dim() != (rows, k) {
-        scratch.dots = Array2::from_elem((rows, k), F::ZERO);
-    }
+    scratch.dots.resize(rows * k, F::ZERO);
+    scratch.cols.resize(k, [F::ZERO; SUB_ROWS]);
     dot_products(block, centers, &mut scratch.dots);
     certified_argmin(
-        scratch.dots.as_slice_mut().expect("standard layout"),
+        &scratch.dots,
+        &mut scratch.cols,
         block.as_slice().expect("standard layout"),
         x_norms,
         centers.as_slice().expect("standard layout"),
         norms,
         out,
+        distances,
     );
 }
 
-/// Turns the products of a block into labels: approximate distances `‖c‖² − 2 x·c`, their
-/// minimum, and the window of rounding error around it; a window holding one centre decides,
-/// otherwise the centres in it are compared by direct distance.
+/// Turns the products of a block (rows × k) into labels: approximate distances
+/// `‖c‖² − 2 x·c`, their minimum, and the window of rounding error around it; a window holding
+/// one centre decides, otherwise the centres in it are compared by direct distance. Runs across
+/// rows, [`SUB_ROWS`] at a time, their approximations turned centre-major in `cols`.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 fn certified_argmin<F: Float>(
-    dots: &mut [F],
+    dots: &[F],
+    cols: &mut [[F; SUB_ROWS]],
     data: &[F],
     x_norms: &[f64],
     c: &[F],
     norms: &CenterNorms<F>,
     out: &mut [(usize, F)],
+    distances: bool,
 ) {
     let k = norms.sq.len();
     let d = c.len() / k;
     let two = F::ONE + F::ONE;
-    for (((row, xs), &x_norm), slot) in
-        dots.chunks_exact_mut(k).zip(data.chunks_exact(d)).zip(x_norms).zip(out)
+    for ((dots, out), (x_norms, data)) in dots
+        .chunks(SUB_ROWS * k)
+        .zip(out.chunks_mut(SUB_ROWS))
+        .zip(x_norms.chunks(SUB_ROWS).zip(data.chunks(SUB_ROWS * d)))
     {
-        row.iter_mut().zip(&norms.sq).for_each(|(v, &c2)| *v = c2 - two * *v);
-        let m1 = min_value(row);
-        let reach = x_norm + norms.max;
-        let limit = F::from_f64(m1.to_f64() + norms.err * reach * reach);
-        let in_window = row.iter().filter(|&&v| v <= limit).count();
-        *slot = if in_window == 1 {
-            let best = row.iter().position(|&v| v <= limit).expect("the minimum is in the window");
-            (best, sq_dist(xs, &c[best * d..(best + 1) * d]))
-        } else {
-            // A near-tie: decide exactly among the centres in the window, as the direct kernel.
-            let mut pick = (usize::MAX, F::MAX);
-            for (j, &v) in row.iter().enumerate() {
-                if v <= limit {
-                    let dist = sq_dist(xs, &c[j * d..(j + 1) * d]);
-                    if pick.0 == usize::MAX || dist < pick.1 {
-                        pick = (j, dist);
+        // The approximations, centre-major, and each row's smallest (rows past the block's end
+        // stay at `F::MAX` and are never read).
+        let mut m1 = [F::MAX; SUB_ROWS];
+        for (r, row) in dots.chunks_exact(k).enumerate() {
+            for ((col, &v), &c2) in cols.iter_mut().zip(row).zip(&norms.sq) {
+                col[r] = c2 - two * v;
+            }
+        }
+        for col in cols.iter() {
+            for r in 0..SUB_ROWS {
+                m1[r] = if col[r] < m1[r] { col[r] } else { m1[r] };
+            }
+        }
+        let mut limit = [F::MAX; SUB_ROWS];
+        for ((l, m), &x_norm) in limit.iter_mut().zip(m1).zip(x_norms) {
+            let reach = x_norm + norms.max;
+            *l = F::from_f64(m.to_f64() + norms.err * reach * reach);
+        }
+        // How many centres lie in each row's window, and the first of them (centres taken
+        // from the last, so the lowest index is written last).
+        let (mut count, mut first) = ([0u32; SUB_ROWS], [0u32; SUB_ROWS]);
+        for (j, col) in cols.iter().enumerate().rev() {
+            for r in 0..SUB_ROWS {
+                let hit = col[r] <= limit[r];
+                count[r] += u32::from(hit);
+                first[r] = if hit { j as u32 } else { first[r] };
+            }
+        }
+        for (r, (slot, xs)) in out.iter_mut().zip(data.chunks_exact(d)).enumerate() {
+            *slot = if count[r] == 1 {
+                let best = first[r] as usize;
+                (best, if distances { sq_dist(xs, &c[best * d..(best + 1) * d]) } else { F::ZERO })
+            } else {
+                // A near-tie: decide exactly among the centres in the window, as the direct
+                // kernel.
+                let mut pick = (usize::MAX, F::MAX);
+                for (j, col) in cols.iter().enumerate() {
+                    if col[r] <= limit[r] {
+                        let dist = sq_dist(xs, &c[j * d..(j + 1) * d]);
+                        if pick.0 == usize::MAX || dist < pick.1 {
+                            pick = (j, dist);
+                        }
                     }
                 }
-            }
-            pick
-        };
+                pick
+            };
+        }
     }
 }
 
-/// `dots = block · centersᵀ` by the `gemm` crate (runtime-dispatched SIMD, one thread: the
-/// caller parallelises over blocks). Rounding may differ between kernels; the certified argmin
-/// makes the result independent of it.
+/// `dots = block · centersᵀ` (row-major, rows × k) by the `gemm` crate (runtime-dispatched
+/// SIMD, one thread: the caller parallelises over blocks). Rounding may differ between kernels;
+/// the certified argmin makes the result independent of it.
 #[allow(unsafe_code)]
-pub(crate) fn dot_products<F: Float>(block: ArrayView2<F>, centers: ArrayView2<F>, dots: &mut Array2<F>) {
+pub(crate) fn dot_products<F: Float>(block: ArrayView2<F>, centers: ArrayView2<F>, dots: &mut [F]) {
     let (m, depth) = block.dim();
     let n = centers.nrows();
-    assert!(block.is_standard_layout() && centers.is_standard_layout() && dots.is_standard_layout());
+    assert!(block.is_standard_layout() && centers.is_standard_layout());
     assert_eq!(centers.ncols(), depth);
-    assert_eq!(dots.dim(), (m, n));
-    // SAFETY: the three matrices are standard-layout (row-major, contiguous) arrays whose shapes
-    // were checked above; the strides below describe exactly those layouts (centers read as its
-    // transpose: element (p, j) at j·depth + p), `dots` is borrowed mutably and does not alias the
-    // inputs, and `read_dst = false` means its old contents are never read.
+    assert_eq!(dots.len(), m * n);
+    // SAFETY: the two inputs are standard-layout (row-major, contiguous) arrays whose shapes
+    // were checked above, and `dots` holds the m × n product row-major (its length checked
+    // above); the strides below describe exactly those layouts (centers read as its transpose:
+    // element (p, j) at j·depth + p); `dots` is borrowed mutably and does not alias the inputs,
+    // and `read_dst = false` means its old contents are never read.
     unsafe {
         gemm::gemm::<F>(
             m,

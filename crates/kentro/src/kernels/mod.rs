@@ -144,36 +144,6 @@ fn nearest_each<F: Float>(rows: &[F], centers: &[F], d: usize, out: &mut [(usize
     }
 }
 
-/// The smallest value of a slice (`F::MAX` if empty), in lanes the compiler vectorises.
-#[inline(always)]
-pub(crate) fn min_value<F: Float>(v: &[F]) -> F {
-    let mut acc = [F::MAX; LANES];
-    let chunks = v.chunks_exact(LANES);
-    let rest = chunks.remainder();
-    for c in chunks {
-        for l in 0..LANES {
-            acc[l] = if c[l] < acc[l] { c[l] } else { acc[l] };
-        }
-    }
-    // The lanes folded in halves (vectorised), then the rest one by one: the minimum's value
-    // does not depend on the order (only the sign of a zero minimum may).
-    let mut width = LANES / 2;
-    while width > 0 {
-        for l in 0..width {
-            let right = acc[l + width];
-            acc[l] = if right < acc[l] { right } else { acc[l] };
-        }
-        width /= 2;
-    }
-    let mut m = acc[0];
-    for &x in rest {
-        if x < m {
-            m = x;
-        }
-    }
-    m
-}
-
 /// How a block of rows finds its nearest centres: directly (small `d·k`) or through a matrix
 /// product with a certified argmin (large `d·k`). Both give identical labels and distances.
 pub(crate) enum Assigner<'a, F: Float> {
@@ -196,8 +166,16 @@ impl<'a, F: Float> Assigner<'a, F> {
     }
 
     /// Nearest centre and direct squared distance for every row of `block` (standard layout);
-    /// `x_norms` gives ‖x‖ per row (the matrix-product path needs it).
-    pub(crate) fn nearest_rows(&self, block: ArrayView2<F>, x_norms: &[f64], out: &mut [(usize, F)]) {
+    /// `x_norms` gives ‖x‖ per row (the matrix-product path needs it). Without `distances`, the
+    /// matrix-product path leaves the distance of a row whose nearest centre is clear at zero
+    /// (the labels are the same either way).
+    pub(crate) fn nearest_rows(
+        &self,
+        block: ArrayView2<F>,
+        x_norms: &[f64],
+        out: &mut [(usize, F)],
+        distances: bool,
+    ) {
         match self {
             Assigner::Direct(centers) => nearest_each(
                 block.as_slice().expect("standard layout"),
@@ -212,7 +190,7 @@ impl<'a, F: Float> Assigner<'a, F> {
                 for ((rows, norms_part), out_part) in
                     chunks.zip(x_norms.chunks(GEMM_ROWS)).zip(out.chunks_mut(GEMM_ROWS))
                 {
-                    gemm::nearest_block(rows, norms_part, *centers, norms, &mut scratch, out_part);
+                    gemm::nearest_block(rows, norms_part, *centers, norms, &mut scratch, out_part, distances);
                 }
             }
         }
@@ -255,7 +233,7 @@ impl<F: Float> Assigner<'_, F> {
                     .zip(out.chunks_mut(GEMM_ROWS))
                     .zip(lb_sq.chunks_mut(GEMM_ROWS * k))
                 {
-                    gemm::nearest_block(rows, norms_part, *centers, norms, &mut scratch, out_part);
+                    gemm::nearest_block(rows, norms_part, *centers, norms, &mut scratch, out_part, true);
                     gemm::lower_bounds(&scratch, norms_part, norms, lb_part);
                 }
             }
@@ -336,7 +314,9 @@ mod tests {
     /// distances, including on exact ties (duplicated centres) and near-ties.
     fn gemm_equals_direct<F: Float>() {
         let mut rng = crate::numpy_random::NumpyRandom::new(17);
-        for &(n, d, k) in &[(300usize, 16usize, 8usize), (600, 40, 33), (257, 128, 64), (100, 3, 5)] {
+        for &(n, d, k) in
+            &[(300usize, 16usize, 8usize), (600, 40, 33), (257, 128, 64), (100, 3, 5), (77, 64, 10)]
+        {
             let x = ndarray::Array2::from_shape_fn((n, d), |_| F::from_f64(rng.standard_normal() * 3.0));
             let mut c = ndarray::Array2::from_shape_fn((k, d), |_| F::from_f64(rng.standard_normal() * 3.0));
             // An exact duplicate and a near-duplicate centre, and centres equal to data rows.
@@ -348,11 +328,14 @@ mod tests {
             let norms = row_norms(x.view());
             let mut a = vec![(0, F::ZERO); n];
             let mut b = vec![(0, F::ZERO); n];
-            Assigner::with_gemm(c.view()).nearest_rows(x.view(), &norms, &mut a);
+            Assigner::with_gemm(c.view()).nearest_rows(x.view(), &norms, &mut a, true);
             for (slot, row) in b.iter_mut().zip(x.outer_iter()) {
                 *slot = nearest(row.as_slice().unwrap(), c.as_slice().unwrap(), d);
             }
             assert_eq!(a, b, "n={n} d={d} k={k}");
+            Assigner::with_gemm(c.view()).nearest_rows(x.view(), &norms, &mut a, false);
+            let labels = |v: &[(usize, F)]| v.iter().map(|p| p.0).collect::<Vec<_>>();
+            assert_eq!(labels(&a), labels(&b), "labels alone, n={n} d={d} k={k}");
         }
     }
 
@@ -432,14 +415,5 @@ mod tests {
     #[test]
     fn gemm_equals_direct_f32() {
         gemm_equals_direct::<f32>();
-    }
-
-    #[test]
-    fn min_value_of_any_length() {
-        for n in 0..50 {
-            let v: Vec<f32> = (0..n).map(|i| ((i * 37) % 23) as f32 - 5.0).collect();
-            let want = v.iter().copied().fold(f32::MAX, f32::min);
-            assert_eq!(min_value(&v), want);
-        }
     }
 }
