@@ -901,29 +901,40 @@ def kmeans_plusplus(
     (True, 2)
     """
     reject_sparse(X, "kentro.kmeans_plusplus")
-    X = check_array(X, dtype=[np.float64, np.float32], order="C")
-    weights = weights_or_none(sample_weight, X)
-    if X.shape[0] < n_clusters:
-        raise ValueError(
-            f"n_samples={X.shape[0]} should be >= n_clusters={n_clusters}."
-        )
-    if x_squared_norms is not None:
-        x_squared_norms = check_array(x_squared_norms, dtype=X.dtype, ensure_2d=False)
-        if x_squared_norms.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"The length of x_squared_norms {x_squared_norms.shape[0]} should "
-                f"be equal to the length of n_samples {X.shape[0]}."
-            )
-    seed, rng = seed_or_state(random_state)
-    trials = None if n_local_trials is None else int(n_local_trials)
-    centers, indices = _kentro.kmeans_plusplus(
-        X,
-        int(n_clusters),
-        sample_weight=weights,
-        seed=seed,
-        n_local_trials=trials,
-        n_threads=effective_n_threads(),
+    # The core checks that every value is finite (in parallel, in the pass it makes anyway);
+    # scikit-learn's own check, which names the problem its way, runs only when something
+    # fails, so that a non-finite X is the error reported first, as scikit-learn reports it.
+    X = check_array(
+        X, dtype=[np.float64, np.float32], order="C", ensure_all_finite=False
     )
+    try:
+        weights = weights_or_none(sample_weight, X)
+        if X.shape[0] < n_clusters:
+            raise ValueError(
+                f"n_samples={X.shape[0]} should be >= n_clusters={n_clusters}."
+            )
+        if x_squared_norms is not None:
+            x_squared_norms = check_array(
+                x_squared_norms, dtype=X.dtype, ensure_2d=False
+            )
+            if x_squared_norms.shape[0] != X.shape[0]:
+                raise ValueError(
+                    f"The length of x_squared_norms {x_squared_norms.shape[0]} "
+                    f"should be equal to the length of n_samples {X.shape[0]}."
+                )
+        seed, rng = seed_or_state(random_state)
+        trials = None if n_local_trials is None else int(n_local_trials)
+        centers, indices = _kentro.kmeans_plusplus(
+            X,
+            int(n_clusters),
+            sample_weight=weights,
+            seed=seed,
+            n_local_trials=trials,
+            n_threads=effective_n_threads(),
+        )
+    except Exception:
+        check_array(X, dtype=[np.float64, np.float32], order="C")
+        raise
     if rng is not None:
         k = int(n_clusters)
         trials = default_local_trials(k) if trials is None else trials

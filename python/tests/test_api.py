@@ -557,6 +557,33 @@ def test_kmeans_plusplus(blobs):
         kentro.kmeans_plusplus(X, 0)
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_kmeans_plusplus_reports_non_finite_data_as_sklearn(blobs, bad):
+    """The core checks the values; the error is scikit-learn's, reported before any other
+    problem with the call (too many clusters, bad weights, bad norms), as scikit-learn's."""
+    import sklearn.cluster
+
+    X = blobs[0].copy()
+    X[7, 1] = bad
+    calls = [
+        dict(n_clusters=3),
+        dict(n_clusters=301),
+        dict(n_clusters=3, sample_weight=np.ones(5)),
+        dict(n_clusters=3, x_squared_norms=np.ones(2)),
+    ]
+    for kwargs in calls:
+        with pytest.raises(ValueError) as theirs:
+            sklearn.cluster.kmeans_plusplus(X, random_state=0, **kwargs)
+        with pytest.raises(ValueError) as ours:
+            kentro.kmeans_plusplus(X, random_state=0, **kwargs)
+        assert "Input contains" in str(theirs.value), kwargs
+        assert str(ours.value) == str(theirs.value), kwargs
+    # Finite data with the same mistakes: the mistakes' own errors.
+    X[7, 1] = 0.0
+    with pytest.raises(ValueError, match="should be >= n_clusters=301"):
+        kentro.kmeans_plusplus(X, 301)
+
+
 def test_make_blobs():
     X, y = kentro.make_blobs(n_samples=101, n_features=4, centers=5, random_state=3)
     assert X.shape == (101, 4) and X.dtype == np.float64 and y.shape == (101,)

@@ -6,18 +6,33 @@ use ndarray::{ArrayView1, ArrayView2};
 
 use crate::error::KMeansError;
 use crate::float::Float;
+use crate::parallel::par_blocks;
 
 /// Rejects empty data, zero columns and non-finite values (naming the first one, row-major);
 /// returns the largest absolute value.
+/// In parallel over fixed blocks of rows (a maximum and a conjunction: the same for any thread
+/// count).
 pub(crate) fn check_data<F: Float>(x: ArrayView2<F>) -> Result<f64, KMeansError> {
     check_shape(x)?;
-    let (max_abs, finite) = match x.as_slice() {
-        Some(values) => max_abs_finite(values),
-        None => x.outer_iter().fold((0.0f64, true), |(m, f), row| {
-            let (rm, rf) = row_max_abs_finite(row);
-            (m.max(rm), f && rf)
-        }),
-    };
+    let (max_abs, finite) = par_blocks(
+        x.nrows(),
+        0,
+        &mut [] as &mut [u8],
+        &|s, e, _| {
+            let block = x.slice(ndarray::s![s..e, ..]);
+            match block.as_slice() {
+                Some(values) => max_abs_finite(values),
+                None => block.outer_iter().fold((0.0f64, true), |(m, f), row| {
+                    let (rm, rf) = row_max_abs_finite(row);
+                    (m.max(rm), f && rf)
+                }),
+            }
+        },
+        &|a: &mut (f64, bool), b| {
+            a.0 = a.0.max(b.0);
+            a.1 &= b.1;
+        },
+    );
     if !finite {
         return Err(first_non_finite(x));
     }
