@@ -81,41 +81,6 @@ where
     blocks(&shape, 0, n_blocks, out, leaf, merge)
 }
 
-/// [`par_blocks_sized`] for a pass whose rows cost about `row_cost` multiply-adds each: on the
-/// calling thread while `n_rows × row_cost` is at most [`SEQUENTIAL_WORK`] (else in parallel),
-/// whatever the number of rows. The tree, hence every result, is the same either way.
-pub(crate) fn par_blocks_costed<P, R, L, M>(
-    leaf_rows: usize,
-    n_rows: usize,
-    row_cost: usize,
-    out: P,
-    leaf: &L,
-    merge: &M,
-) -> R
-where
-    P: RowParts,
-    R: Send,
-    L: Fn(usize, usize, P) -> R + Sync,
-    M: Fn(&mut R, R) + Sync,
-{
-    let n_blocks = n_rows.div_ceil(leaf_rows).max(1);
-    let sequential = n_rows.saturating_mul(row_cost) <= SEQUENTIAL_WORK;
-    let shape = Shape { leaf_rows, n_rows, sequential };
-    blocks(&shape, 0, n_blocks, out, leaf, merge)
-}
-
-/// Work (rows × multiply-adds per row) up to which [`par_blocks_costed`] stays on the calling
-/// thread. Measured (wall ms of a default fit, two threads, Lloyd's passes on the calling thread
-/// below 2048 rows / costed k × d against this bound): digits (1797 × 64, k = 10: 1.2 M)
-/// 2.5–2.7 / 2.2–2.3; uniform 2000 × 16, k = 32 (1 M): 5.2–5.3 / 3.5–3.6; blobs 2000 × 32,
-/// k = 10 (0.64 M): 0.91–0.92 / 0.83; blobs 2000 × 32, k = 3 (0.19 M) and 1000 × 8, k = 16
-/// (0.13 M): the same either way. In parallel, small work loses: 1500 × 2, k = 3 (9 k): 0.070 /
-/// 0.084; 1000 × 8, k = 5 (40 k): 0.10 / 0.12 (measured with every pass in parallel from 512
-/// rows). Those are fits run back to back in one Rust thread pool (`examples/tiny_fit.rs`);
-/// called from Python, where the pool's threads sleep between calls, the same three fits took
-/// the same time either way (alternating processes, medians of 20 fits).
-const SEQUENTIAL_WORK: usize = 65536;
-
 /// Up to this many rows, the tree is walked on the calling thread: waking other threads costs
 /// more than such a pass. The tree, hence every result, is the same either way.
 const SEQUENTIAL_ROWS: usize = 2048;
@@ -200,31 +165,5 @@ mod tests {
         );
         assert!(a.iter().enumerate().all(|(i, &v)| i == v));
         assert!(b.iter().enumerate().all(|(i, &v)| i as f64 == v));
-    }
-
-    /// A costed pass sums along the same tree on the calling thread (small work) as in
-    /// parallel (large work): the same bits, for rows around the bound.
-    #[test]
-    fn costed_passes_sum_alike_on_one_thread_and_many() {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
-        for n in [1usize, 300, 1797, 5000] {
-            let v: Vec<f64> = (0..n).map(|i| (i as f64 * 0.7).sin() * 1e3).collect();
-            let sum = |cost: usize| {
-                let mut labels = vec![0u8; n];
-                pool.install(|| {
-                    par_blocks_costed(
-                        256,
-                        n,
-                        cost,
-                        Rows::new(&mut labels, 1),
-                        &|s, e, _: Rows<u8>| v[s..e].iter().sum::<f64>(),
-                        &|a: &mut f64, b| *a += b,
-                    )
-                })
-            };
-            let (alone, parallel) = (sum(0), sum(usize::MAX));
-            assert_eq!(alone.to_bits(), parallel.to_bits(), "n={n}");
-            assert_eq!(alone.to_bits(), sum(SEQUENTIAL_WORK / n.max(1)).to_bits(), "n={n}");
-        }
     }
 }

@@ -20,7 +20,7 @@ use ndarray::{ArrayView1, ArrayView2, s};
 use super::lloyd::{AssignStep, Data, Partial, accumulate, leaf_rows};
 use crate::float::Float;
 use crate::kernels::{Assigner, LANES, sq_dist};
-use crate::parallel::{Rows, par_blocks_costed, par_blocks_sized};
+use crate::parallel::{Rows, par_blocks_sized};
 
 /// The bound-based step with its per-sample state.
 pub(crate) struct BoundsStep {
@@ -85,10 +85,9 @@ impl BoundsStep {
         let (allow, group_of) = (self.allow, &self.group_of);
         let (sums, want) = (self.sums_wanted, p.want_inertia);
         let assigner = Assigner::new(centers);
-        par_blocks_costed(
+        par_blocks_sized(
             p.leaf_rows,
             labels.len(),
-            k * d,
             (Rows::new(labels, 1), (Rows::new(&mut self.upper, 1), Rows::new(&mut self.lower, t))),
             &|s, e, (lab, (up, low)): (Rows<usize>, (Rows<f64>, Rows<f64>))| {
                 if data.stopping() {

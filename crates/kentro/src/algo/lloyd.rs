@@ -11,7 +11,7 @@ use crate::error::KMeansError;
 use crate::float::Float;
 use crate::kernels::{Assigner, row_norms, sq_dist};
 use crate::observer::{Convergence, Observer};
-use crate::parallel::{LEAF_ROWS, Rows, par_blocks, par_blocks_costed};
+use crate::parallel::{LEAF_ROWS, Rows, par_blocks, par_blocks_sized};
 
 /// The outcome of one run from one start.
 #[derive(Debug, Clone)]
@@ -365,10 +365,9 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for LloydStep {
         let (k, d) = centers.dim();
         let assigner = Assigner::new(centers);
         let sums = self.sums;
-        par_blocks_costed(
+        par_blocks_sized(
             leaf_rows(k, d),
             labels.len(),
-            k * d,
             Rows::new(labels, 1),
             &|s, e, out: Rows<usize>| {
                 let mut p = Partial::zeros(k, d);
