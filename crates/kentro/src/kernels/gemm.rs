@@ -133,8 +133,9 @@ fn certified_argmin<F: Float>(
         .zip(out.chunks_mut(SUB_ROWS))
         .zip(x_norms.chunks(SUB_ROWS).zip(data.chunks(SUB_ROWS * d)))
     {
-        // The approximations, centre-major, and each row's smallest (rows past the block's end
-        // stay at `F::MAX` and are never read).
+        // The approximations, centre-major, and each row's smallest (in a last, partial
+        // sub-block the lanes past the block's end hold what an earlier sub-block left: they
+        // are computed on and never read).
         let mut m1 = [F::MAX; SUB_ROWS];
         for (r, row) in dots.chunks_exact(k).enumerate() {
             for ((col, &v), &c2) in cols.iter_mut().zip(row).zip(&norms.sq) {
