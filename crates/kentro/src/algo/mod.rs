@@ -109,8 +109,9 @@ const AUTO_NARROW_BOUNDS_MIN_CLUSTERS: usize = 32;
 /// they still compute one by one. Measured (wall ms of a fit from a k-means++ start to
 /// convergence, two threads, f64; bounds (`auto` before this rule) / Lloyd): digits (1797 × 64)
 /// k = 10: 4.2 / 2.9; k = 32: 5.9 / 4.4; blobs 2000 × 64, k = 10: 2.1 / 1.7; k = 32: 6.7 / 4.7;
-/// blobs 2000 × 32, k = 10: 1.3 / 0.9; k = 32: 3.6 / 3.0 (k = 128: 6.3 / 8.1); blobs 5000 × 16,
-/// k = 10: 1.3 / 1.3; k = 32: 8.9 / 5.3; uniform 2000 × 16, k = 10: 5.8 / 5.1; k = 32: 8.1 / 3.2;
+/// blobs 2000 × 32, k = 10: 1.3 / 0.9; k = 32: 4.2 / 4.4, in a second run 3.6 / 3.0 (k = 128:
+/// 6.3 / 8.1); blobs 5000 × 16, k = 10: 1.3 / 1.3; k = 32: 8.9 / 5.3; uniform 2000 × 16,
+/// k = 10: 5.8 / 5.1; k = 32: 8.1 / 3.2;
 /// uniform 2000 × 64, k = 10: 7.0 / 4.4; k = 32: 10.0 / 5.4; uniform 5000 × 64, k = 10: 23.8 /
 /// 13.5; k = 32: 59.8 / 29.1. From 10 000 rows on the bounds win on blobs (10 000 × 64, k = 10:
 /// 14.9 / 22.5; 10 000 × 16, k = 32: 4.8 / 9.4) and lose on uniform data (10 000 × 16, k = 32:
