@@ -933,7 +933,11 @@ def kmeans_plusplus(
             n_threads=effective_n_threads(),
         )
     except Exception:
-        check_array(X, dtype=[np.float64, np.float32], order="C")
+        try:
+            check_array(X, dtype=[np.float64, np.float32], order="C")
+        except ValueError as non_finite:
+            # scikit-learn's error alone, not chained to the one it comes before.
+            raise non_finite from None
         raise
     if rng is not None:
         k = int(n_clusters)

@@ -557,13 +557,15 @@ def test_kmeans_plusplus(blobs):
         kentro.kmeans_plusplus(X, 0)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-def test_kmeans_plusplus_reports_non_finite_data_as_sklearn(blobs, bad):
+def test_kmeans_plusplus_reports_non_finite_data_as_sklearn(blobs, bad, dtype):
     """The core checks the values; the error is scikit-learn's, reported before any other
-    problem with the call (too many clusters, bad weights, bad norms), as scikit-learn's."""
+    problem with the call (too many clusters, bad weights, bad norms), as scikit-learn's,
+    and alone (not chained to the mistake it comes before)."""
     import sklearn.cluster
 
-    X = blobs[0].copy()
+    X = blobs[0].astype(dtype)
     X[7, 1] = bad
     calls = [
         dict(n_clusters=3),
@@ -578,6 +580,7 @@ def test_kmeans_plusplus_reports_non_finite_data_as_sklearn(blobs, bad):
             kentro.kmeans_plusplus(X, random_state=0, **kwargs)
         assert "Input contains" in str(theirs.value), kwargs
         assert str(ours.value) == str(theirs.value), kwargs
+        assert ours.value.__suppress_context__ or ours.value.__context__ is None, kwargs
     # Finite data with the same mistakes: the mistakes' own errors.
     X[7, 1] = 0.0
     with pytest.raises(ValueError, match="should be >= n_clusters=301"):

@@ -104,18 +104,21 @@ const AUTO_LLOYD_MAX_CLUSTERS: usize = 32;
 /// 3043 / 1211 / 1339.
 const AUTO_NARROW_BOUNDS_MIN_CLUSTERS: usize = 32;
 
-/// `auto` runs plain Lloyd by matrix products on few rows with few clusters: there a pass of
-/// products and the certified argmin costs less than the bounds' bookkeeping and the distances
-/// they still compute one by one. Measured (wall ms of a fit from a k-means++ start to
-/// convergence, two threads, f64; bounds (`auto` before this rule) / Lloyd): digits (1797 × 64)
+/// `auto` runs plain Lloyd by matrix products on few (distinct) rows with few clusters: there a
+/// pass of products and the certified argmin costs less than the bounds' bookkeeping and the
+/// distances they still compute one by one. Measured with `examples/tiny_fit.rs FILE D K REPS
+/// start:auto|lloyd:300` (wall ms of a fit from the k-means++ start of seed 0 to convergence,
+/// two threads, f64; bounds (`auto` before this rule) / Lloyd; blobs from scikit-learn's
+/// `make_blobs` with 10 to 30 centres, uniform data in [0, 1); the shapes converge in different
+/// numbers of iterations, so compare the two figures of a shape, not shapes): digits (1797 × 64)
 /// k = 10: 4.2 / 2.9; k = 32: 5.9 / 4.4; blobs 2000 × 64, k = 10: 2.1 / 1.7; k = 32: 6.7 / 4.7;
 /// blobs 2000 × 32, k = 10: 1.3 / 0.9; k = 32: 4.2 / 4.4, in a second run 3.6 / 3.0 (k = 128:
 /// 6.3 / 8.1); blobs 5000 × 16, k = 10: 1.3 / 1.3; k = 32: 8.9 / 5.3; uniform 2000 × 16,
-/// k = 10: 5.8 / 5.1; k = 32: 8.1 / 3.2;
-/// uniform 2000 × 64, k = 10: 7.0 / 4.4; k = 32: 10.0 / 5.4; uniform 5000 × 64, k = 10: 23.8 /
-/// 13.5; k = 32: 59.8 / 29.1. From 10 000 rows on the bounds win on blobs (10 000 × 64, k = 10:
-/// 14.9 / 22.5; 10 000 × 16, k = 32: 4.8 / 9.4) and lose on uniform data (10 000 × 16, k = 32:
-/// 64.2 / 45.7), so the rule stops below them.
+/// k = 10: 5.8 / 5.1; k = 32: 8.1 / 3.2; uniform 2000 × 64, k = 10: 7.0 / 4.4; k = 32: 10.0 /
+/// 5.4; uniform 5000 × 64, k = 10: 23.8 / 13.5; k = 32: 59.8 / 29.1. From 10 000 rows the
+/// bounds win on blobs (10 000 × 64, k = 10: 14.9 / 22.5; 10 000 × 16, k = 32: 4.8 / 9.4) and
+/// lose on uniform data (10 000 × 16, k = 32: 64.2 / 45.7), so the rule stops below them. Blobs
+/// of 5000 rows were measured at d = 16 only (a tie and a win for Lloyd).
 const AUTO_GEMM_LLOYD_MAX_ROWS: usize = 5000;
 /// See [`AUTO_GEMM_LLOYD_MAX_ROWS`].
 const AUTO_GEMM_LLOYD_MAX_CLUSTERS: usize = 32;

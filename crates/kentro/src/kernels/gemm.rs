@@ -95,6 +95,7 @@ pub(crate) fn nearest_block<F: Float>(
 ) {
     let rows = block.nrows();
     let k = centers.nrows();
+    debug_assert!(x_norms.len() == rows && out.len() == rows, "one norm and one slot per row");
     scratch.dots.resize(rows * k, F::ZERO);
     scratch.cols.resize(k, [F::ZERO; SUB_ROWS]);
     dot_products(block, centers, &mut scratch.dots);
@@ -134,8 +135,8 @@ fn certified_argmin<F: Float>(
         .zip(x_norms.chunks(SUB_ROWS).zip(data.chunks(SUB_ROWS * d)))
     {
         // The approximations, centre-major, and each row's smallest (in a last, partial
-        // sub-block the lanes past the block's end hold what an earlier sub-block left: they
-        // are computed on and never read).
+        // sub-block the lanes past the block's end hold zeros or what an earlier sub-block
+        // left: they are computed on and never read).
         let mut m1 = [F::MAX; SUB_ROWS];
         for (r, row) in dots.chunks_exact(k).enumerate() {
             for ((col, &v), &c2) in cols.iter_mut().zip(row).zip(&norms.sq) {
@@ -152,19 +153,19 @@ fn certified_argmin<F: Float>(
             let reach = x_norm + norms.max;
             *l = F::from_f64(m.to_f64() + norms.err * reach * reach);
         }
-        // How many centres lie in each row's window, and the first of them (centres taken
-        // from the last, so the lowest index is written last).
-        let (mut count, mut first) = ([0u32; SUB_ROWS], [0u32; SUB_ROWS]);
-        for (j, col) in cols.iter().enumerate().rev() {
+        // How many centres lie in each row's window, and one of them (the one read where it
+        // is the only one).
+        let (mut count, mut hit_at) = ([0u32; SUB_ROWS], [0u32; SUB_ROWS]);
+        for (j, col) in cols.iter().enumerate() {
             for r in 0..SUB_ROWS {
                 let hit = col[r] <= limit[r];
                 count[r] += u32::from(hit);
-                first[r] = if hit { j as u32 } else { first[r] };
+                hit_at[r] = if hit { j as u32 } else { hit_at[r] };
             }
         }
         for (r, (slot, xs)) in out.iter_mut().zip(data.chunks_exact(d)).enumerate() {
             *slot = if count[r] == 1 {
-                let best = first[r] as usize;
+                let best = hit_at[r] as usize;
                 (best, if distances { sq_dist(xs, &c[best * d..(best + 1) * d]) } else { F::ZERO })
             } else {
                 // A near-tie: decide exactly among the centres in the window, as the direct

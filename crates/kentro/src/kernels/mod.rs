@@ -145,7 +145,8 @@ fn nearest_each<F: Float>(rows: &[F], centers: &[F], d: usize, out: &mut [(usize
 }
 
 /// How a block of rows finds its nearest centres: directly (small `d·k`) or through a matrix
-/// product with a certified argmin (large `d·k`). Both give identical labels and distances.
+/// product with a certified argmin (large `d·k`). Both give identical labels, and identical
+/// distances where these are asked for ([`Assigner::nearest_rows`]).
 pub(crate) enum Assigner<'a, F: Float> {
     /// One direct distance per (row, centre).
     Direct(ArrayView2<'a, F>),
