@@ -107,8 +107,10 @@ const AUTO_NARROW_BOUNDS_MIN_CLUSTERS: usize = 32;
 /// `auto` runs plain Lloyd by matrix products on few (distinct) rows with few clusters: there a
 /// pass of products and the certified argmin costs less than the bounds' bookkeeping and the
 /// distances they still compute one by one. Measured with `examples/tiny_fit.rs FILE D K REPS
-/// start:auto|lloyd:300` (wall ms of a fit from the k-means++ start of seed 0 to convergence,
-/// two threads, f64; bounds (`auto` before this rule) / Lloyd; blobs from scikit-learn's
+/// start:auto|lloyd:300` on the build just before this rule, where `auto` ran Yinyang's bounds
+/// on these shapes (`start:yinyang` runs the same now): wall ms of a fit from the k-means++
+/// start of seed 0 to convergence, the default thread pool (two threads on the 2-core machine
+/// measured), f64; bounds / Lloyd; blobs from scikit-learn's
 /// `make_blobs` with 10 to 30 centres, uniform data in [0, 1); the shapes converge in different
 /// numbers of iterations, so compare the two figures of a shape, not shapes): digits (1797 × 64)
 /// k = 10: 4.2 / 2.9; k = 32: 5.9 / 4.4; blobs 2000 × 64, k = 10: 2.1 / 1.7; k = 32: 6.7 / 4.7;
@@ -742,8 +744,12 @@ mod tests {
         for (n, d, k) in [(1797, 64, 10), (5000, 16, 32), (300, 128, 8)] {
             assert_eq!(choose(Algorithm::Auto, n, d, k, 8), Choice::Lloyd, "n={n} d={d} k={k}");
         }
-        for (n, d, k) in [(5001, 64, 10), (1797, 64, 33), (2000, 12, 16), (2000, 16, 4)] {
+        for (n, d, k) in [(5001, 64, 10), (1797, 64, 33), (2000, 12, 16), (2000, 16, 4), (2000, 16, 15)] {
             assert!(matches!(choose(Algorithm::Auto, n, d, k, 8), Choice::Bounds(_)), "n={n} d={d} k={k}");
         }
+        // The products' edge d·k = 256, and float32 rows alike.
+        assert_eq!(choose(Algorithm::Auto, 2000, 16, 16, 8), Choice::Lloyd);
+        assert_eq!(choose(Algorithm::Auto, 2000, 16, 16, 4), Choice::Lloyd);
+        assert!(matches!(choose(Algorithm::Auto, 2000, 16, 15, 4), Choice::Bounds(_)));
     }
 }

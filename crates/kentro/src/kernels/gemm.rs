@@ -96,6 +96,7 @@ pub(crate) fn nearest_block<F: Float>(
     let rows = block.nrows();
     let k = centers.nrows();
     debug_assert!(x_norms.len() == rows && out.len() == rows, "one norm and one slot per row");
+    debug_assert!(u32::try_from(k).is_ok(), "centre indices fit the argmin's u32 lanes");
     scratch.dots.resize(rows * k, F::ZERO);
     scratch.cols.resize(k, [F::ZERO; SUB_ROWS]);
     dot_products(block, centers, &mut scratch.dots);

@@ -337,6 +337,8 @@ mod tests {
             Assigner::with_gemm(c.view()).nearest_rows(x.view(), &norms, &mut a, false);
             let labels = |v: &[(usize, F)]| v.iter().map(|p| p.0).collect::<Vec<_>>();
             assert_eq!(labels(&a), labels(&b), "labels alone, n={n} d={d} k={k}");
+            // A distance left out is zero; one given (a near-tie's) is the direct kernel's.
+            assert!(a.iter().zip(&b).all(|(x, y)| x.1 == F::ZERO || x.1 == y.1), "n={n} d={d} k={k}");
         }
     }
 
