@@ -18,16 +18,7 @@ pub(crate) fn check_data<F: Float>(x: ArrayView2<F>) -> Result<f64, KMeansError>
         x.nrows(),
         0,
         &mut [] as &mut [u8],
-        &|s, e, _| {
-            let block = x.slice(ndarray::s![s..e, ..]);
-            match block.as_slice() {
-                Some(values) => max_abs_finite(values),
-                None => block.outer_iter().fold((0.0f64, true), |(m, f), row| {
-                    let (rm, rf) = row_max_abs_finite(row);
-                    (m.max(rm), f && rf)
-                }),
-            }
-        },
+        &|s, e, _| block_max_abs_finite(x.slice(ndarray::s![s..e, ..])),
         &|a: &mut (f64, bool), b| {
             a.0 = a.0.max(b.0);
             a.1 &= b.1;
@@ -37,6 +28,17 @@ pub(crate) fn check_data<F: Float>(x: ArrayView2<F>) -> Result<f64, KMeansError>
         return Err(first_non_finite(x));
     }
     Ok(max_abs)
+}
+
+/// [`max_abs_finite`] of a block of rows, whatever its layout.
+pub(crate) fn block_max_abs_finite<F: Float>(block: ArrayView2<F>) -> (f64, bool) {
+    match block.as_slice() {
+        Some(values) => max_abs_finite(values),
+        None => block.outer_iter().fold((0.0f64, true), |(m, f), row| {
+            let (rm, rf) = row_max_abs_finite(row);
+            (m.max(rm), f && rf)
+        }),
+    }
 }
 
 /// Rejects data without rows or without columns.

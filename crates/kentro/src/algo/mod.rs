@@ -19,9 +19,7 @@ use crate::model::{FitWarning, KMeans};
 use crate::observer::Observer;
 use crate::parallel::par_blocks;
 use crate::params::{Algorithm, Init, NInit, ValidKMeansParams};
-use crate::validate::{
-    check_shape, check_weights, first_non_finite, max_abs_finite, row_max_abs_finite, safe_scale,
-};
+use crate::validate::{block_max_abs_finite, check_shape, check_weights, first_non_finite, safe_scale};
 use bounds::BoundsStep;
 use lloyd::{Data, LloydStep, RunConfig};
 use narrow_bounds::NarrowBounds;
@@ -175,13 +173,7 @@ impl Scan {
             &mut [] as &mut [u8],
             &|s, e, _| {
                 let block = x.slice(ndarray::s![s..e, ..]);
-                let (max_abs, finite) = match block.as_slice() {
-                    Some(values) => max_abs_finite(values),
-                    None => block.outer_iter().fold((0.0f64, true), |(m, f), row| {
-                        let (rm, rf) = row_max_abs_finite(row);
-                        (m.max(rm), f && rf)
-                    }),
-                };
+                let (max_abs, finite) = block_max_abs_finite(block);
                 // Row by row, as the column sums of `Prepared::new` with a scale of 1.
                 let mut sums = vec![0.0f64; d];
                 for row in block.outer_iter() {
