@@ -1,20 +1,46 @@
-//! Assignment through a matrix product: for a block of rows, `‖c‖² − 2 x·c` for every centre
-//! at once (the GEMM does the heavy work), then an argmin that is *certified*: every centre
-//! whose approximate distance lies within the rounding-error window of the minimum is
-//! recomputed directly, so the label is exactly the one the direct kernel
+//! Assignment through products: for a block of rows, `‖c‖² − 2 x·c` for every centre at once
+//! in a register-tiled kernel with the argmin fused in (the products of a few rows and a few
+//! centres are reduced as they leave the registers; they are also stored, centre-major, for the
+//! rows that need a second look and for lower bounds), then a *certified* decision:
+//! every centre whose approximate distance lies within the rounding-error window of the
+//! minimum is recomputed directly, so the label is exactly the one the direct kernel
 //! ([`nearest`](super::nearest)) gives.
+//!
+//! The kernel holds one feature of [`SUB_ROWS`] rows per pair of SIMD registers (the rows
+//! transposed, feature-major) and broadcasts one feature of each of [`GROUP`] centres into
+//! them (the centres packed group by group, feature-major, once per iteration). Per centre it
+//! keeps each row's smallest and second smallest approximation and the index of the smallest:
+//! a row whose second smallest lies outside the window of its smallest is decided without a
+//! second look.
 
 use ndarray::ArrayView2;
 
 use multiversion::multiversion;
+use multiversion::target::match_target;
 
 use super::sq_dist;
 use crate::float::Float;
 
-/// Per-iteration facts about the centres that every block needs.
+/// Centres whose products run together: one broadcast each per feature, `GROUP` × 2
+/// accumulators (with the two vectors of rows) in registers.
+const GROUP: usize = 4;
+
+/// Rows of a sub-block for `F`: two 512-bit registers (16 `f64`, 32 `f32`).
+const fn sub_rows<F>() -> usize {
+    128 / std::mem::size_of::<F>()
+}
+
+/// Per-iteration facts about the centres that every block needs, and the centres packed for the
+/// kernel.
 pub(crate) struct CenterNorms<F> {
-    /// ‖c_j‖² per centre.
+    /// Number of centres.
+    k: usize,
+    /// ‖c_j‖² per centre, then a huge value for each padding centre up to a whole group.
     sq: Vec<F>,
+    /// The centres times −2 (exact: a power of two) by groups of [`GROUP`], feature-major
+    /// within a group: feature `p` of centre `g·GROUP + m` at `(g·d + p)·GROUP + m` (padding
+    /// centres are zero).
+    packed: Vec<F>,
     /// max_j ‖c_j‖.
     max: f64,
     /// Relative error factor of one approximate distance: 2·(γ_{d+2} + γ_d), with margin.
@@ -23,32 +49,27 @@ pub(crate) struct CenterNorms<F> {
 
 impl<F: Float> CenterNorms<F> {
     pub(crate) fn new(centers: ArrayView2<F>) -> Self {
-        let d = centers.ncols();
-        let sq: Vec<F> = centers.outer_iter().map(|c| c.iter().map(|&v| v * v).sum()).collect();
+        let (k, d) = centers.dim();
+        let groups = k.div_ceil(GROUP);
+        let mut sq: Vec<F> = centers.outer_iter().map(|c| c.iter().map(|&v| v * v).sum()).collect();
         let max = sq.iter().fold(0.0f64, |m, v| m.max(v.to_f64())).sqrt();
+        // A padding centre's approximation is this value (its products are zero): never the
+        // smallest of a row, nor within any window of one.
+        sq.resize(groups * GROUP, F::MAX / (F::ONE + F::ONE + F::ONE + F::ONE));
+        let mut packed = vec![F::ZERO; groups * GROUP * d];
+        for (j, c) in centers.outer_iter().enumerate() {
+            let (g, m) = (j / GROUP, j % GROUP);
+            for (p, &v) in c.iter().enumerate() {
+                packed[(g * d + p) * GROUP + m] = -(v + v);
+            }
+        }
         let u = F::UNIT_ROUNDOFF;
         let gamma = |n: usize| (n as f64 * u) / (1.0 - n as f64 * u);
         // Twice the sum of both error terms, so the window is safe on both sides of the minimum.
         let err = 4.0 * (gamma(d + 2) + gamma(d) + 4.0 * u);
-        CenterNorms { sq, max, err }
+        CenterNorms { k, sq, packed, max, err }
     }
-}
 
-/// Rows of a block that the argmin takes at a time, across rows: one 512-bit register of each
-/// per-row `f64` value (eight rows keep the centre-major scratch of 256 centres in 16 KiB;
-/// sixteen measured no faster).
-const SUB_ROWS: usize = 8;
-
-/// Scratch space for one block: the products `x·c` (rows × k, row-major), and the approximate
-/// distances `‖c‖² − 2 x·c` of [`SUB_ROWS`] rows at a time turned centre-major (`cols[j][r]`),
-/// so that the argmin runs across rows, one SIMD register of rows per centre, whatever the
-/// number of centres.
-pub(crate) struct Scratch<F> {
-    dots: Vec<F>,
-    cols: Vec<[F; SUB_ROWS]>,
-}
-
-impl<F: Float> CenterNorms<F> {
     /// Half-width of the rounding-error window of a row with norm `x_norm`, in squared units:
     /// `|(‖c‖² − 2 x·c) + ‖x‖² − ‖x − c‖²|` is below it for every centre.
     pub(crate) fn window(&self, x_norm: f64) -> f64 {
@@ -57,33 +78,26 @@ impl<F: Float> CenterNorms<F> {
     }
 }
 
-/// After [`nearest_block`]: a lower bound on the squared distance of every row of the block to
-/// every centre (rows × k, row-major), from the products left in `scratch`.
-pub(crate) fn lower_bounds<F: Float>(
-    scratch: &Scratch<F>,
-    x_norms: &[f64],
-    norms: &CenterNorms<F>,
-    out: &mut [f64],
-) {
-    let k = norms.sq.len();
-    let two = F::ONE + F::ONE;
-    for ((dots, &x_norm), lb) in scratch.dots.chunks_exact(k).zip(x_norms).zip(out.chunks_exact_mut(k)) {
-        let base = x_norm * x_norm - norms.window(x_norm);
-        for ((l, &v), &c2) in lb.iter_mut().zip(dots).zip(&norms.sq) {
-            *l = ((c2 - two * v).to_f64() + base).max(0.0);
-        }
-    }
+/// Scratch space for one block: a sub-block's rows transposed (`d` × [`sub_rows`]) and its
+/// approximations `‖c‖² − 2 x·c` centre-major (`k` × [`sub_rows`], padding included), read for
+/// near-ties and lower bounds.
+pub(crate) struct Scratch<F> {
+    columns: Vec<F>,
+    approx: Vec<F>,
 }
 
 impl<F: Float> Scratch<F> {
     pub(crate) fn new() -> Self {
-        Scratch { dots: Vec::new(), cols: Vec::new() }
+        Scratch { columns: Vec::new(), approx: Vec::new() }
     }
 }
 
 /// Nearest centre and direct squared distance for each row of `block`, written to `out`.
 /// `x_norms` holds ‖x‖ of each row. Ties go to the lowest index, exactly as the direct kernel.
-/// Without `distances`, a row whose window holds one centre gets the distance zero.
+/// Without `distances`, a row whose window holds one centre gets the distance zero. With
+/// `lower`, also a lower bound on the squared distance of every row to every centre (rows × k,
+/// row-major).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn nearest_block<F: Float>(
     block: ArrayView2<F>,
     x_norms: &[f64],
@@ -92,88 +106,94 @@ pub(crate) fn nearest_block<F: Float>(
     scratch: &mut Scratch<F>,
     out: &mut [(usize, F)],
     distances: bool,
+    lower: Option<&mut [f64]>,
 ) {
-    let rows = block.nrows();
-    let k = centers.nrows();
+    let (rows, d) = block.dim();
     debug_assert!(x_norms.len() == rows && out.len() == rows, "one norm and one slot per row");
-    debug_assert!(u32::try_from(k).is_ok(), "centre indices fit the argmin's u32 lanes");
-    scratch.dots.resize(rows * k, F::ZERO);
-    scratch.cols.resize(k, [F::ZERO; SUB_ROWS]);
-    dot_products(block, centers, &mut scratch.dots);
-    certified_argmin(
-        &scratch.dots,
-        &mut scratch.cols,
-        block.as_slice().expect("standard layout"),
-        x_norms,
-        centers.as_slice().expect("standard layout"),
-        norms,
-        out,
-        distances,
-    );
+    debug_assert!(u32::try_from(norms.sq.len()).is_ok(), "centre indices fit the argmin's u32 lanes");
+    let data = block.as_slice().expect("standard layout");
+    let c = centers.as_slice().expect("standard layout");
+    let s = sub_rows::<F>();
+    scratch.columns.resize(d * s, F::ZERO);
+    scratch.approx.resize(norms.sq.len() * s, F::ZERO);
+    let (columns, approx) = (&mut scratch.columns, &mut scratch.approx);
+    if s == 16 {
+        fused::<F, 16>(data, x_norms, c, norms, columns, approx, out, distances, lower);
+    } else {
+        fused::<F, 32>(data, x_norms, c, norms, columns, approx, out, distances, lower);
+    }
 }
 
-/// Turns the products of a block (rows × k) into labels: approximate distances
-/// `‖c‖² − 2 x·c`, their minimum, and the window of rounding error around it; a window holding
-/// one centre decides, otherwise the centres in it are compared by direct distance. Runs across
-/// rows, [`SUB_ROWS`] at a time, their approximations turned centre-major in `cols`.
+/// The kernel of [`nearest_block`] for sub-blocks of `S` rows.
+#[allow(clippy::too_many_arguments)]
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-fn certified_argmin<F: Float>(
-    dots: &[F],
-    cols: &mut [[F; SUB_ROWS]],
+fn fused<F: Float, const S: usize>(
     data: &[F],
     x_norms: &[f64],
     c: &[F],
     norms: &CenterNorms<F>,
+    columns: &mut [F],
+    approx: &mut [F],
     out: &mut [(usize, F)],
     distances: bool,
+    mut lower: Option<&mut [f64]>,
 ) {
-    let k = norms.sq.len();
-    let d = c.len() / k;
-    let two = F::ONE + F::ONE;
-    for ((dots, out), (x_norms, data)) in dots
-        .chunks(SUB_ROWS * k)
-        .zip(out.chunks_mut(SUB_ROWS))
-        .zip(x_norms.chunks(SUB_ROWS).zip(data.chunks(SUB_ROWS * d)))
+    // One rounding per product where the CPU fuses it; two elsewhere (both within the error
+    // bound of the window).
+    let fma = match_target! { "x86_64+fma" => true, _ => false };
+    let k = norms.k;
+    let d = c.len() / k.max(1);
+    let (columns, _) = columns.as_chunks_mut::<S>();
+    let (approx, _) = approx.as_chunks_mut::<S>();
+    for (sub, ((out, x_norms), data)) in
+        out.chunks_mut(S).zip(x_norms.chunks(S)).zip(data.chunks(S * d)).enumerate()
     {
-        // The approximations, centre-major, and each row's smallest (in a last, partial
-        // sub-block the lanes past the block's end hold zeros or what an earlier sub-block
-        // left: they are computed on and never read).
-        let mut m1 = [F::MAX; SUB_ROWS];
-        for (r, row) in dots.chunks_exact(k).enumerate() {
-            for ((col, &v), &c2) in cols.iter_mut().zip(row).zip(&norms.sq) {
-                col[r] = c2 - two * v;
+        let rows = out.len();
+        transpose(data, d, rows, columns);
+        let mut best = [F::MAX; S];
+        let mut second = [F::MAX; S];
+        let mut at = [0u32; S];
+        for (g, (group, (c2, approx))) in norms
+            .packed
+            .chunks_exact(d * GROUP)
+            .zip(norms.sq.chunks_exact(GROUP).zip(approx.chunks_exact_mut(GROUP)))
+            .enumerate()
+        {
+            // −2 x·c feature by feature.
+            let mut acc = [[F::ZERO; S]; GROUP];
+            for (x, cv) in columns.iter().zip(group.chunks_exact(GROUP)) {
+                for m in 0..GROUP {
+                    for r in 0..S {
+                        acc[m][r] =
+                            if fma { x[r].mul_add(cv[m], acc[m][r]) } else { x[r] * cv[m] + acc[m][r] };
+                    }
+                }
+            }
+            for m in 0..GROUP {
+                let j = (g * GROUP + m) as u32;
+                for r in 0..S {
+                    let v = c2[m] + acc[m][r];
+                    approx[m][r] = v;
+                    let high = if v > best[r] { v } else { best[r] };
+                    second[r] = if high < second[r] { high } else { second[r] };
+                    let below = v < best[r];
+                    at[r] = if below { j } else { at[r] };
+                    best[r] = if below { v } else { best[r] };
+                }
             }
         }
-        for col in cols.iter() {
-            for r in 0..SUB_ROWS {
-                m1[r] = if col[r] < m1[r] { col[r] } else { m1[r] };
-            }
-        }
-        let mut limit = [F::MAX; SUB_ROWS];
-        for ((l, m), &x_norm) in limit.iter_mut().zip(m1).zip(x_norms) {
-            let reach = x_norm + norms.max;
-            *l = F::from_f64(m.to_f64() + norms.err * reach * reach);
-        }
-        // How many centres lie in each row's window, and one of them (the one read where it
-        // is the only one).
-        let (mut count, mut hit_at) = ([0u32; SUB_ROWS], [0u32; SUB_ROWS]);
-        for (j, col) in cols.iter().enumerate() {
-            for r in 0..SUB_ROWS {
-                let hit = col[r] <= limit[r];
-                count[r] += u32::from(hit);
-                hit_at[r] = if hit { j as u32 } else { hit_at[r] };
-            }
-        }
-        for (r, (slot, xs)) in out.iter_mut().zip(data.chunks_exact(d)).enumerate() {
-            *slot = if count[r] == 1 {
-                let best = hit_at[r] as usize;
-                (best, if distances { sq_dist(xs, &c[best * d..(best + 1) * d]) } else { F::ZERO })
+        for (r, ((slot, xs), &x_norm)) in out.iter_mut().zip(data.chunks_exact(d)).zip(x_norms).enumerate() {
+            let window = norms.window(x_norm);
+            *slot = if second[r].to_f64() > best[r].to_f64() + window {
+                let j = at[r] as usize;
+                (j, if distances { sq_dist(xs, &c[j * d..(j + 1) * d]) } else { F::ZERO })
             } else {
                 // A near-tie: decide exactly among the centres in the window, as the direct
                 // kernel.
+                let limit = F::from_f64(best[r].to_f64() + window);
                 let mut pick = (usize::MAX, F::MAX);
-                for (j, col) in cols.iter().enumerate() {
-                    if col[r] <= limit[r] {
+                for (j, a) in approx[..k].iter().enumerate() {
+                    if a[r] <= limit {
                         let dist = sq_dist(xs, &c[j * d..(j + 1) * d]);
                         if pick.0 == usize::MAX || dist < pick.1 {
                             pick = (j, dist);
@@ -183,45 +203,106 @@ fn certified_argmin<F: Float>(
                 pick
             };
         }
+        if let Some(lower) = lower.as_deref_mut() {
+            let lower = &mut lower[sub * S * k..];
+            for (r, (lb, &x_norm)) in lower.chunks_exact_mut(k).zip(x_norms).enumerate() {
+                let base = x_norm * x_norm - norms.window(x_norm);
+                for (l, a) in lb.iter_mut().zip(&approx[..k]) {
+                    *l = (a[r].to_f64() + base).max(0.0);
+                }
+            }
+        }
     }
 }
 
-/// `dots = block · centersᵀ` (row-major, rows × k) by the `gemm` crate (runtime-dispatched
-/// SIMD, one thread: the caller parallelises over blocks). Rounding may differ between kernels;
-/// the certified argmin makes the result independent of it.
+/// `columns[p][r] = data[r·d + p]`: the `rows` rows of a sub-block turned feature-major, lanes
+/// past them zero (computed on and never read).
+#[inline(always)]
 #[allow(unsafe_code)]
-pub(crate) fn dot_products<F: Float>(block: ArrayView2<F>, centers: ArrayView2<F>, dots: &mut [F]) {
-    let (m, depth) = block.dim();
-    let n = centers.nrows();
-    assert!(block.is_standard_layout() && centers.is_standard_layout());
-    assert_eq!(centers.ncols(), depth);
-    assert_eq!(dots.len(), m * n);
-    // SAFETY: the two inputs are standard-layout (row-major, contiguous) arrays whose shapes
-    // were checked above, and `dots` holds the m × n product row-major (its length checked
-    // above); the strides below describe exactly those layouts (centers read as its transpose:
-    // element (p, j) at j·depth + p); `dots` is borrowed mutably and does not alias the inputs,
-    // and `read_dst = false` means its old contents are never read.
-    unsafe {
-        gemm::gemm::<F>(
-            m,
-            n,
-            depth,
-            dots.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            block.as_ptr(),
-            1,
-            depth as isize,
-            centers.as_ptr(),
-            depth as isize,
-            1,
-            F::ZERO,
-            F::ONE,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
+fn transpose<F: Float, const S: usize>(data: &[F], d: usize, rows: usize, columns: &mut [[F; S]]) {
+    assert!(data.len() == rows * d && rows <= S && columns.len() == d, "a sub-block of rows and its columns");
+    #[cfg(target_arch = "x86_64")]
+    if rows == S
+        && std::any::TypeId::of::<F>() == std::any::TypeId::of::<f64>()
+        && super::lanes::avx512_available()
+    {
+        // SAFETY: `F` is f64 (its type id says so), so the casts reinterpret a type as itself;
+        // the CPU has AVX-512F (checked above); the lengths were checked above.
+        unsafe {
+            let data = std::slice::from_raw_parts(data.as_ptr().cast::<f64>(), data.len());
+            let columns = std::slice::from_raw_parts_mut(columns.as_mut_ptr().cast::<[f64; S]>(), d);
+            x86::transpose_f64(data, d, columns);
+        }
+        return;
+    }
+    // Row by row (the compiler vectorises this as scatters, hence the AVX-512 path above).
+    for (r, x) in data.chunks_exact(d).enumerate() {
+        for (col, &v) in columns.iter_mut().zip(x) {
+            col[r] = v;
+        }
+    }
+    for col in columns.iter_mut() {
+        col[rows..].fill(F::ZERO);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod x86 {
+    use std::arch::x86_64::*;
+
+    /// [`super::transpose`] of a whole sub-block of `f64` rows: 8 × 8 tiles through registers
+    /// (two rounds of pairing within 128-bit lanes and across them), the last `d % 8`
+    /// features one by one.
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn transpose_f64<const S: usize>(data: &[f64], d: usize, columns: &mut [[f64; S]]) {
+        assert!(data.len() == S * d && columns.len() == d && S.is_multiple_of(8));
+        let whole = d - d % 8;
+        let lo = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
+        let hi = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+        let low_half = _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11);
+        let high_half = _mm512_setr_epi64(4, 5, 6, 7, 12, 13, 14, 15);
+        for r0 in (0..S).step_by(8) {
+            for p0 in (0..whole).step_by(8) {
+                // SAFETY: rows r0..r0 + 8 < S and features p0..p0 + 8 <= d lie inside `data`
+                // (its length checked above).
+                let row = |i: usize| unsafe { _mm512_loadu_pd(data.as_ptr().add((r0 + i) * d + p0)) };
+                let (a0, a1, a2, a3) = (row(0), row(1), row(2), row(3));
+                let (a4, a5, a6, a7) = (row(4), row(5), row(6), row(7));
+                // Rows paired: (r0[0] r1[0] r0[2] r1[2] …) and (r0[1] r1[1] r0[3] r1[3] …).
+                let (t0, t1) = (_mm512_unpacklo_pd(a0, a1), _mm512_unpackhi_pd(a0, a1));
+                let (t2, t3) = (_mm512_unpacklo_pd(a2, a3), _mm512_unpackhi_pd(a2, a3));
+                let (t4, t5) = (_mm512_unpacklo_pd(a4, a5), _mm512_unpackhi_pd(a4, a5));
+                let (t6, t7) = (_mm512_unpacklo_pd(a6, a7), _mm512_unpackhi_pd(a6, a7));
+                // Four rows: features (0, 4), (2, 6), (1, 5), (3, 7) of rows 0–3, then 4–7.
+                let u0 = _mm512_permutex2var_pd(t0, lo, t2);
+                let u1 = _mm512_permutex2var_pd(t0, hi, t2);
+                let u2 = _mm512_permutex2var_pd(t1, lo, t3);
+                let u3 = _mm512_permutex2var_pd(t1, hi, t3);
+                let u4 = _mm512_permutex2var_pd(t4, lo, t6);
+                let u5 = _mm512_permutex2var_pd(t4, hi, t6);
+                let u6 = _mm512_permutex2var_pd(t5, lo, t7);
+                let u7 = _mm512_permutex2var_pd(t5, hi, t7);
+                let features = [
+                    _mm512_permutex2var_pd(u0, low_half, u4),
+                    _mm512_permutex2var_pd(u2, low_half, u6),
+                    _mm512_permutex2var_pd(u1, low_half, u5),
+                    _mm512_permutex2var_pd(u3, low_half, u7),
+                    _mm512_permutex2var_pd(u0, high_half, u4),
+                    _mm512_permutex2var_pd(u2, high_half, u6),
+                    _mm512_permutex2var_pd(u1, high_half, u5),
+                    _mm512_permutex2var_pd(u3, high_half, u7),
+                ];
+                for (col, f) in columns[p0..p0 + 8].iter_mut().zip(features) {
+                    // SAFETY: lanes r0..r0 + 8 lie inside a column of S values.
+                    unsafe { _mm512_storeu_pd(col.as_mut_ptr().add(r0), f) };
+                }
+            }
+        }
+        for (p, col) in columns.iter_mut().enumerate().skip(whole) {
+            for (r, v) in col.iter_mut().enumerate() {
+                *v = data[r * d + p];
+            }
+        }
     }
 }

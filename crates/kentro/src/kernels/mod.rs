@@ -191,7 +191,16 @@ impl<'a, F: Float> Assigner<'a, F> {
                 for ((rows, norms_part), out_part) in
                     chunks.zip(x_norms.chunks(GEMM_ROWS)).zip(out.chunks_mut(GEMM_ROWS))
                 {
-                    gemm::nearest_block(rows, norms_part, *centers, norms, &mut scratch, out_part, distances);
+                    gemm::nearest_block(
+                        rows,
+                        norms_part,
+                        *centers,
+                        norms,
+                        &mut scratch,
+                        out_part,
+                        distances,
+                        None,
+                    );
                 }
             }
         }
@@ -234,8 +243,17 @@ impl<F: Float> Assigner<'_, F> {
                     .zip(out.chunks_mut(GEMM_ROWS))
                     .zip(lb_sq.chunks_mut(GEMM_ROWS * k))
                 {
-                    gemm::nearest_block(rows, norms_part, *centers, norms, &mut scratch, out_part, true);
-                    gemm::lower_bounds(&scratch, norms_part, norms, lb_part);
+                    let lower = Some(lb_part);
+                    gemm::nearest_block(
+                        rows,
+                        norms_part,
+                        *centers,
+                        norms,
+                        &mut scratch,
+                        out_part,
+                        true,
+                        lower,
+                    );
                 }
             }
         }
@@ -315,9 +333,14 @@ mod tests {
     /// distances, including on exact ties (duplicated centres) and near-ties.
     fn gemm_equals_direct<F: Float>() {
         let mut rng = crate::numpy_random::NumpyRandom::new(17);
-        for &(n, d, k) in
-            &[(300usize, 16usize, 8usize), (600, 40, 33), (257, 128, 64), (100, 3, 5), (77, 64, 10)]
-        {
+        for &(n, d, k) in &[
+            (300usize, 16usize, 8usize),
+            (600, 40, 33),
+            (257, 128, 64),
+            (100, 3, 5),
+            (77, 64, 10),
+            (150, 21, 9),
+        ] {
             let x = ndarray::Array2::from_shape_fn((n, d), |_| F::from_f64(rng.standard_normal() * 3.0));
             let mut c = ndarray::Array2::from_shape_fn((k, d), |_| F::from_f64(rng.standard_normal() * 3.0));
             // An exact duplicate and a near-duplicate centre, and centres equal to data rows.
@@ -339,6 +362,16 @@ mod tests {
             assert_eq!(labels(&a), labels(&b), "labels alone, n={n} d={d} k={k}");
             // A distance left out is zero; one given (a near-tie's) is the direct kernel's.
             assert!(a.iter().zip(&b).all(|(x, y)| x.1 == F::ZERO || x.1 == y.1), "n={n} d={d} k={k}");
+            // With bounds: the same nearest, and every bound at most the direct distance.
+            let mut lb = vec![0.0f64; n * k];
+            Assigner::with_gemm(c.view()).nearest_rows_and_bounds(x.view(), &norms, &mut a, &mut lb);
+            assert_eq!(a, b, "with bounds, n={n} d={d} k={k}");
+            for (row, lb) in x.outer_iter().zip(lb.chunks_exact(k)) {
+                for (cj, &l) in c.outer_iter().zip(lb) {
+                    let direct = sq_dist(row.as_slice().unwrap(), cj.as_slice().unwrap()).to_f64();
+                    assert!(l <= direct, "bound {l} above {direct}, n={n} d={d} k={k}");
+                }
+            }
         }
     }
 
