@@ -447,6 +447,9 @@ fn fit_rows<F: Float>(
             Choice::Lloyd => lloyd::run(&data, init, &mut LloydStep::new(), &cfg)?,
             Choice::Bounds(t) => {
                 let mut step = BoundsStep::new(rows, init.view(), t);
+                if params.algorithm == Algorithm::Auto && use_gemm(d, k) {
+                    step = step.giving_way_to_lloyd();
+                }
                 lloyd::run(&data, init, &mut step, &cfg)?
             }
             Choice::NarrowBounds => {
