@@ -31,43 +31,57 @@ const fn sub_rows<F>() -> usize {
 }
 
 /// Per-iteration facts about the centres that every block needs, and the centres packed for the
-/// kernel.
-pub(crate) struct CenterNorms<F> {
+/// kernel, in the type `G` the products are computed in (the data's own type, or `f32` for
+/// `f64` data: twice the lanes, and a wider window).
+pub(crate) struct CenterNorms<G> {
     /// Number of centres.
     k: usize,
-    /// ‖c_j‖² per centre, then a huge value for each padding centre up to a whole group.
-    sq: Vec<F>,
+    /// ‖c_j‖² per centre (summed in `f64`, then rounded), then a huge value for each padding
+    /// centre up to a whole group.
+    sq: Vec<G>,
     /// The centres times −2 (exact: a power of two) by groups of [`GROUP`], feature-major
     /// within a group: feature `p` of centre `g·GROUP + m` at `(g·d + p)·GROUP + m` (padding
     /// centres are zero).
-    packed: Vec<F>,
+    packed: Vec<G>,
     /// max_j ‖c_j‖.
     max: f64,
-    /// Relative error factor of one approximate distance: 2·(γ_{d+2} + γ_d), with margin.
+    /// Relative error factor of one approximate distance: 2·(γ_{d+4} + γ_d), with margin (the
+    /// conversion of rows and centres to `G` included).
     err: f64,
 }
 
-impl<F: Float> CenterNorms<F> {
-    pub(crate) fn new(centers: ArrayView2<F>) -> Self {
+impl<G: Float> CenterNorms<G> {
+    pub(crate) fn new<F: Float>(centers: ArrayView2<F>) -> Self {
         let (k, d) = centers.dim();
         let groups = k.div_ceil(GROUP);
-        let mut sq: Vec<F> = centers.outer_iter().map(|c| c.iter().map(|&v| v * v).sum()).collect();
-        let max = sq.iter().fold(0.0f64, |m, v| m.max(v.to_f64())).sqrt();
+        let sq64: Vec<f64> =
+            centers.outer_iter().map(|c| c.iter().map(|&v| v.to_f64() * v.to_f64()).sum()).collect();
+        let max = sq64.iter().fold(0.0f64, |m, &v| m.max(v)).sqrt();
+        let mut sq: Vec<G> = sq64.iter().map(|&v| G::from_f64(v)).collect();
         // A padding centre's approximation is this value (its products are zero): never the
         // smallest of a row, nor within any window of one.
-        sq.resize(groups * GROUP, F::MAX / (F::ONE + F::ONE + F::ONE + F::ONE));
-        let mut packed = vec![F::ZERO; groups * GROUP * d];
+        sq.resize(groups * GROUP, G::MAX / (G::ONE + G::ONE + G::ONE + G::ONE));
+        let mut packed = vec![G::ZERO; groups * GROUP * d];
         for (j, c) in centers.outer_iter().enumerate() {
             let (g, m) = (j / GROUP, j % GROUP);
             for (p, &v) in c.iter().enumerate() {
+                let v = G::from_f64(v.to_f64());
                 packed[(g * d + p) * GROUP + m] = -(v + v);
             }
         }
-        let u = F::UNIT_ROUNDOFF;
+        let u = G::UNIT_ROUNDOFF;
         let gamma = |n: usize| (n as f64 * u) / (1.0 - n as f64 * u);
         // Twice the sum of both error terms, so the window is safe on both sides of the minimum.
-        let err = 4.0 * (gamma(d + 2) + gamma(d) + 4.0 * u);
+        let err = 4.0 * (gamma(d + 4) + gamma(d) + 4.0 * u);
         CenterNorms { k, sq, packed, max, err }
+    }
+
+    /// Whether rows of norm up to `max_x_norm` may be measured in `G`: their reach
+    /// (`‖x‖ + max ‖c‖`) within [2⁻²⁰, 2⁴⁰], so that no product overflows `G` and what
+    /// underflows is far below the window.
+    pub(crate) fn takes(&self, max_x_norm: f64) -> bool {
+        let reach = max_x_norm + self.max;
+        (2f64.powi(-20)..=2f64.powi(40)).contains(&reach)
     }
 
     /// Half-width of the rounding-error window of a row with norm `x_norm`, in squared units:
@@ -98,12 +112,12 @@ impl<F: Float> Scratch<F> {
 /// `lower`, also a lower bound on the squared distance of every row to every centre (rows × k,
 /// row-major).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn nearest_block<F: Float>(
+pub(crate) fn nearest_block<F: Float, G: Float>(
     block: ArrayView2<F>,
     x_norms: &[f64],
     centers: ArrayView2<F>,
-    norms: &CenterNorms<F>,
-    scratch: &mut Scratch<F>,
+    norms: &CenterNorms<G>,
+    scratch: &mut Scratch<G>,
     out: &mut [(usize, F)],
     distances: bool,
     lower: Option<&mut [f64]>,
@@ -113,27 +127,27 @@ pub(crate) fn nearest_block<F: Float>(
     debug_assert!(u32::try_from(norms.sq.len()).is_ok(), "centre indices fit the argmin's u32 lanes");
     let data = block.as_slice().expect("standard layout");
     let c = centers.as_slice().expect("standard layout");
-    let s = sub_rows::<F>();
-    scratch.columns.resize(d * s, F::ZERO);
-    scratch.approx.resize(norms.sq.len() * s, F::ZERO);
+    let s = sub_rows::<G>();
+    scratch.columns.resize(d * s, G::ZERO);
+    scratch.approx.resize(norms.sq.len() * s, G::ZERO);
     let (columns, approx) = (&mut scratch.columns, &mut scratch.approx);
     if s == 16 {
-        fused::<F, 16>(data, x_norms, c, norms, columns, approx, out, distances, lower);
+        fused::<F, G, 16>(data, x_norms, c, norms, columns, approx, out, distances, lower);
     } else {
-        fused::<F, 32>(data, x_norms, c, norms, columns, approx, out, distances, lower);
+        fused::<F, G, 32>(data, x_norms, c, norms, columns, approx, out, distances, lower);
     }
 }
 
 /// The kernel of [`nearest_block`] for sub-blocks of `S` rows.
 #[allow(clippy::too_many_arguments)]
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-fn fused<F: Float, const S: usize>(
+fn fused<F: Float, G: Float, const S: usize>(
     data: &[F],
     x_norms: &[f64],
     c: &[F],
-    norms: &CenterNorms<F>,
-    columns: &mut [F],
-    approx: &mut [F],
+    norms: &CenterNorms<G>,
+    columns: &mut [G],
+    approx: &mut [G],
     out: &mut [(usize, F)],
     distances: bool,
     mut lower: Option<&mut [f64]>,
@@ -150,8 +164,8 @@ fn fused<F: Float, const S: usize>(
     {
         let rows = out.len();
         transpose(data, d, rows, columns);
-        let mut best = [F::MAX; S];
-        let mut second = [F::MAX; S];
+        let mut best = [G::MAX; S];
+        let mut second = [G::MAX; S];
         let mut at = [0u32; S];
         for (g, (group, (c2, approx))) in norms
             .packed
@@ -160,7 +174,7 @@ fn fused<F: Float, const S: usize>(
             .enumerate()
         {
             // −2 x·c feature by feature.
-            let mut acc = [[F::ZERO; S]; GROUP];
+            let mut acc = [[G::ZERO; S]; GROUP];
             for (x, cv) in columns.iter().zip(group.chunks_exact(GROUP)) {
                 for m in 0..GROUP {
                     for r in 0..S {
@@ -190,7 +204,7 @@ fn fused<F: Float, const S: usize>(
             } else {
                 // A near-tie: decide exactly among the centres in the window, as the direct
                 // kernel.
-                let limit = F::from_f64(best[r].to_f64() + window);
+                let limit = G::from_f64(best[r].to_f64() + window);
                 let mut pick = (usize::MAX, F::MAX);
                 for (j, a) in approx[..k].iter().enumerate() {
                     if a[r] <= limit {
@@ -219,30 +233,34 @@ fn fused<F: Float, const S: usize>(
 /// past them zero (computed on and never read).
 #[inline(always)]
 #[allow(unsafe_code)]
-fn transpose<F: Float, const S: usize>(data: &[F], d: usize, rows: usize, columns: &mut [[F; S]]) {
+fn transpose<F: Float, G: Float, const S: usize>(data: &[F], d: usize, rows: usize, columns: &mut [[G; S]]) {
+    use std::any::TypeId;
     assert!(data.len() == rows * d && rows <= S && columns.len() == d, "a sub-block of rows and its columns");
     #[cfg(target_arch = "x86_64")]
-    if rows == S
-        && std::any::TypeId::of::<F>() == std::any::TypeId::of::<f64>()
-        && super::lanes::avx512_available()
-    {
-        // SAFETY: `F` is f64 (its type id says so), so the casts reinterpret a type as itself;
-        // the CPU has AVX-512F (checked above); the lengths were checked above.
+    if rows == S && TypeId::of::<F>() == TypeId::of::<f64>() && super::lanes::avx512_available() {
+        // SAFETY: `F` is f64 and `G` f64 or f32 (their type ids say so), so the casts
+        // reinterpret a type as itself; the CPU has AVX-512F (checked above); the lengths were
+        // checked above.
         unsafe {
             let data = std::slice::from_raw_parts(data.as_ptr().cast::<f64>(), data.len());
-            let columns = std::slice::from_raw_parts_mut(columns.as_mut_ptr().cast::<[f64; S]>(), d);
-            x86::transpose_f64(data, d, columns);
+            if TypeId::of::<G>() == TypeId::of::<f64>() {
+                let columns = std::slice::from_raw_parts_mut(columns.as_mut_ptr().cast::<[f64; S]>(), d);
+                return x86::transpose_f64(data, d, columns);
+            }
+            if TypeId::of::<G>() == TypeId::of::<f32>() {
+                let columns = std::slice::from_raw_parts_mut(columns.as_mut_ptr().cast::<[f32; S]>(), d);
+                return x86::transpose_f64(data, d, columns);
+            }
         }
-        return;
     }
     // Row by row (the compiler vectorises this as scatters, hence the AVX-512 path above).
     for (r, x) in data.chunks_exact(d).enumerate() {
         for (col, &v) in columns.iter_mut().zip(x) {
-            col[r] = v;
+            col[r] = G::from_f64(v.to_f64());
         }
     }
     for col in columns.iter_mut() {
-        col[rows..].fill(F::ZERO);
+        col[rows..].fill(G::ZERO);
     }
 }
 
@@ -251,11 +269,36 @@ fn transpose<F: Float, const S: usize>(data: &[F], d: usize, rows: usize, column
 mod x86 {
     use std::arch::x86_64::*;
 
+    /// Eight `f64` values as they are stored into a column of `T` values.
+    pub(super) trait Lanes: Copy {
+        /// Stores `v` at `p` (eight values).
+        ///
+        /// # Safety
+        /// `p` must be valid for writing eight values of `Self`, and the CPU must have AVX-512F.
+        unsafe fn store(p: *mut Self, v: __m512d);
+    }
+
+    impl Lanes for f64 {
+        #[inline(always)]
+        unsafe fn store(p: *mut f64, v: __m512d) {
+            // SAFETY: as the caller promises.
+            unsafe { _mm512_storeu_pd(p, v) }
+        }
+    }
+
+    impl Lanes for f32 {
+        #[inline(always)]
+        unsafe fn store(p: *mut f32, v: __m512d) {
+            // SAFETY: as the caller promises (rounded to nearest, as `as f32`).
+            unsafe { _mm256_storeu_ps(p, _mm512_cvtpd_ps(v)) }
+        }
+    }
+
     /// [`super::transpose`] of a whole sub-block of `f64` rows: 8 × 8 tiles through registers
     /// (two rounds of pairing within 128-bit lanes and across them), the last `d % 8`
     /// features one by one.
     #[target_feature(enable = "avx512f")]
-    pub(super) fn transpose_f64<const S: usize>(data: &[f64], d: usize, columns: &mut [[f64; S]]) {
+    pub(super) fn transpose_f64<T: Lanes, const S: usize>(data: &[f64], d: usize, columns: &mut [[T; S]]) {
         assert!(data.len() == S * d && columns.len() == d && S.is_multiple_of(8));
         let whole = d - d % 8;
         let lo = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
@@ -295,13 +338,16 @@ mod x86 {
                 ];
                 for (col, f) in columns[p0..p0 + 8].iter_mut().zip(features) {
                     // SAFETY: lanes r0..r0 + 8 lie inside a column of S values.
-                    unsafe { _mm512_storeu_pd(col.as_mut_ptr().add(r0), f) };
+                    unsafe { T::store(col.as_mut_ptr().add(r0), f) };
                 }
             }
         }
         for (p, col) in columns.iter_mut().enumerate().skip(whole) {
-            for (r, v) in col.iter_mut().enumerate() {
-                *v = data[r * d + p];
+            for (r0, lanes) in col.chunks_exact_mut(8).enumerate() {
+                let v: [f64; 8] = std::array::from_fn(|i| data[(r0 * 8 + i) * d + p]);
+                // SAFETY: `lanes` holds eight values; the CPU has AVX-512F (this function's
+                // contract).
+                unsafe { T::store(lanes.as_mut_ptr(), _mm512_loadu_pd(v.as_ptr())) };
             }
         }
     }

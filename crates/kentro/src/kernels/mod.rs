@@ -144,26 +144,39 @@ fn nearest_each<F: Float>(rows: &[F], centers: &[F], d: usize, out: &mut [(usize
     }
 }
 
-/// How a block of rows finds its nearest centres: directly (small `d·k`) or through a matrix
-/// product with a certified argmin (large `d·k`). Both give identical labels, and identical
+/// How a block of rows finds its nearest centres: directly (small `d·k`) or through products
+/// with a certified argmin (large `d·k`). Every way gives identical labels, and identical
 /// distances where these are asked for ([`Assigner::nearest_rows`]).
 pub(crate) enum Assigner<'a, F: Float> {
     /// One direct distance per (row, centre).
     Direct(ArrayView2<'a, F>),
-    /// `‖c‖² − 2 x·c` by GEMM, near-ties recomputed directly.
+    /// `‖c‖² − 2 x·c` in `F`, near-ties recomputed directly.
     Gemm(ArrayView2<'a, F>, gemm::CenterNorms<F>),
+    /// `‖c‖² − 2 x·c` in `f32` for `f64` rows (twice the lanes; a wider window), near-ties
+    /// recomputed directly in `F`; blocks of rows whose magnitudes `f32` does not take run in
+    /// `F` (the second norms).
+    GemmF32(ArrayView2<'a, F>, gemm::CenterNorms<f32>, gemm::CenterNorms<F>),
 }
 
 impl<'a, F: Float> Assigner<'a, F> {
     /// The faster way for these centres (standard layout).
     pub(crate) fn new(centers: ArrayView2<'a, F>) -> Self {
         let (k, d) = centers.dim();
-        if use_gemm(d, k) { Self::with_gemm(centers) } else { Assigner::Direct(centers) }
+        match () {
+            _ if !use_gemm(d, k) => Assigner::Direct(centers),
+            _ if std::mem::size_of::<F>() == 8 => Self::with_gemm_f32(centers),
+            _ => Self::with_gemm(centers),
+        }
     }
 
-    /// The GEMM way, whatever the shape.
+    /// Products in `F`, whatever the shape.
     pub(crate) fn with_gemm(centers: ArrayView2<'a, F>) -> Self {
         Assigner::Gemm(centers, gemm::CenterNorms::new(centers))
+    }
+
+    /// Products in `f32`, whatever the shape.
+    pub(crate) fn with_gemm_f32(centers: ArrayView2<'a, F>) -> Self {
+        Assigner::GemmF32(centers, gemm::CenterNorms::new(centers), gemm::CenterNorms::new(centers))
     }
 
     /// Nearest centre and direct squared distance for every row of `block` (standard layout);
@@ -184,23 +197,60 @@ impl<'a, F: Float> Assigner<'a, F> {
                 centers.ncols(),
                 out,
             ),
-            Assigner::Gemm(centers, norms) => {
-                // The product runs over chunks of rows that keep its scratch in cache.
-                let mut scratch = gemm::Scratch::new();
-                let chunks = block.axis_chunks_iter(ndarray::Axis(0), GEMM_ROWS);
-                for ((rows, norms_part), out_part) in
-                    chunks.zip(x_norms.chunks(GEMM_ROWS)).zip(out.chunks_mut(GEMM_ROWS))
-                {
-                    gemm::nearest_block(
-                        rows,
-                        norms_part,
-                        *centers,
-                        norms,
-                        &mut scratch,
-                        out_part,
-                        distances,
-                        None,
-                    );
+            _ => self.by_products(block, x_norms, out, distances, None),
+        }
+    }
+
+    /// The matrix-product ways of [`Assigner::nearest_rows`] and
+    /// [`Assigner::nearest_rows_and_bounds`], over chunks of rows that keep the scratch in cache.
+    fn by_products(
+        &self,
+        block: ArrayView2<F>,
+        x_norms: &[f64],
+        out: &mut [(usize, F)],
+        distances: bool,
+        mut lb_sq: Option<&mut [f64]>,
+    ) {
+        let k = match self {
+            Assigner::Direct(c) | Assigner::Gemm(c, _) | Assigner::GemmF32(c, _, _) => c.nrows(),
+        };
+        let (mut scratch, mut scratch32) = (gemm::Scratch::new(), gemm::Scratch::new());
+        let chunks = block.axis_chunks_iter(ndarray::Axis(0), GEMM_ROWS);
+        for (i, ((rows, norms_part), out_part)) in
+            chunks.zip(x_norms.chunks(GEMM_ROWS)).zip(out.chunks_mut(GEMM_ROWS)).enumerate()
+        {
+            let lower =
+                lb_sq.as_deref_mut().map(|lb| &mut lb[i * GEMM_ROWS * k..(i * GEMM_ROWS + rows.nrows()) * k]);
+            match self {
+                Assigner::Direct(_) => unreachable!("the direct way takes no products"),
+                Assigner::Gemm(c, norms) => {
+                    gemm::nearest_block(rows, norms_part, *c, norms, &mut scratch, out_part, distances, lower)
+                }
+                Assigner::GemmF32(c, norms32, norms) => {
+                    let max_norm = norms_part.iter().fold(0.0f64, |m, &v| m.max(v));
+                    if norms32.takes(max_norm) {
+                        gemm::nearest_block(
+                            rows,
+                            norms_part,
+                            *c,
+                            norms32,
+                            &mut scratch32,
+                            out_part,
+                            distances,
+                            lower,
+                        )
+                    } else {
+                        gemm::nearest_block(
+                            rows,
+                            norms_part,
+                            *c,
+                            norms,
+                            &mut scratch,
+                            out_part,
+                            distances,
+                            lower,
+                        )
+                    }
                 }
             }
         }
@@ -234,28 +284,7 @@ impl<F: Float> Assigner<'_, F> {
                     *slot = (best, F::from_f64(lb[best]));
                 }
             }
-            Assigner::Gemm(centers, norms) => {
-                let k = centers.nrows();
-                let mut scratch = gemm::Scratch::new();
-                let chunks = block.axis_chunks_iter(ndarray::Axis(0), GEMM_ROWS);
-                for (((rows, norms_part), out_part), lb_part) in chunks
-                    .zip(x_norms.chunks(GEMM_ROWS))
-                    .zip(out.chunks_mut(GEMM_ROWS))
-                    .zip(lb_sq.chunks_mut(GEMM_ROWS * k))
-                {
-                    let lower = Some(lb_part);
-                    gemm::nearest_block(
-                        rows,
-                        norms_part,
-                        *centers,
-                        norms,
-                        &mut scratch,
-                        out_part,
-                        true,
-                        lower,
-                    );
-                }
-            }
+            _ => self.by_products(block, x_norms, out, true, Some(lb_sq)),
         }
     }
 }
@@ -333,43 +362,57 @@ mod tests {
     /// distances, including on exact ties (duplicated centres) and near-ties.
     fn gemm_equals_direct<F: Float>() {
         let mut rng = crate::numpy_random::NumpyRandom::new(17);
-        for &(n, d, k) in &[
+        let shapes = [
             (300usize, 16usize, 8usize),
             (600, 40, 33),
             (257, 128, 64),
             (100, 3, 5),
             (77, 64, 10),
             (150, 21, 9),
-        ] {
-            let x = ndarray::Array2::from_shape_fn((n, d), |_| F::from_f64(rng.standard_normal() * 3.0));
-            let mut c = ndarray::Array2::from_shape_fn((k, d), |_| F::from_f64(rng.standard_normal() * 3.0));
-            // An exact duplicate and a near-duplicate centre, and centres equal to data rows.
-            let row1 = c.row(1).to_owned();
-            c.row_mut(k - 1).assign(&row1);
-            let near = row1.mapv(|v| v + F::from_f64(1e-6));
-            c.row_mut(k - 2).assign(&near);
-            c.row_mut(0).assign(&x.row(5));
-            let norms = row_norms(x.view());
-            let mut a = vec![(0, F::ZERO); n];
-            let mut b = vec![(0, F::ZERO); n];
-            Assigner::with_gemm(c.view()).nearest_rows(x.view(), &norms, &mut a, true);
-            for (slot, row) in b.iter_mut().zip(x.outer_iter()) {
-                *slot = nearest(row.as_slice().unwrap(), c.as_slice().unwrap(), d);
-            }
-            assert_eq!(a, b, "n={n} d={d} k={k}");
-            Assigner::with_gemm(c.view()).nearest_rows(x.view(), &norms, &mut a, false);
-            let labels = |v: &[(usize, F)]| v.iter().map(|p| p.0).collect::<Vec<_>>();
-            assert_eq!(labels(&a), labels(&b), "labels alone, n={n} d={d} k={k}");
-            // A distance left out is zero; one given (a near-tie's) is the direct kernel's.
-            assert!(a.iter().zip(&b).all(|(x, y)| x.1 == F::ZERO || x.1 == y.1), "n={n} d={d} k={k}");
-            // With bounds: the same nearest, and every bound at most the direct distance.
-            let mut lb = vec![0.0f64; n * k];
-            Assigner::with_gemm(c.view()).nearest_rows_and_bounds(x.view(), &norms, &mut a, &mut lb);
-            assert_eq!(a, b, "with bounds, n={n} d={d} k={k}");
-            for (row, lb) in x.outer_iter().zip(lb.chunks_exact(k)) {
-                for (cj, &l) in c.outer_iter().zip(lb) {
-                    let direct = sq_dist(row.as_slice().unwrap(), cj.as_slice().unwrap()).to_f64();
-                    assert!(l <= direct, "bound {l} above {direct}, n={n} d={d} k={k}");
+        ];
+        // Magnitudes `f32` products take, and (for f64 data) some that overflow or underflow
+        // them: those blocks run in f64.
+        let scales: &[(f64, usize)] =
+            if F::MAX_EXP > 128 { &[(1.0, 6), (2f64.powi(70), 2), (2f64.powi(-70), 2)] } else { &[(1.0, 6)] };
+        for (scale, shapes) in scales.iter().map(|&(s, m)| (s, &shapes[..m])) {
+            for &(n, d, k) in shapes {
+                let what = format!("n={n} d={d} k={k} scale={scale:e}");
+                let mut draw = || F::from_f64(rng.standard_normal() * 3.0 * scale);
+                let x = ndarray::Array2::from_shape_fn((n, d), |_| draw());
+                let mut c = ndarray::Array2::from_shape_fn((k, d), |_| draw());
+                // An exact duplicate and a near-duplicate centre, and centres equal to data rows.
+                let row1 = c.row(1).to_owned();
+                c.row_mut(k - 1).assign(&row1);
+                let near = row1.mapv(|v| v + v * F::from_f64(1e-7));
+                c.row_mut(k - 2).assign(&near);
+                c.row_mut(0).assign(&x.row(5));
+                let norms = row_norms(x.view());
+                let mut b = vec![(0, F::ZERO); n];
+                for (slot, row) in b.iter_mut().zip(x.outer_iter()) {
+                    *slot = nearest(row.as_slice().unwrap(), c.as_slice().unwrap(), d);
+                }
+                for (way, assigner) in
+                    [("F", Assigner::with_gemm(c.view())), ("f32", Assigner::with_gemm_f32(c.view()))]
+                {
+                    let what = format!("{what} products in {way}");
+                    let mut a = vec![(0, F::ZERO); n];
+                    assigner.nearest_rows(x.view(), &norms, &mut a, true);
+                    assert_eq!(a, b, "{what}");
+                    assigner.nearest_rows(x.view(), &norms, &mut a, false);
+                    let labels = |v: &[(usize, F)]| v.iter().map(|p| p.0).collect::<Vec<_>>();
+                    assert_eq!(labels(&a), labels(&b), "labels alone, {what}");
+                    // A distance left out is zero; one given (a near-tie's) is the direct kernel's.
+                    assert!(a.iter().zip(&b).all(|(x, y)| x.1 == F::ZERO || x.1 == y.1), "{what}");
+                    // With bounds: the same nearest, and every bound at most the direct distance.
+                    let mut lb = vec![0.0f64; n * k];
+                    assigner.nearest_rows_and_bounds(x.view(), &norms, &mut a, &mut lb);
+                    assert_eq!(a, b, "with bounds, {what}");
+                    for (row, lb) in x.outer_iter().zip(lb.chunks_exact(k)) {
+                        for (cj, &l) in c.outer_iter().zip(lb) {
+                            let direct = sq_dist(row.as_slice().unwrap(), cj.as_slice().unwrap()).to_f64();
+                            assert!(l <= direct, "bound {l} above {direct}, {what}");
+                        }
+                    }
                 }
             }
         }
