@@ -122,6 +122,7 @@ impl BoundsStep {
                         &data.x_norms[s + first..s + last],
                         &mut nearest[first..last],
                         lb_sq,
+                        data.columns_of(s + first, s + last),
                     );
                     for (i, lb) in (first..last).zip(lb_sq.chunks_exact(k)) {
                         let (a, dist) = nearest[i];
@@ -250,8 +251,10 @@ const RESTART_SHARE: f64 = 0.7;
 
 /// `auto`'s bounds give way to Lloyd's passes by matrix products
 /// ([`BoundsStep::giving_way_to_lloyd`]) after this many passes in a row whose estimated open
-/// share is at least [`LLOYD_SHARE`]. Measured (`examples/tiny_fit.rs`, wall ms of a fit from the
-/// k-means++ start of seed 0 to convergence, two threads, f64; Yinyang's bounds / Lloyd; the
+/// share is at least [`LLOYD_SHARE`]. Since `f64` rows on that path run Lloyd from the start
+/// (their products in `f32`: `choose` in `algo`), this serves `f32` rows. Measured before that,
+/// on `f64` rows with their products in `f64` (`examples/tiny_fit.rs`, wall ms of a fit from the
+/// k-means++ start of seed 0 to convergence, two threads; Yinyang's bounds / Lloyd; the
 /// estimates of the first passes after the start in brackets): uniform 500k × 16, k = 100:
 /// 8217 / 6670 (0.994, 0.344, 0.438, 0.410, then falling slowly to 0.10 by pass 60; a pass by
 /// the bounds costs 38 ms at pass 30, 23 at pass 120, 13 at pass 300, Lloyd's 19–21 ms

@@ -123,6 +123,16 @@ const AUTO_GEMM_LLOYD_MAX_ROWS: usize = 5000;
 /// See [`AUTO_GEMM_LLOYD_MAX_ROWS`].
 const AUTO_GEMM_LLOYD_MAX_CLUSTERS: usize = 32;
 
+/// `auto` on `f64` rows the matrix products take (`use_gemm`) runs Lloyd at any size: there
+/// its products run in `f32` on rows kept in their layout, and a pass costs about what the
+/// bounds' bookkeeping does. Measured (`examples/tiny_fit.rs FILE D K 3 start:auto|lloyd:300`
+/// at the commit that added this rule, before it: `auto` ran the bounds, giving way to Lloyd as
+/// [`BoundsStep::giving_way_to_lloyd`] says; wall ms per fit from the k-means++ start of seed 0,
+/// two threads; bounds / Lloyd): blobs 100k × 128, k = 256: 621 and 653 / 650 and 650; blobs
+/// 20 000 × 64, k = 128: 107 and 110 / 89 and 93; blobs 20 000 × 32, k = 32: 26 and 25 / 18 and
+/// 19; blobs 10 000 × 64, k = 10: 11 and 8 / 8 and 8; one repetition each (the seeding
+/// included): uniform 500k × 16, k = 100: 4223 / 3936; uniform 20 000 × 32, k = 32: 74 / 59;
+/// blobs 200k × 32, k = 64: 190 / 172. `f32` rows keep the bounds (not measured again).
 fn choose(algorithm: Algorithm, n: usize, d: usize, k: usize, value_bytes: usize) -> Choice {
     let yinyang = k.div_ceil(10);
     // Rows the across-rows kernel takes, a block of rows at a time.
@@ -146,6 +156,7 @@ fn choose(algorithm: Algorithm, n: usize, d: usize, k: usize, value_bytes: usize
         {
             Choice::Lloyd
         }
+        Algorithm::Auto if value_bytes == 8 && use_gemm(d, k) => Choice::Lloyd,
         Algorithm::Auto => {
             let affordable =
                 (AUTO_MEMORY_FACTOR * d * value_bytes / std::mem::size_of::<f64>()).saturating_sub(1);
@@ -415,6 +426,8 @@ fn fit_rows<F: Float>(
         Some(r) => Data::of_repeats(r, weights, observer, with_norms),
         None => Data::new(prepared.x.view(), weights, observer, with_norms),
     };
+    // f64 rows whose products run in f32 (`Assigner::new`): kept in that layout once.
+    let data = if std::mem::size_of::<F>() == 8 && use_gemm(d, k) { data.with_columns() } else { data };
 
     let mut best: Option<lloyd::Run<F>> = None;
     // One stream for all runs, drawn in order, as scikit-learn's `random_state`.
@@ -740,6 +753,13 @@ mod tests {
             assert_eq!(choose(Algorithm::Auto, n, d, k, 8), Choice::Lloyd, "n={n} d={d} k={k}");
         }
         for (n, d, k) in [(5001, 64, 10), (1797, 64, 33), (2000, 12, 16), (2000, 16, 4), (2000, 16, 15)] {
+            assert!(matches!(choose(Algorithm::Auto, n, d, k, 4), Choice::Bounds(_)), "n={n} d={d} k={k}");
+        }
+        // f64 rows on the products' path: Lloyd at any size (products in f32); off it, bounds.
+        for (n, d, k) in [(5001, 64, 10), (1797, 64, 33), (500_000, 16, 100), (100_000, 128, 256)] {
+            assert_eq!(choose(Algorithm::Auto, n, d, k, 8), Choice::Lloyd, "n={n} d={d} k={k}");
+        }
+        for (n, d, k) in [(2000, 12, 16), (2000, 16, 4), (2000, 16, 15), (100_000, 15, 256)] {
             assert!(matches!(choose(Algorithm::Auto, n, d, k, 8), Choice::Bounds(_)), "n={n} d={d} k={k}");
         }
         // The products' edge d·k = 256, and float32 rows alike.

@@ -110,7 +110,8 @@ impl<F: Float> Scratch<F> {
 /// `x_norms` holds ‖x‖ of each row. Ties go to the lowest index, exactly as the direct kernel.
 /// Without `distances`, a row whose window holds one centre gets the distance zero. With
 /// `lower`, also a lower bound on the squared distance of every row to every centre (rows × k,
-/// row-major).
+/// row-major). `pre`: the block's rows already in the kernel's layout ([`columns_f32`]; the
+/// block starts on a sub-block's first row).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn nearest_block<F: Float, G: Float>(
     block: ArrayView2<F>,
@@ -121,6 +122,7 @@ pub(crate) fn nearest_block<F: Float, G: Float>(
     out: &mut [(usize, F)],
     distances: bool,
     lower: Option<&mut [f64]>,
+    pre: Option<&[G]>,
 ) {
     let (rows, d) = block.dim();
     debug_assert!(x_norms.len() == rows && out.len() == rows, "one norm and one slot per row");
@@ -132,9 +134,9 @@ pub(crate) fn nearest_block<F: Float, G: Float>(
     scratch.approx.resize(norms.sq.len() * s, G::ZERO);
     let (columns, approx) = (&mut scratch.columns, &mut scratch.approx);
     if s == 16 {
-        fused::<F, G, 16>(data, x_norms, c, norms, columns, approx, out, distances, lower);
+        fused::<F, G, 16>(data, x_norms, c, norms, columns, approx, out, distances, lower, pre);
     } else {
-        fused::<F, G, 32>(data, x_norms, c, norms, columns, approx, out, distances, lower);
+        fused::<F, G, 32>(data, x_norms, c, norms, columns, approx, out, distances, lower, pre);
     }
 }
 
@@ -151,6 +153,7 @@ fn fused<F: Float, G: Float, const S: usize>(
     out: &mut [(usize, F)],
     distances: bool,
     mut lower: Option<&mut [f64]>,
+    pre: Option<&[G]>,
 ) {
     // One rounding per product where the CPU fuses it; two elsewhere (both within the error
     // bound of the window).
@@ -163,7 +166,14 @@ fn fused<F: Float, G: Float, const S: usize>(
         out.chunks_mut(S).zip(x_norms.chunks(S)).zip(data.chunks(S * d)).enumerate()
     {
         let rows = out.len();
-        transpose(data, d, rows, columns);
+        let columns: &[[G; S]] = match pre {
+            // Transposed once for the whole fit ([`columns_f32`]).
+            Some(pre) => pre[sub * S * d..(sub + 1) * S * d].as_chunks::<S>().0,
+            None => {
+                transpose(data, d, rows, columns);
+                columns
+            }
+        };
         let mut best = [G::MAX; S];
         let mut second = [G::MAX; S];
         let mut at = [0u32; S];
@@ -227,6 +237,35 @@ fn fused<F: Float, G: Float, const S: usize>(
             }
         }
     }
+}
+
+/// Rows per sub-block of [`columns_f32`]'s layout.
+pub(crate) const COLUMN_ROWS: usize = sub_rows::<f32>();
+
+/// The rows of `x` as `f32` in the kernel's layout, once for a whole fit: sub-blocks of
+/// [`COLUMN_ROWS`] rows, each feature-major (feature `p` of row `r` at
+/// `((r / COLUMN_ROWS)·d + p)·COLUMN_ROWS + r % COLUMN_ROWS`), the last one padded with zeros.
+/// In parallel over fixed blocks of rows.
+pub(crate) fn columns_f32<F: Float>(x: ArrayView2<F>) -> Vec<f32> {
+    let (n, d) = x.dim();
+    let data = x.as_slice().expect("standard layout");
+    let padded = n.next_multiple_of(COLUMN_ROWS);
+    let mut out = vec![0.0f32; padded * d];
+    debug_assert!(crate::parallel::LEAF_ROWS.is_multiple_of(COLUMN_ROWS));
+    crate::parallel::par_blocks(
+        padded,
+        d,
+        &mut out,
+        &|s, e, o: &mut [f32]| {
+            let (o, _) = o.as_chunks_mut::<COLUMN_ROWS>();
+            for (first, columns) in (s..e).step_by(COLUMN_ROWS).zip(o.chunks_exact_mut(d)) {
+                let rows = n.min(first + COLUMN_ROWS).saturating_sub(first);
+                transpose(&data[first * d..(first + rows) * d], d, rows, columns);
+            }
+        },
+        &|_, _| {},
+    );
+    out
 }
 
 /// `columns[p][r] = data[r·d + p]`: the `rows` rows of a sub-block turned feature-major, lanes

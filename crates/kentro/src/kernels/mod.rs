@@ -189,6 +189,7 @@ impl<'a, F: Float> Assigner<'a, F> {
         x_norms: &[f64],
         out: &mut [(usize, F)],
         distances: bool,
+        pre: Option<&[f32]>,
     ) {
         match self {
             Assigner::Direct(centers) => nearest_each(
@@ -197,12 +198,13 @@ impl<'a, F: Float> Assigner<'a, F> {
                 centers.ncols(),
                 out,
             ),
-            _ => self.by_products(block, x_norms, out, distances, None),
+            _ => self.by_products(block, x_norms, out, distances, None, pre),
         }
     }
 
     /// The matrix-product ways of [`Assigner::nearest_rows`] and
     /// [`Assigner::nearest_rows_and_bounds`], over chunks of rows that keep the scratch in cache.
+    /// `pre`: the block's rows in the kernel's `f32` layout ([`gemm::columns_f32`]).
     fn by_products(
         &self,
         block: ArrayView2<F>,
@@ -210,45 +212,34 @@ impl<'a, F: Float> Assigner<'a, F> {
         out: &mut [(usize, F)],
         distances: bool,
         mut lb_sq: Option<&mut [f64]>,
+        pre: Option<&[f32]>,
     ) {
-        let k = match self {
-            Assigner::Direct(c) | Assigner::Gemm(c, _) | Assigner::GemmF32(c, _, _) => c.nrows(),
+        let (k, d) = match self {
+            Assigner::Direct(c) | Assigner::Gemm(c, _) | Assigner::GemmF32(c, _, _) => c.dim(),
         };
         let (mut scratch, mut scratch32) = (gemm::Scratch::new(), gemm::Scratch::new());
         let chunks = block.axis_chunks_iter(ndarray::Axis(0), GEMM_ROWS);
         for (i, ((rows, norms_part), out_part)) in
             chunks.zip(x_norms.chunks(GEMM_ROWS)).zip(out.chunks_mut(GEMM_ROWS)).enumerate()
         {
-            let lower =
-                lb_sq.as_deref_mut().map(|lb| &mut lb[i * GEMM_ROWS * k..(i * GEMM_ROWS + rows.nrows()) * k]);
+            let (first, end) = (i * GEMM_ROWS, i * GEMM_ROWS + rows.nrows());
+            let lower = lb_sq.as_deref_mut().map(|lb| &mut lb[first * k..end * k]);
+            let (scratch, scratch32) = (&mut scratch, &mut scratch32);
             match self {
                 Assigner::Direct(_) => unreachable!("the direct way takes no products"),
-                Assigner::Gemm(c, norms) => {
-                    gemm::nearest_block(rows, norms_part, *c, norms, &mut scratch, out_part, distances, lower)
-                }
+                Assigner::Gemm(c, norms) => gemm::nearest_block(
+                    rows, norms_part, *c, norms, scratch, out_part, distances, lower, None,
+                ),
                 Assigner::GemmF32(c, norms32, norms) => {
                     let max_norm = norms_part.iter().fold(0.0f64, |m, &v| m.max(v));
                     if norms32.takes(max_norm) {
+                        let pre = pre.map(|p| &p[first * d..end.next_multiple_of(gemm::COLUMN_ROWS) * d]);
                         gemm::nearest_block(
-                            rows,
-                            norms_part,
-                            *c,
-                            norms32,
-                            &mut scratch32,
-                            out_part,
-                            distances,
-                            lower,
+                            rows, norms_part, *c, norms32, scratch32, out_part, distances, lower, pre,
                         )
                     } else {
                         gemm::nearest_block(
-                            rows,
-                            norms_part,
-                            *c,
-                            norms,
-                            &mut scratch,
-                            out_part,
-                            distances,
-                            lower,
+                            rows, norms_part, *c, norms, scratch, out_part, distances, lower, None,
                         )
                     }
                 }
@@ -266,6 +257,7 @@ impl<F: Float> Assigner<'_, F> {
         x_norms: &[f64],
         out: &mut [(usize, F)],
         lb_sq: &mut [f64],
+        pre: Option<&[f32]>,
     ) {
         match self {
             Assigner::Direct(centers) => {
@@ -284,7 +276,7 @@ impl<F: Float> Assigner<'_, F> {
                     *slot = (best, F::from_f64(lb[best]));
                 }
             }
-            _ => self.by_products(block, x_norms, out, true, Some(lb_sq)),
+            _ => self.by_products(block, x_norms, out, true, Some(lb_sq), pre),
         }
     }
 }
@@ -391,21 +383,25 @@ mod tests {
                 for (slot, row) in b.iter_mut().zip(x.outer_iter()) {
                     *slot = nearest(row.as_slice().unwrap(), c.as_slice().unwrap(), d);
                 }
-                for (way, assigner) in
-                    [("F", Assigner::with_gemm(c.view())), ("f32", Assigner::with_gemm_f32(c.view()))]
-                {
+                // Products in F; in f32, the rows transposed block by block or kept transposed.
+                let kept = gemm::columns_f32(x.view());
+                for (way, assigner, pre) in [
+                    ("F", Assigner::with_gemm(c.view()), None),
+                    ("f32", Assigner::with_gemm_f32(c.view()), None),
+                    ("f32, kept", Assigner::with_gemm_f32(c.view()), Some(kept.as_slice())),
+                ] {
                     let what = format!("{what} products in {way}");
                     let mut a = vec![(0, F::ZERO); n];
-                    assigner.nearest_rows(x.view(), &norms, &mut a, true);
+                    assigner.nearest_rows(x.view(), &norms, &mut a, true, pre);
                     assert_eq!(a, b, "{what}");
-                    assigner.nearest_rows(x.view(), &norms, &mut a, false);
+                    assigner.nearest_rows(x.view(), &norms, &mut a, false, pre);
                     let labels = |v: &[(usize, F)]| v.iter().map(|p| p.0).collect::<Vec<_>>();
                     assert_eq!(labels(&a), labels(&b), "labels alone, {what}");
                     // A distance left out is zero; one given (a near-tie's) is the direct kernel's.
                     assert!(a.iter().zip(&b).all(|(x, y)| x.1 == F::ZERO || x.1 == y.1), "{what}");
                     // With bounds: the same nearest, and every bound at most the direct distance.
                     let mut lb = vec![0.0f64; n * k];
-                    assigner.nearest_rows_and_bounds(x.view(), &norms, &mut a, &mut lb);
+                    assigner.nearest_rows_and_bounds(x.view(), &norms, &mut a, &mut lb, pre);
                     assert_eq!(a, b, "with bounds, {what}");
                     for (row, lb) in x.outer_iter().zip(lb.chunks_exact(k)) {
                         for (cj, &l) in c.outer_iter().zip(lb) {
