@@ -387,7 +387,8 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for LloydStep {
             labels.len(),
             Rows::new(labels, 1),
             &|s, e, out: Rows<usize>| {
-                let mut p = Partial::zeros(k, d);
+                // Without the sums, nothing of size k × d to zero and merge per leaf.
+                let mut p = if sums { Partial::zeros(k, d) } else { Partial::zeros(0, 0) };
                 if data.stopping() {
                     return p;
                 }
