@@ -45,7 +45,10 @@ pub enum Algorithm {
     /// The fastest exact method for the data's shape (today: Hamerly's bounds from 32 clusters
     /// on for rows of up to 8 features, 4 in float32; plain Lloyd for fewer clusters up to 8
     /// features, where one pass costs about as much as keeping bounds, and for a single
-    /// cluster; Yinyang's grouped bounds otherwise).
+    /// cluster; plain Lloyd by products where those apply (d ≥ 16, k ≥ 8, d·k ≥ 256) on
+    /// float64 rows of any number, and on float32 rows up to 5000 rows and 32 clusters;
+    /// Yinyang's grouped bounds otherwise, which give way to Lloyd's passes when they keep
+    /// leaving many distances to compute).
     #[default]
     Auto,
     /// Plain Lloyd iterations: every distance every iteration (by GEMM where that is faster).

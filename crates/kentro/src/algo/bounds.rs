@@ -307,11 +307,15 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for BoundsStep {
     ) -> Partial {
         let (k, d) = centers.dim();
         let info = PassInfo { leaf_rows: leaf_rows(k, d), want_inertia };
-        let share = if self.started { self.open_share(labels) } else { 1.0 };
-        if let (Some(open), true) = (&mut self.open_passes, self.started) {
-            *open = if share >= LLOYD_SHARE { *open + 1 } else { 0 };
-            if *open >= LLOYD_PASSES {
-                self.lloyd = Some(LloydStep::new());
+        // The estimate is skipped once the step gave way (its bounds are no longer kept).
+        let mut share = 1.0;
+        if self.lloyd.is_none() {
+            share = if self.started { self.open_share(labels) } else { 1.0 };
+            if let (Some(open), true) = (&mut self.open_passes, self.started) {
+                *open = if share >= LLOYD_SHARE { *open + 1 } else { 0 };
+                if *open >= LLOYD_PASSES {
+                    self.lloyd = Some(LloydStep::new());
+                }
             }
         }
         if let Some(lloyd) = &mut self.lloyd {

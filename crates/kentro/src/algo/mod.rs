@@ -119,6 +119,8 @@ const AUTO_NARROW_BOUNDS_MIN_CLUSTERS: usize = 32;
 /// bounds win on blobs (10 000 × 64, k = 10: 14.9 / 22.5; 10 000 × 16, k = 32: 4.8 / 9.4) and
 /// lose on uniform data (10 000 × 16, k = 32: 64.2 / 45.7), so the rule stops below them. Blobs
 /// of 5000 rows were measured at d = 16 only (a tie and a win for Lloyd).
+/// (Measured on float64 rows with their products in float64; since [`choose`] runs Lloyd on
+/// every float64 shape of the products, this rule decides float32 rows only.)
 const AUTO_GEMM_LLOYD_MAX_ROWS: usize = 5000;
 /// See [`AUTO_GEMM_LLOYD_MAX_ROWS`].
 const AUTO_GEMM_LLOYD_MAX_CLUSTERS: usize = 32;
@@ -126,12 +128,14 @@ const AUTO_GEMM_LLOYD_MAX_CLUSTERS: usize = 32;
 /// `auto` on `f64` rows the matrix products take (`use_gemm`) runs Lloyd at any size: there
 /// its products run in `f32` on rows kept in their layout, and a pass costs about what the
 /// bounds' bookkeeping does. Measured (`examples/tiny_fit.rs FILE D K 3 start:auto|lloyd:300`
-/// at the commit that added this rule, before it: `auto` ran the bounds, giving way to Lloyd as
-/// [`BoundsStep::giving_way_to_lloyd`] says; wall ms per fit from the k-means++ start of seed 0,
-/// two threads; bounds / Lloyd): blobs 100k × 128, k = 256: 621 and 653 / 650 and 650; blobs
+/// on the build of the commit that added this rule, without the rule: `auto` ran the bounds,
+/// giving way to Lloyd as [`BoundsStep::giving_way_to_lloyd`] says; wall ms per fit from the
+/// k-means++ start of seed 0, three repetitions per run, the seeding amortised over them, two
+/// threads; two runs where two figures are given; bounds / Lloyd — a tie on the first shape, a
+/// win for Lloyd on the others): blobs 100k × 128, k = 256: 621 and 653 / 650 and 650; blobs
 /// 20 000 × 64, k = 128: 107 and 110 / 89 and 93; blobs 20 000 × 32, k = 32: 26 and 25 / 18 and
 /// 19; blobs 10 000 × 64, k = 10: 11 and 8 / 8 and 8; one repetition each (the seeding
-/// included): uniform 500k × 16, k = 100: 4223 / 3936; uniform 20 000 × 32, k = 32: 74 / 59;
+/// included, one run): uniform 500k × 16, k = 100: 4223 / 3936; uniform 20 000 × 32, k = 32: 74 / 59;
 /// blobs 200k × 32, k = 64: 190 / 172. `f32` rows keep the bounds (not measured again).
 fn choose(algorithm: Algorithm, n: usize, d: usize, k: usize, value_bytes: usize) -> Choice {
     let yinyang = k.div_ceil(10);

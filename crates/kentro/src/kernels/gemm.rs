@@ -6,9 +6,10 @@
 //! minimum is recomputed directly, so the label is exactly the one the direct kernel
 //! ([`nearest`](super::nearest)) gives.
 //!
-//! The kernel holds one feature of [`SUB_ROWS`] rows per pair of SIMD registers (the rows
-//! transposed, feature-major) and broadcasts one feature of each of [`GROUP`] centres into
-//! them (the centres packed group by group, feature-major, once per iteration). Per centre it
+//! The kernel holds one feature of a sub-block's rows (16 `f64` or 32 `f32`, the rows
+//! transposed, feature-major) in two 512-bit registers (four 256-bit ones with AVX2) and
+//! broadcasts one feature of each of [`GROUP`] centres into them (the centres packed group by
+//! group, feature-major, once per iteration). Per centre it
 //! keeps each row's smallest and second smallest approximation and the index of the smallest:
 //! a row whose second smallest lies outside the window of its smallest is decided without a
 //! second look.
@@ -45,9 +46,16 @@ pub(crate) struct CenterNorms<G> {
     packed: Vec<G>,
     /// max_j ‖c_j‖.
     max: f64,
-    /// Relative error factor of one approximate distance: 2·(γ_{d+4} + γ_d), with margin (the
-    /// conversion of rows and centres to `G` included).
+    /// Relative error factor of the window: 4·(γ_{d+4} + γ_d + 4u) (twice the error of one
+    /// approximate distance, and of the direct one, the conversion of rows and centres to `G`
+    /// included).
     err: f64,
+    /// Its absolute part, for values that fall below `G`'s normal range (where rounding errs by
+    /// up to half the subnormal spacing, `u · MIN_POSITIVE`, whatever the value): per unit of
+    /// reach (the conversions of the `d` features of a row and a centre: √d · reach each, twice
+    /// over) and fixed (the `d + 4` sums and roundings), eight times over.
+    tiny_per_reach: f64,
+    tiny: f64,
 }
 
 impl<G: Float> CenterNorms<G> {
@@ -73,12 +81,15 @@ impl<G: Float> CenterNorms<G> {
         let gamma = |n: usize| (n as f64 * u) / (1.0 - n as f64 * u);
         // Twice the sum of both error terms, so the window is safe on both sides of the minimum.
         let err = 4.0 * (gamma(d + 4) + gamma(d) + 4.0 * u);
-        CenterNorms { k, sq, packed, max, err }
+        let half_spacing = u * G::MIN_POSITIVE;
+        let (tiny_per_reach, tiny) =
+            (8.0 * half_spacing * 2.0 * (d as f64).sqrt(), 8.0 * half_spacing * (d + 4) as f64);
+        CenterNorms { k, sq, packed, max, err, tiny_per_reach, tiny }
     }
 
     /// Whether rows of norm up to `max_x_norm` may be measured in `G`: their reach
-    /// (`‖x‖ + max ‖c‖`) within [2⁻²⁰, 2⁴⁰], so that no product overflows `G` and what
-    /// underflows is far below the window.
+    /// (`‖x‖ + max ‖c‖`) within [2⁻²⁰, 2⁴⁰], so that no product overflows `G` (what underflows
+    /// is covered by the window's absolute part, for rows of any size).
     pub(crate) fn takes(&self, max_x_norm: f64) -> bool {
         let reach = max_x_norm + self.max;
         (2f64.powi(-20)..=2f64.powi(40)).contains(&reach)
@@ -88,7 +99,7 @@ impl<G: Float> CenterNorms<G> {
     /// `|(‖c‖² − 2 x·c) + ‖x‖² − ‖x − c‖²|` is below it for every centre.
     pub(crate) fn window(&self, x_norm: f64) -> f64 {
         let reach = x_norm + self.max;
-        self.err * reach * reach
+        self.err * reach * reach + self.tiny_per_reach * reach + self.tiny
     }
 }
 

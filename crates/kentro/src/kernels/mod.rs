@@ -4,8 +4,10 @@
 //! The per-pair kernel is written with independent lanes so the compiler vectorises it, and the
 //! loops over blocks of rows are compiled several times — for AVX-512, for AVX2+FMA and for the
 //! baseline — with the best chosen at run time (`multiversion`): portable binaries, no
-//! `-C target-cpu=native`. Floating-point operations are never reassociated or fused, so every
-//! variant computes bit-identical results.
+//! `-C target-cpu=native`. The direct distances are never reassociated or fused, so every
+//! variant computes them bit-identically; the products' approximations ([`gemm`]) fuse where the
+//! CPU can and so differ between variants, but only in what the certified argmin absorbs: the
+//! labels and the distances given are the same.
 
 pub(crate) mod gemm;
 pub(crate) mod lanes;
@@ -20,7 +22,7 @@ use crate::parallel::par_blocks;
 /// Independent partial sums in [`sq_dist`]: one 512-bit register of `f32`.
 pub(crate) const LANES: usize = 16;
 
-/// Rows per matrix product in the GEMM path.
+/// Rows per chunk of the products' path (each chunk decides whether its products run in `f32`).
 const GEMM_ROWS: usize = 256;
 
 /// Squared Euclidean distance between two equally long rows.
@@ -480,6 +482,50 @@ mod tests {
                 assert_eq!(got32, want32, "f32 d={d} k={k}");
             }
         }
+    }
+
+    /// Rows and centres near the bottom of `f32`'s range, two large rows in the same block (so
+    /// the `f32` products take them), and near-duplicate centres: the labels are still the
+    /// direct kernel's and no lower bound exceeds a direct distance (the window's absolute
+    /// part).
+    fn tiny_values_beside_large_ones<F: Float>() {
+        let mut rng = crate::numpy_random::NumpyRandom::new(3);
+        let (n, d, k) = (256usize, 16usize, 16usize);
+        let tiny = 2f64.powi(-70);
+        let mut x = ndarray::Array2::from_shape_fn((n, d), |_| F::from_f64(rng.standard_normal() * tiny));
+        x[[0, 0]] = F::ONE;
+        x[[1, 0]] = -F::ONE;
+        let mut c = ndarray::Array2::from_shape_fn((k, d), |_| F::from_f64(rng.standard_normal() * tiny));
+        for j in 8..k {
+            let f = F::from_f64(1.0 + (j as f64 - 11.5) * 2f64.powi(-9));
+            let base = c.row(j - 8).to_owned();
+            c.row_mut(j).assign(&base.mapv(|v| v * f));
+        }
+        let norms = row_norms(x.view());
+        let want: Vec<(usize, F)> =
+            x.outer_iter().map(|r| nearest(r.as_slice().unwrap(), c.as_slice().unwrap(), d)).collect();
+        for assigner in
+            [Assigner::new(c.view()), Assigner::with_gemm(c.view()), Assigner::with_gemm_f32(c.view())]
+        {
+            let mut got = vec![(0, F::ZERO); n];
+            assigner.nearest_rows(x.view(), &norms, &mut got, true, None);
+            assert_eq!(got, want, "{}", F::DTYPE);
+            let mut lb = vec![0.0f64; n * k];
+            assigner.nearest_rows_and_bounds(x.view(), &norms, &mut got, &mut lb, None);
+            assert_eq!(got, want, "with bounds, {}", F::DTYPE);
+            for (row, lb) in x.outer_iter().zip(lb.chunks_exact(k)) {
+                for (cj, &l) in c.outer_iter().zip(lb) {
+                    let direct = sq_dist(row.as_slice().unwrap(), cj.as_slice().unwrap()).to_f64();
+                    assert!(l <= direct, "bound {l:e} above {direct:e}, {}", F::DTYPE);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tiny_values_beside_large_ones_keep_labels_and_bounds() {
+        tiny_values_beside_large_ones::<f64>();
+        tiny_values_beside_large_ones::<f32>();
     }
 
     #[test]
