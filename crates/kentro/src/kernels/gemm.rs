@@ -123,7 +123,6 @@ impl<F: Float> Scratch<F> {
 /// `lower`, also a lower bound on the squared distance of every row to every centre (rows × k,
 /// row-major). `pre`: the block's rows already in the kernel's layout ([`columns_f32`]; the
 /// block starts on a sub-block's first row).
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn nearest_block<F: Float, G: Float>(
     block: ArrayView2<F>,
     x_norms: &[f64],
@@ -152,7 +151,6 @@ pub(crate) fn nearest_block<F: Float, G: Float>(
 }
 
 /// The kernel of [`nearest_block`] for sub-blocks of `S` rows.
-#[allow(clippy::too_many_arguments)]
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 fn fused<F: Float, G: Float, const S: usize>(
     data: &[F],

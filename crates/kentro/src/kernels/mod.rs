@@ -164,10 +164,12 @@ impl<'a, F: Float> Assigner<'a, F> {
     /// The faster way for these centres (standard layout).
     pub(crate) fn new(centers: ArrayView2<'a, F>) -> Self {
         let (k, d) = centers.dim();
-        match () {
-            _ if !use_gemm(d, k) => Assigner::Direct(centers),
-            _ if std::mem::size_of::<F>() == 8 => Self::with_gemm_f32(centers),
-            _ => Self::with_gemm(centers),
+        if !use_gemm(d, k) {
+            Assigner::Direct(centers)
+        } else if std::mem::size_of::<F>() == 8 {
+            Self::with_gemm_f32(centers)
+        } else {
+            Self::with_gemm(centers)
         }
     }
 
