@@ -70,8 +70,9 @@ pub(crate) fn row_max_abs_finite<F: Float>(row: ArrayView1<F>) -> (f64, bool) {
     }
 }
 
-/// Lanes of [`max_abs_finite`]: one 512-bit register of `f64`.
-const SCAN_LANES: usize = 8;
+/// Lanes of [`max_abs_finite`]: four 512-bit registers of `f64` (independent chains, so the
+/// additions and comparisons overlap).
+const SCAN_LANES: usize = 32;
 
 /// The largest absolute value among `values` (0 when empty) and whether all of them are finite,
 /// in one vectorised pass: a NaN never wins a comparison, and `v × 0` is NaN exactly for a NaN or

@@ -8,6 +8,7 @@ mod narrow_bounds;
 mod repeats;
 pub(crate) mod sparse;
 
+use multiversion::multiversion;
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 
 use crate::error::KMeansError;
@@ -191,10 +192,9 @@ impl Scan {
                 let (max_abs, finite) = block_max_abs_finite(block);
                 // Row by row, as the column sums of `Prepared::new` with a scale of 1.
                 let mut sums = vec![0.0f64; d];
-                for row in block.outer_iter() {
-                    for (acc, &v) in sums.iter_mut().zip(row.iter()) {
-                        *acc += v.to_f64();
-                    }
+                match block.as_slice() {
+                    Some(values) => add_rows(&mut sums, values),
+                    None => block.outer_iter().for_each(|row| add_rows(&mut sums, &row.to_vec())),
                 }
                 (max_abs, finite, sums)
             },
@@ -211,23 +211,63 @@ impl Scan {
     }
 }
 
-/// Writes one row `row` scaled and centred into `o`, adding its values to the column `sums` and
-/// raising the column `maxes` to their magnitudes.
-#[inline(always)]
-fn centre_row<'a, F: Float>(
-    o: &mut [F],
-    row: impl Iterator<Item = &'a F>,
+/// [`Moments::centre_rows`], vectorised.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn centre_rows<F: Float>(
+    out: &mut [F],
+    rows: &[F],
     mean: &[f64],
     scale: f64,
-    sums: &mut [f64],
-    maxes: &mut [f64],
+    (sums, squares, maxes): (&mut [f64], &mut [f64], &mut [f64]),
 ) {
-    for ((((o, &v), m), acc), top) in
-        o.iter_mut().zip(row).zip(mean).zip(sums.iter_mut()).zip(maxes.iter_mut())
-    {
-        *o = F::from_f64(v.to_f64() * scale - m);
-        *acc += o.to_f64();
-        *top = top.max(o.to_f64().abs());
+    let d = mean.len();
+    for (o, row) in out.chunks_exact_mut(d).zip(rows.chunks_exact(d)) {
+        let columns = sums.iter_mut().zip(squares.iter_mut()).zip(maxes.iter_mut());
+        for (((o, &v), m), ((acc, sq), top)) in o.iter_mut().zip(row).zip(mean).zip(columns) {
+            *o = F::from_f64(v.to_f64() * scale - m);
+            let c = o.to_f64();
+            *acc += c;
+            *sq += c * c;
+            *top = top.max(c.abs());
+        }
+    }
+}
+
+/// Adds the values of `rows` (rows of `sums.len()` values, one after another) to the column
+/// `sums`.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn add_rows<F: Float>(sums: &mut [f64], rows: &[F]) {
+    for row in rows.chunks_exact(sums.len()) {
+        for (acc, &v) in sums.iter_mut().zip(row) {
+            *acc += v.to_f64();
+        }
+    }
+}
+
+/// Per column of the centred data: the sum, the sum of squares and the largest magnitude.
+struct Moments {
+    sums: Vec<f64>,
+    squares: Vec<f64>,
+    maxes: Vec<f64>,
+}
+
+impl Moments {
+    fn zeros(d: usize) -> Self {
+        Moments { sums: vec![0.0; d], squares: vec![0.0; d], maxes: vec![0.0; d] }
+    }
+
+    /// Writes `rows` (rows of `mean.len()` values) scaled and centred into `out`, adding their
+    /// values to the column sums and their squares to the column squares, and raising the
+    /// column maxima to their magnitudes.
+    fn centre_rows<F: Float>(&mut self, out: &mut [F], rows: &[F], mean: &[f64], scale: f64) {
+        centre_rows(out, rows, mean, scale, (&mut self.sums, &mut self.squares, &mut self.maxes));
+    }
+
+    /// Adds another block's moments (blocks in row order).
+    fn merge(&mut self, b: Moments) {
+        add_sums(&mut self.sums, b.sums);
+        add_sums(&mut self.squares, b.squares);
+        self.maxes.iter_mut().zip(b.maxes).for_each(|(x, y)| *x = x.max(y));
     }
 }
 
@@ -245,6 +285,8 @@ struct Prepared<F> {
     scale: f64,
     /// Column sums of the centred data `x` (fixed blocks), for [`Prepared::mean_variance`].
     centred_sums: Vec<f64>,
+    /// Column sums of the squares of the centred data (the same blocks).
+    squares: Vec<f64>,
     /// The largest magnitude in `x` (for k-means++'s screening copies).
     max_abs: f64,
 }
@@ -282,41 +324,43 @@ impl<F: Float> Prepared<F> {
         }
         let mean: Vec<f64> = sums.iter().map(|s| F::from_f64(s / n as f64).to_f64()).collect();
         let mut centred = Array2::from_elem((n, d), F::ZERO);
-        let out = centred.as_slice_mut().expect("standard layout");
         // The centred values' column sums come with them, leaf by leaf in row order, exactly as
-        // a pass over the centred data would add them; and their largest magnitude per column.
-        let (centred_sums, maxes) = par_blocks(
+        // a pass over the centred data would add them; and their squares and largest magnitude
+        // per column.
+        let moments = par_blocks(
             n,
             d,
-            out,
+            centred.as_slice_mut().expect("standard layout"),
             &|s, e, out: &mut [F]| {
-                let (mut sums, mut maxes) = (vec![0.0f64; d], vec![0.0f64; d]);
+                let mut moments = Moments::zeros(d);
                 if observer.should_stop() {
-                    return (sums, maxes);
+                    return moments;
                 }
                 let rows = x.slice(ndarray::s![s..e, ..]);
-                let out = out.chunks_exact_mut(d);
-                // Contiguous rows as slices (vectorised), others through ndarray's iterators.
+                // Contiguous rows as one slice, others copied row by row.
                 match rows.as_slice() {
-                    Some(values) => out.zip(values.chunks_exact(d)).for_each(|(o, row)| {
-                        centre_row(o, row.iter(), &mean, scale, &mut sums, &mut maxes);
-                    }),
-                    None => out.zip(rows.outer_iter()).for_each(|(o, row)| {
-                        centre_row(o, row.iter(), &mean, scale, &mut sums, &mut maxes);
-                    }),
+                    Some(values) => moments.centre_rows(out, values, &mean, scale),
+                    None => out
+                        .chunks_exact_mut(d)
+                        .zip(rows.outer_iter())
+                        .for_each(|(o, row)| moments.centre_rows(o, &row.to_vec(), &mean, scale)),
                 }
-                (sums, maxes)
+                moments
             },
-            &|a: &mut (Vec<f64>, Vec<f64>), b| {
-                add_sums(&mut a.0, b.0);
-                a.1.iter_mut().zip(b.1).for_each(|(x, y)| *x = x.max(y));
-            },
+            &|a: &mut Moments, b| a.merge(b),
         );
         if observer.should_stop() {
             return None;
         }
-        let max_abs = maxes.iter().fold(0.0f64, |m, &v| m.max(v));
-        Some(Prepared { x: centred, mean, scale, centred_sums, max_abs })
+        let max_abs = moments.maxes.iter().fold(0.0f64, |m, &v| m.max(v));
+        Some(Prepared {
+            x: centred,
+            mean,
+            scale,
+            centred_sums: moments.sums,
+            squares: moments.squares,
+            max_abs,
+        })
     }
 
     /// The largest magnitude in the prepared data.
@@ -324,36 +368,14 @@ impl<F: Float> Prepared<F> {
         self.max_abs
     }
 
-    /// Mean of the per-feature variances, in the scaled units (row by row, in fixed blocks).
+    /// Mean of the per-feature variances, in the scaled units: per column, the mean square less
+    /// the squared mean, from the moments of the centring pass (the data being centred, its mean
+    /// is a rounding error away from 0 and nothing cancels).
     fn mean_variance(&self) -> f64 {
         let (n, d) = self.x.dim();
-        let data = self.x.as_slice().expect("standard layout");
-        // Generic over the row function (not `dyn`), so that it is inlined into the row loop.
-        fn moments<F: Float, R: Fn(&[F], &mut [f64]) + Sync>(
-            data: &[F],
-            n: usize,
-            d: usize,
-            f: R,
-        ) -> Vec<f64> {
-            par_blocks(
-                n,
-                0,
-                &mut [] as &mut [u8],
-                &|s, e, _| {
-                    let mut acc = vec![0.0f64; d];
-                    for row in data[s * d..e * d].chunks_exact(d) {
-                        f(row, &mut acc);
-                    }
-                    acc
-                },
-                &|a: &mut Vec<f64>, b| add_sums(a, b),
-            )
-        }
-        let means: Vec<f64> = self.centred_sums.iter().map(|s| s / n as f64).collect();
-        let squares = moments(data, n, d, |row: &[F], acc: &mut [f64]| {
-            acc.iter_mut().zip(row).zip(&means).for_each(|((a, &v), m)| *a += (v.to_f64() - m).powi(2));
-        });
-        squares.iter().map(|s| s / n as f64).sum::<f64>() / d as f64
+        let n = n as f64;
+        let variance = |(&s, &sq): (&f64, &f64)| (sq / n - (s / n) * (s / n)).max(0.0);
+        self.centred_sums.iter().zip(&self.squares).map(variance).sum::<f64>() / d as f64
     }
 
     /// Centres given in the caller's units, moved into the prepared space.
@@ -562,12 +584,18 @@ mod tests {
                 assert_eq!(p.centred_sums, separate_sums(p.x.view(), 1.0), "{n}x{d}, scale {scale}");
                 // The largest magnitude found with them is the prepared data's.
                 assert_eq!(p.max_abs(), check_data(p.x.view()).unwrap(), "{n}x{d}, scale {scale}");
+                // The mean variance from the pass's moments is the two-pass one (to rounding).
+                let two_pass = p.x.var_axis(Axis(0), 0.0).mean().unwrap();
+                assert!((p.mean_variance() - two_pass).abs() <= 1e-12 * two_pass, "{n}x{d}, scale {scale}");
                 assert!(p.mean_variance() > 0.0 || n == 1);
                 // Column-major data (not one slice of rows) is prepared to the same bits.
                 let columns = x.t().to_owned();
                 let q =
                     Prepared::new(columns.t(), scale, Scan::new(columns.t()).unwrap(), &NoObserver).unwrap();
-                assert_eq!((q.x, q.mean, q.centred_sums), (p.x, p.mean, p.centred_sums));
+                assert_eq!(
+                    (q.x, q.mean, q.centred_sums, q.squares),
+                    (p.x, p.mean, p.centred_sums, p.squares)
+                );
                 assert_eq!(q.max_abs, p.max_abs);
             }
         }
