@@ -3,6 +3,7 @@
 
 mod bounds;
 mod exact1d;
+mod filtered;
 mod lloyd;
 mod narrow_bounds;
 mod repeats;
@@ -22,6 +23,7 @@ use crate::parallel::par_blocks;
 use crate::params::{Algorithm, Init, NInit, ValidKMeansParams};
 use crate::validate::{block_max_abs_finite, check_shape, check_weights, first_non_finite, safe_scale};
 use bounds::BoundsStep;
+use filtered::FilteredLloyd;
 use lloyd::{Data, LloydStep, RunConfig};
 use narrow_bounds::NarrowBounds;
 use repeats::Repeats;
@@ -35,6 +37,8 @@ enum Choice {
     /// Hamerly's bounds on narrow rows, the rows in doubt measured a block at a time
     /// ([`NarrowBounds`]).
     NarrowBounds,
+    /// Lloyd's passes by products behind Hamerly's filter ([`FilteredLloyd`]).
+    FilteredLloyd,
 }
 
 /// Bounds memory above which Elkan's per-centre bounds give way to Yinyang's groups.
@@ -126,6 +130,17 @@ const AUTO_GEMM_LLOYD_MAX_ROWS: usize = 5000;
 /// See [`AUTO_GEMM_LLOYD_MAX_ROWS`].
 const AUTO_GEMM_LLOYD_MAX_CLUSTERS: usize = 32;
 
+/// From this many rows, `auto`'s Lloyd passes on `f64` rows the products take run behind
+/// Hamerly's filter. Measured (`examples/tiny_fit.rs FILE D K R start:auto:300`, wall ms per
+/// fit from the k-means++ start of seed 0 to convergence, the seeding included, two threads;
+/// Lloyd / filtered, the builds alternating): uniform 500k × 16, k = 100: 3311 / 2370–2635;
+/// uniform 200k × 16, k = 100: 1223 / 959; uniform 100k × 16, k = 100: 577 / 461; blobs
+/// 100k × 128, k = 256: 901 / 755; blobs 50k × 128, k = 256: 359 / 326; blobs 200k × 32,
+/// k = 64 (2 iterations): 96 / 94; but uniform 20 000 × 32, k = 32: 46 / 50–52; blobs
+/// 20 000 × 64, k = 128: 79 / 87; digits (1797 × 64, k = 10): 1.05 / 1.16 (the filter's
+/// gathering and bookkeeping cost more than it saves on passes that fit in cache).
+const AUTO_FILTER_MIN_ROWS: usize = 50_000;
+
 /// `auto` on `f64` rows the matrix products take (`use_gemm`) runs Lloyd at any size: there
 /// its products run in `f32` on rows kept in their layout, and a pass costs about what the
 /// bounds' bookkeeping does. Measured (`examples/tiny_fit.rs FILE D K 3 start:auto|lloyd:300`
@@ -138,6 +153,9 @@ const AUTO_GEMM_LLOYD_MAX_CLUSTERS: usize = 32;
 /// 19; blobs 10 000 × 64, k = 10: 11 and 8 / 8 and 8; one repetition each (the seeding
 /// included, one run): uniform 500k × 16, k = 100: 4223 / 3936; uniform 20 000 × 32, k = 32: 74 / 59;
 /// blobs 200k × 32, k = 64: 190 / 172. `f32` rows keep the bounds (not measured again).
+///
+/// From [`AUTO_FILTER_MIN_ROWS`] rows, those passes run behind Hamerly's filter
+/// ([`FilteredLloyd`]).
 fn choose(algorithm: Algorithm, n: usize, d: usize, k: usize, value_bytes: usize) -> Choice {
     let yinyang = k.div_ceil(10);
     // Rows the across-rows kernel takes, a block of rows at a time.
@@ -160,6 +178,9 @@ fn choose(algorithm: Algorithm, n: usize, d: usize, k: usize, value_bytes: usize
             if n <= AUTO_GEMM_LLOYD_MAX_ROWS && k <= AUTO_GEMM_LLOYD_MAX_CLUSTERS && use_gemm(d, k) =>
         {
             Choice::Lloyd
+        }
+        Algorithm::Auto if value_bytes == 8 && use_gemm(d, k) && n >= AUTO_FILTER_MIN_ROWS => {
+            Choice::FilteredLloyd
         }
         Algorithm::Auto if value_bytes == 8 && use_gemm(d, k) => Choice::Lloyd,
         Algorithm::Auto => {
@@ -484,6 +505,7 @@ fn fit_rows<F: Float>(
         let cfg = RunConfig { max_iter: params.max_iter, tol, run, scale, observer };
         let result = match choice {
             Choice::Lloyd => lloyd::run(&data, init, &mut LloydStep::new(), &cfg)?,
+            Choice::FilteredLloyd => lloyd::run(&data, init, &mut FilteredLloyd::new::<F>(rows, k, d), &cfg)?,
             Choice::Bounds(t) => {
                 let mut step = BoundsStep::new(rows, init.view(), t);
                 if params.algorithm == Algorithm::Auto && use_gemm(d, k) {
@@ -787,9 +809,13 @@ mod tests {
         for (n, d, k) in [(5001, 64, 10), (1797, 64, 33), (2000, 12, 16), (2000, 16, 4), (2000, 16, 15)] {
             assert!(matches!(choose(Algorithm::Auto, n, d, k, 4), Choice::Bounds(_)), "n={n} d={d} k={k}");
         }
-        // f64 rows on the products' path: Lloyd at any size (products in f32); off it, bounds.
-        for (n, d, k) in [(5001, 64, 10), (1797, 64, 33), (500_000, 16, 100), (100_000, 128, 256)] {
+        // f64 rows on the products' path: Lloyd at any size (products in f32), behind the filter
+        // from 50 000 rows; off it, bounds.
+        for (n, d, k) in [(5001, 64, 10), (1797, 64, 33), (49_999, 16, 100)] {
             assert_eq!(choose(Algorithm::Auto, n, d, k, 8), Choice::Lloyd, "n={n} d={d} k={k}");
+        }
+        for (n, d, k) in [(50_000, 16, 100), (500_000, 16, 100), (100_000, 128, 256)] {
+            assert_eq!(choose(Algorithm::Auto, n, d, k, 8), Choice::FilteredLloyd, "n={n} d={d} k={k}");
         }
         for (n, d, k) in [(2000, 12, 16), (2000, 16, 4), (2000, 16, 15), (100_000, 15, 256)] {
             assert!(matches!(choose(Algorithm::Auto, n, d, k, 8), Choice::Bounds(_)), "n={n} d={d} k={k}");

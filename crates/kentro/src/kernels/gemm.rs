@@ -117,11 +117,33 @@ impl<F: Float> Scratch<F> {
     }
 }
 
+/// Bounds [`nearest_block`] may also give, from the products' approximations.
+pub(crate) enum Lower<'a> {
+    /// None.
+    No,
+    /// A lower bound on the squared distance of every row to every centre (rows × k,
+    /// row-major).
+    All(&'a mut [f64]),
+    /// Hamerly's two per row: an upper bound on the squared distance to its nearest centre and
+    /// a lower bound on the squared distance to every other centre.
+    Pair(&'a mut [f64], &'a mut [f64]),
+}
+
+impl Lower<'_> {
+    /// The bounds of rows `first..end` (of `k` centres).
+    pub(crate) fn rows(&mut self, first: usize, end: usize, k: usize) -> Lower<'_> {
+        match self {
+            Lower::No => Lower::No,
+            Lower::All(lb) => Lower::All(&mut lb[first * k..end * k]),
+            Lower::Pair(up, low) => Lower::Pair(&mut up[first..end], &mut low[first..end]),
+        }
+    }
+}
+
 /// Nearest centre and direct squared distance for each row of `block`, written to `out`.
 /// `x_norms` holds ‖x‖ of each row. Ties go to the lowest index, exactly as the direct kernel.
 /// Without `distances`, a row whose window holds one centre gets the distance zero. With
-/// `lower`, also a lower bound on the squared distance of every row to every centre (rows × k,
-/// row-major). `pre`: the block's rows already in the kernel's layout ([`columns_f32`]; the
+/// `lower`, also bounds ([`Lower`]). `pre`: the block's rows already in the kernel's layout ([`columns_f32`]; the
 /// block starts on a sub-block's first row).
 pub(crate) fn nearest_block<F: Float, G: Float>(
     block: ArrayView2<F>,
@@ -131,7 +153,7 @@ pub(crate) fn nearest_block<F: Float, G: Float>(
     scratch: &mut Scratch<G>,
     out: &mut [(usize, F)],
     distances: bool,
-    lower: Option<&mut [f64]>,
+    lower: Lower,
     pre: Option<&[G]>,
 ) {
     let (rows, d) = block.dim();
@@ -161,7 +183,7 @@ fn fused<F: Float, G: Float, const S: usize>(
     approx: &mut [G],
     out: &mut [(usize, F)],
     distances: bool,
-    mut lower: Option<&mut [f64]>,
+    mut lower: Lower,
     pre: Option<&[G]>,
 ) {
     // One rounding per product where the CPU fuses it; two elsewhere (both within the error
@@ -236,12 +258,29 @@ fn fused<F: Float, G: Float, const S: usize>(
                 pick
             };
         }
-        if let Some(lower) = lower.as_deref_mut() {
-            let lower = &mut lower[sub * S * k..];
-            for (r, (lb, &x_norm)) in lower.chunks_exact_mut(k).zip(x_norms).enumerate() {
-                let base = x_norm * x_norm - norms.window(x_norm);
-                for (l, a) in lb.iter_mut().zip(&approx[..k]) {
-                    *l = (a[r].to_f64() + base).max(0.0);
+        match &mut lower {
+            Lower::No => {}
+            Lower::All(lower) => {
+                let lower = &mut lower[sub * S * k..];
+                for (r, (lb, &x_norm)) in lower.chunks_exact_mut(k).zip(x_norms).enumerate() {
+                    let base = x_norm * x_norm - norms.window(x_norm);
+                    for (l, a) in lb.iter_mut().zip(&approx[..k]) {
+                        *l = (a[r].to_f64() + base).max(0.0);
+                    }
+                }
+            }
+            Lower::Pair(upper, lower) => {
+                let bounds = upper[sub * S..].iter_mut().zip(&mut lower[sub * S..]);
+                for (r, ((up, low), (&x_norm, &(label, _)))) in
+                    bounds.zip(x_norms.iter().zip(out.iter())).enumerate()
+                {
+                    let (sq, window) = (x_norm * x_norm, norms.window(x_norm));
+                    // The nearest is at most as far as the smallest approximation's centre.
+                    *up = best[r].to_f64() + sq + window;
+                    // The smallest approximation of a centre other than the label's: the
+                    // second smallest where the label's is the smallest, else the smallest.
+                    let other = if label == at[r] as usize { second[r] } else { best[r] };
+                    *low = (other.to_f64() + sq - window).max(0.0);
                 }
             }
         }

@@ -202,7 +202,7 @@ impl<'a, F: Float> Assigner<'a, F> {
                 centers.ncols(),
                 out,
             ),
-            _ => self.by_products(block, x_norms, out, distances, None, pre),
+            _ => self.by_products(block, x_norms, out, distances, gemm::Lower::No, pre),
         }
     }
 
@@ -215,7 +215,7 @@ impl<'a, F: Float> Assigner<'a, F> {
         x_norms: &[f64],
         out: &mut [(usize, F)],
         distances: bool,
-        mut lb_sq: Option<&mut [f64]>,
+        mut lower: gemm::Lower,
         pre: Option<&[f32]>,
     ) {
         let (k, d) = match self {
@@ -227,7 +227,7 @@ impl<'a, F: Float> Assigner<'a, F> {
             chunks.zip(x_norms.chunks(GEMM_ROWS)).zip(out.chunks_mut(GEMM_ROWS)).enumerate()
         {
             let (first, end) = (i * GEMM_ROWS, i * GEMM_ROWS + rows.nrows());
-            let lower = lb_sq.as_deref_mut().map(|lb| &mut lb[first * k..end * k]);
+            let lower = lower.rows(first, end, k);
             let (scratch, scratch32) = (&mut scratch, &mut scratch32);
             match self {
                 Assigner::Direct(_) => unreachable!("the direct way takes no products"),
@@ -280,7 +280,51 @@ impl<F: Float> Assigner<'_, F> {
                     *slot = (best, F::from_f64(lb[best]));
                 }
             }
-            _ => self.by_products(block, x_norms, out, true, Some(lb_sq), pre),
+            _ => self.by_products(block, x_norms, out, true, gemm::Lower::All(lb_sq), pre),
+        }
+    }
+
+    /// [`Assigner::nearest_rows`], and also Hamerly's two bounds per row: an upper bound on the
+    /// squared distance to its nearest centre (`upper_sq`) and a lower bound on the squared
+    /// distance to every other centre (`lower_sq`).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn nearest_rows_and_pair(
+        &self,
+        block: ArrayView2<F>,
+        x_norms: &[f64],
+        out: &mut [(usize, F)],
+        distances: bool,
+        upper_sq: &mut [f64],
+        lower_sq: &mut [f64],
+        pre: Option<&[f32]>,
+    ) {
+        match self {
+            Assigner::Direct(centers) => {
+                let c = centers.as_slice().expect("standard layout");
+                let (k, d) = centers.dim();
+                let rows = block.as_slice().expect("standard layout");
+                let mut all = vec![0.0f64; k];
+                for (((slot, xi), up), low) in
+                    out.iter_mut().zip(rows.chunks_exact(d)).zip(upper_sq.iter_mut()).zip(lower_sq.iter_mut())
+                {
+                    all_distances(xi, c, d, &mut all);
+                    // The same choice as `nearest`: the first smallest direct distance.
+                    let mut best = 0;
+                    for (j, &v) in all.iter().enumerate() {
+                        if v < all[best] {
+                            best = j;
+                        }
+                    }
+                    *slot = (best, F::from_f64(all[best]));
+                    *up = all[best];
+                    *low = all
+                        .iter()
+                        .enumerate()
+                        .filter(|&(j, _)| j != best)
+                        .fold(f64::MAX, |m, (_, &v)| m.min(v));
+                }
+            }
+            _ => self.by_products(block, x_norms, out, distances, gemm::Lower::Pair(upper_sq, lower_sq), pre),
         }
     }
 }
@@ -393,6 +437,7 @@ mod tests {
                     ("F", Assigner::with_gemm(c.view()), None),
                     ("f32", Assigner::with_gemm_f32(c.view()), None),
                     ("f32, kept", Assigner::with_gemm_f32(c.view()), Some(kept.as_slice())),
+                    ("none (direct)", Assigner::Direct(c.view()), None),
                 ] {
                     let what = format!("{what} products in {way}");
                     let mut a = vec![(0, F::ZERO); n];
@@ -411,6 +456,21 @@ mod tests {
                         for (cj, &l) in c.outer_iter().zip(lb) {
                             let direct = sq_dist(row.as_slice().unwrap(), cj.as_slice().unwrap()).to_f64();
                             assert!(l <= direct, "bound {l} above {direct}, {what}");
+                        }
+                    }
+                    // Hamerly's pair: the same nearest; the upper bound at least the distance to
+                    // it, the lower at most the distance to every other centre.
+                    let (mut up, mut low) = (vec![0.0f64; n], vec![0.0f64; n]);
+                    assigner.nearest_rows_and_pair(x.view(), &norms, &mut a, true, &mut up, &mut low, pre);
+                    assert_eq!(a, b, "with the pair, {what}");
+                    for (((row, &(label, _)), &u), &l) in x.outer_iter().zip(&b).zip(&up).zip(&low) {
+                        for (j, cj) in c.outer_iter().enumerate() {
+                            let direct = sq_dist(row.as_slice().unwrap(), cj.as_slice().unwrap()).to_f64();
+                            if j == label {
+                                assert!(u >= direct, "upper {u} below {direct}, {what}");
+                            } else {
+                                assert!(l <= direct, "lower {l} above {direct}, {what}");
+                            }
                         }
                     }
                 }

@@ -1,0 +1,293 @@
+//! Lloyd's passes by matrix products behind Hamerly's filter (Hamerly, "Making k-means even
+//! faster", SDM 2010). Each sample keeps an upper bound on the distance to its centre and a
+//! lower bound on the distance to every other centre, both from the products' approximations
+//! and their rounding window ([`Assigner::nearest_rows_and_pair`]); when the centres move, the
+//! upper bound grows by its centre's drift and the lower bound shrinks by the largest drift. A
+//! sample whose bounds still separate keeps its label without being measured; the others are
+//! gathered and measured by products against every centre, which renews both bounds.
+//!
+//! Unlike [`super::bounds::BoundsStep`], a sample in doubt is not first tightened by its
+//! distance to its own centre (a read of its row in the data's own type for every sample in
+//! doubt, which made such a filter slower than Lloyd's passes over the kept `f32` rows on
+//! uniform data): it is measured again in full.
+//!
+//! Exactness: the bounds carry the products' window and the [`Allowance`] of the distances, the
+//! drifts are upper bounds, and the products' labels are the direct kernel's. So labels are
+//! exactly Lloyd's, iteration by iteration.
+
+use multiversion::multiversion;
+use ndarray::{ArrayView2, s};
+
+use super::bounds::{Allowance, drifts};
+use super::lloyd::{AssignStep, Data, Partial, accumulate, leaf_rows};
+use crate::float::Float;
+use crate::kernels::Assigner;
+use crate::parallel::{Rows, par_blocks_sized};
+
+/// The filtered step with its per-sample bounds.
+pub(crate) struct FilteredLloyd {
+    /// Per sample: upper bound on the distance to its centre.
+    upper: Vec<f64>,
+    /// Per sample: lower bound on the distance to every other centre.
+    lower: Vec<f64>,
+    /// Upper bounds on how far each centre moved since the last pass, and the largest.
+    drift: Vec<f64>,
+    max_drift: f64,
+    started: bool,
+    /// Whether passes return the per-cluster sums (see [`AssignStep::sums_wanted`]).
+    sums_wanted: bool,
+    allow: Allowance,
+}
+
+impl FilteredLloyd {
+    pub(crate) fn new<F: Float>(n: usize, k: usize, d: usize) -> Self {
+        FilteredLloyd {
+            upper: vec![0.0; n],
+            lower: vec![0.0; n],
+            drift: vec![0.0; k],
+            max_drift: 0.0,
+            started: false,
+            sums_wanted: true,
+            allow: Allowance::new::<F>(d),
+        }
+    }
+}
+
+/// Rows filtered and measured at a time (a multiple of the kept layout's sub-blocks).
+const CHUNK: usize = 256;
+
+/// A chunk measures all its rows in place (from the kept layout) when more than
+/// `1 / OPEN_WHOLE` of them are in doubt: gathering them would cost more than the rows saved.
+const OPEN_WHOLE: usize = 2;
+
+impl<'a, F: Float> AssignStep<F, Data<'a, F>> for FilteredLloyd {
+    fn assign(
+        &mut self,
+        data: &Data<'a, F>,
+        centers: ArrayView2<F>,
+        labels: &mut [usize],
+        want_inertia: bool,
+    ) -> Partial {
+        let (k, d) = centers.dim();
+        let assigner = Assigner::new(centers);
+        // Every row is measured on the first pass, and where the inertia needs every distance.
+        let started = std::mem::replace(&mut self.started, true);
+        let every_row = !started || want_inertia;
+        let (allow, drift, max_drift, sums) = (self.allow, &self.drift, self.max_drift, self.sums_wanted);
+        let margin = 1.0 + 2.0 * allow.eta;
+        par_blocks_sized(
+            leaf_rows(k, d),
+            labels.len(),
+            (Rows::new(labels, 1), (Rows::new(&mut self.upper, 1), Rows::new(&mut self.lower, 1))),
+            &|s, e, (lab, (up, low)): (Rows<usize>, (Rows<f64>, Rows<f64>))| {
+                let mut part = if sums { Partial::zeros(k, d) } else { Partial::zeros(0, 0) };
+                if data.stopping() {
+                    return part;
+                }
+                let mut nearest = [(0usize, F::ZERO); CHUNK];
+                let (mut up_sq, mut low_sq) = ([0.0f64; CHUNK], [0.0f64; CHUNK]);
+                let mut open = [0u32; CHUNK];
+                let mut gathered: Vec<F> = Vec::new();
+                let mut gathered_norms: Vec<f64> = Vec::new();
+                let chunks =
+                    lab.data.chunks_mut(CHUNK).zip(up.data.chunks_mut(CHUNK).zip(low.data.chunks_mut(CHUNK)));
+                for (first, (lab, (up, low))) in (s..e).step_by(CHUNK).zip(chunks) {
+                    let rows = lab.len();
+                    let end = first + rows;
+                    let x = data.x.slice(s![first..end, ..]);
+                    let norms = &data.x_norms[first..end];
+                    // The bounds moved by the drifts; the rows they leave in doubt, in order.
+                    let len = if every_row {
+                        open[..rows].iter_mut().zip(0..).for_each(|(o, i)| *o = i);
+                        rows
+                    } else {
+                        filter(lab, (up, low), drift, max_drift, margin, &mut open)
+                    };
+                    let open = &open[..len];
+                    if len > 0 {
+                        let (nearest, up_sq, low_sq) =
+                            (&mut nearest[..len], &mut up_sq[..len], &mut low_sq[..len]);
+                        if len * OPEN_WHOLE > rows {
+                            // Every row of the chunk, from the kept layout; only the open ones
+                            // are kept.
+                            let (nearest_all, up_all, low_all) = (
+                                &mut [(0usize, F::ZERO); CHUNK][..rows],
+                                &mut [0.0f64; CHUNK][..rows],
+                                &mut [0.0f64; CHUNK][..rows],
+                            );
+                            let pre = data.columns_of(first, end);
+                            assigner.nearest_rows_and_pair(
+                                x,
+                                norms,
+                                nearest_all,
+                                want_inertia,
+                                up_all,
+                                low_all,
+                                pre,
+                            );
+                            for (o, &i) in open.iter().enumerate() {
+                                let i = i as usize;
+                                (nearest[o], up_sq[o], low_sq[o]) = (nearest_all[i], up_all[i], low_all[i]);
+                            }
+                        } else {
+                            let values = x.as_slice().expect("standard layout");
+                            gathered.resize(len * d, F::ZERO);
+                            gathered_norms.resize(len, 0.0);
+                            gather(values, norms, open, &mut gathered, &mut gathered_norms);
+                            let block = ArrayView2::from_shape((len, d), &gathered[..]).expect("whole rows");
+                            assigner.nearest_rows_and_pair(
+                                block,
+                                &gathered_norms,
+                                nearest,
+                                false,
+                                up_sq,
+                                low_sq,
+                                None,
+                            );
+                        }
+                        let mut changed = 0;
+                        for (((&i, &(a, _)), &u), &l) in
+                            open.iter().zip(nearest.iter()).zip(up_sq.iter()).zip(low_sq.iter())
+                        {
+                            let i = i as usize;
+                            changed += usize::from(lab[i] != a);
+                            lab[i] = a;
+                            up[i] = allow.upper(u);
+                            low[i] = allow.lower(l);
+                        }
+                        part.changed += changed;
+                    }
+                    if want_inertia {
+                        // Every row measured, in row order, as `accumulate` adds distances.
+                        let mut inertia = part.inertia;
+                        match data.weights {
+                            None => nearest[..rows].iter().for_each(|&(_, v)| inertia += v.to_f64()),
+                            Some(w) => nearest[..rows]
+                                .iter()
+                                .zip(&w[first..end])
+                                .for_each(|(&(_, v), wi)| inertia += wi * v.to_f64()),
+                        }
+                        part.inertia = inertia;
+                    }
+                    if sums {
+                        let values = x.as_slice().expect("standard layout");
+                        accumulate(values, d, first, lab, None, data.weights, &mut part);
+                    }
+                }
+                part
+            },
+            &|a: &mut Partial, b| a.merge(b),
+        )
+    }
+
+    fn sums_wanted(&mut self, wanted: bool) {
+        self.sums_wanted = wanted;
+    }
+
+    fn centers_moved(&mut self, old: ArrayView2<F>, new: ArrayView2<F>) {
+        drifts(old, new, &mut self.drift);
+        self.max_drift = self.drift.iter().fold(0.0f64, |m, &v| m.max(v));
+    }
+}
+
+/// Moves the bounds of a chunk's rows by the drifts (`bounds`: upper, lower), and writes the
+/// rows they leave in doubt to `open`, in order; returns their number.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn filter(
+    labels: &[usize],
+    (upper, lower): (&mut [f64], &mut [f64]),
+    drift: &[f64],
+    max_drift: f64,
+    margin: f64,
+    open: &mut [u32; CHUNK],
+) -> usize {
+    let mut len = 0;
+    for (((&a, u), l), i) in labels.iter().zip(upper.iter_mut()).zip(lower.iter_mut()).zip(0..) {
+        *u += drift[a];
+        *l -= max_drift;
+        // A NaN bound keeps nothing.
+        let keeps = *l > *u * margin;
+        open[len] = i;
+        len += usize::from(!keeps);
+    }
+    len
+}
+
+/// Copies the `open` rows of `values` (rows of `out`'s width over `norms.len()`) and their
+/// norms into `out` and `out_norms`.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn gather<F: Float>(values: &[F], norms: &[f64], open: &[u32], out: &mut [F], out_norms: &mut [f64]) {
+    let d = out.len() / open.len().max(1);
+    for ((o, on), &i) in out.chunks_exact_mut(d).zip(out_norms.iter_mut()).zip(open) {
+        let i = i as usize;
+        // Element by element: a call to `memcpy` per row would cost more than the copy.
+        o.iter_mut().zip(&values[i * d..(i + 1) * d]).for_each(|(o, &v)| *o = v);
+        *on = norms[i];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::algo::lloyd::{LloydStep, RunConfig, run};
+    use crate::observer::{NoObserver, Observer};
+
+    /// Asks for the inertia of every iteration (every row is then measured every pass).
+    struct WantsInertia;
+
+    impl Observer for WantsInertia {
+        fn wants_iteration_inertia(&self) -> bool {
+            true
+        }
+    }
+
+    fn filter_keeps_lloyds_run<F: Float>() {
+        let mut rng = crate::rng::Rng::new(9);
+        let (n, d, k) = (4000, 16, 24);
+        let uniform =
+            ndarray::Array2::from_shape_fn((n, d), |_| F::from_f64(rng.below(1 << 20) as f64 / 1048576.0));
+        // Blobs as scikit-learn's `make_blobs` draws them: 20 centres in [−10, 10)^d, normal
+        // noise of deviation 1, each row from a random centre.
+        let centres: Vec<f64> = (0..20 * d).map(|_| rng.below(20_000) as f64 / 1000.0 - 10.0).collect();
+        let mut normal = crate::numpy_random::NumpyRandom::new(4);
+        let of_row: Vec<usize> = (0..n).map(|_| rng.below(20)).collect();
+        let blobs = ndarray::Array2::from_shape_fn((n, d), |(i, f)| {
+            F::from_f64(centres[of_row[i] * d + f] + normal.standard_normal())
+        });
+        // Ties: a row repeated, and two starting centres equal.
+        let mut ties = blobs.clone();
+        for i in 0..200 {
+            let row = ties.row(0).to_owned();
+            ties.row_mut(i * 7).assign(&row);
+        }
+        let weights: Vec<f64> = (0..n).map(|i| 0.5 + (i % 5) as f64).collect();
+        for (name, x) in [("uniform", uniform), ("blobs", blobs), ("ties", ties)] {
+            for w in [None, Some(weights.as_slice())] {
+                for observer in [&NoObserver as &dyn Observer, &WantsInertia] {
+                    let data = Data::new(x.view(), w, observer, true);
+                    let data = if F::DTYPE == "float64" { data.with_columns() } else { data };
+                    let mut start = x.slice(s![..k, ..]).to_owned();
+                    if name == "ties" {
+                        let first = start.row(0).to_owned();
+                        start.row_mut(1).assign(&first);
+                    }
+                    let cfg = RunConfig { max_iter: 300, tol: 0.0, run: 0, scale: 1.0, observer };
+                    let lloyd = run(&data, start.clone(), &mut LloydStep::new(), &cfg).unwrap();
+                    let filtered = run(&data, start, &mut FilteredLloyd::new::<F>(n, k, d), &cfg).unwrap();
+                    let what = format!("{} {name}, weighted: {}", F::DTYPE, w.is_some());
+                    assert!(lloyd.n_iter > 5, "{what}: {} iterations", lloyd.n_iter);
+                    assert_eq!(filtered.labels, lloyd.labels, "{what}");
+                    assert_eq!(filtered.centers, lloyd.centers, "{what}");
+                    assert_eq!(filtered.inertia.to_bits(), lloyd.inertia.to_bits(), "{what}");
+                    assert_eq!(filtered.n_iter, lloyd.n_iter, "{what}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn filtered_lloyd_keeps_lloyds_run() {
+        filter_keeps_lloyds_run::<f64>();
+        filter_keeps_lloyds_run::<f32>();
+    }
+}
