@@ -190,7 +190,7 @@ fn every_algorithm_reports_lloyds_inertia_every_iteration() {
     }
 }
 
-/// From 50 000 float64 rows the matrix products take, `auto` runs Lloyd's passes behind
+/// From 50 000 rows the matrix products take (float64 or float32), `auto` runs Lloyd's passes behind
 /// Hamerly's filter: still Lloyd's run, iteration by iteration (uniform data: slow convergence,
 /// few rows changing late, so the filter skips most rows; blobs: it skips nearly all).
 #[test]
@@ -203,29 +203,35 @@ fn auto_behind_the_filter_is_lloyd_iteration_by_iteration() {
     let (blobs, _) =
         Blobs::new(50_000).n_features(24).centers(12).cluster_std(2.0).seed(5).generate().unwrap();
     for (name, x, k) in [("uniform 50000x16", uniform, 16), ("blobs 50000x24", blobs, 12)] {
-        let fit = |algorithm: Algorithm, max_iter: usize| {
-            KMeans::params(k)
-                .init(Init::Random)
-                .n_init(kentro::NInit::Runs(1))
-                .seed(1)
-                .tol(0.0)
-                .max_iter(max_iter)
-                .algorithm(algorithm)
-                .check()
-                .unwrap()
-                .fit(x.view())
-                .unwrap()
-        };
-        let full = fit(Algorithm::Lloyd, 300);
-        assert!(full.n_iter() > 8, "{name}: {} iterations", full.n_iter());
-        let bits = |m: &KMeans<f64>| m.centers().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-        for max_iter in [1, 2, 3, full.n_iter() / 2, full.n_iter(), 300] {
-            let (lloyd, auto) = (fit(Algorithm::Lloyd, max_iter), fit(Algorithm::Auto, max_iter));
-            let what = format!("{name} max_iter={max_iter}");
-            assert_eq!(auto.labels(), lloyd.labels(), "{what}: labels");
-            assert_eq!(bits(&auto), bits(&lloyd), "{what}: centres");
-            assert_eq!(auto.inertia().to_bits(), lloyd.inertia().to_bits(), "{what}: inertia");
-            assert_eq!(auto.n_iter(), lloyd.n_iter(), "{what}: n_iter");
-        }
+        filter_is_lloyd::<f64>(&x, k, name);
+        filter_is_lloyd::<f32>(&x, k, name);
+    }
+}
+
+fn filter_is_lloyd<F: Float>(x: &Array2<f64>, k: usize, name: &str) {
+    let x: Array2<F> = x.mapv(F::from_f64);
+    let fit = |algorithm: Algorithm, max_iter: usize| {
+        KMeans::params(k)
+            .init(Init::Random)
+            .n_init(kentro::NInit::Runs(1))
+            .seed(1)
+            .tol(0.0)
+            .max_iter(max_iter)
+            .algorithm(algorithm)
+            .check()
+            .unwrap()
+            .fit(x.view())
+            .unwrap()
+    };
+    let full = fit(Algorithm::Lloyd, 300);
+    assert!(full.n_iter() > 8, "{name}: {} iterations", full.n_iter());
+    let bits = |m: &KMeans<F>| m.centers().iter().map(|v| v.to_f64().to_bits()).collect::<Vec<_>>();
+    for max_iter in [1, 2, 3, full.n_iter() / 2, full.n_iter(), 300] {
+        let (lloyd, auto) = (fit(Algorithm::Lloyd, max_iter), fit(Algorithm::Auto, max_iter));
+        let what = format!("{name} {} max_iter={max_iter}", F::DTYPE);
+        assert_eq!(auto.labels(), lloyd.labels(), "{what}: labels");
+        assert_eq!(bits(&auto), bits(&lloyd), "{what}: centres");
+        assert_eq!(auto.inertia().to_bits(), lloyd.inertia().to_bits(), "{what}: inertia");
+        assert_eq!(auto.n_iter(), lloyd.n_iter(), "{what}: n_iter");
     }
 }

@@ -130,15 +130,20 @@ const AUTO_GEMM_LLOYD_MAX_ROWS: usize = 5000;
 /// See [`AUTO_GEMM_LLOYD_MAX_ROWS`].
 const AUTO_GEMM_LLOYD_MAX_CLUSTERS: usize = 32;
 
-/// From this many rows, `auto`'s Lloyd passes on `f64` rows the products take run behind
-/// Hamerly's filter. Measured (`examples/tiny_fit.rs FILE D K R start:auto:300`, wall ms per
+/// From this many rows, `auto` runs Lloyd's passes behind Hamerly's filter on rows the products
+/// take, `f64` or `f32`. Measured (`examples/tiny_fit.rs FILE D K R start:auto:300`, wall ms per
 /// fit from the k-means++ start of seed 0 to convergence, the seeding included, two threads;
 /// Lloyd / filtered, the builds alternating): uniform 500k × 16, k = 100: 3311 / 2370–2635;
 /// uniform 200k × 16, k = 100: 1223 / 959; uniform 100k × 16, k = 100: 577 / 461; blobs
 /// 100k × 128, k = 256: 901 / 755; blobs 50k × 128, k = 256: 359 / 326; blobs 200k × 32,
 /// k = 64 (2 iterations): 96 / 94; but uniform 20 000 × 32, k = 32: 46 / 50–52; blobs
 /// 20 000 × 64, k = 128: 79 / 87; digits (1797 × 64, k = 10): 1.05 / 1.16 (the filter's
-/// gathering and bookkeeping cost more than it saves on passes that fit in cache).
+/// gathering and bookkeeping cost more than it saves on passes that fit in cache). `f32` rows,
+/// whose `auto` ran Yinyang's bounds (giving way to Lloyd's passes) at these sizes: five default
+/// fits (`default32`, seeds 0–4, the seeding included), bounds / filtered, ms: uniform 500k ×
+/// 16, k = 100: 19 922 / 12 209; uniform 100k × 16, k = 100: 4144 / 2496; blobs 100k × 128,
+/// k = 256: 4096 / 3305; blobs 50k × 128, k = 256: 1811 / 1644; blobs 200k × 32, k = 64: 742 /
+/// 662; the same iterations and inertias.
 const AUTO_FILTER_MIN_ROWS: usize = 50_000;
 
 /// `auto` on `f64` rows the matrix products take (`use_gemm`) runs Lloyd at any size: there
@@ -154,8 +159,8 @@ const AUTO_FILTER_MIN_ROWS: usize = 50_000;
 /// included, one run): uniform 500k × 16, k = 100: 4223 / 3936; uniform 20 000 × 32, k = 32: 74 / 59;
 /// blobs 200k × 32, k = 64: 190 / 172. `f32` rows keep the bounds (not measured again).
 ///
-/// From [`AUTO_FILTER_MIN_ROWS`] rows, those passes run behind Hamerly's filter
-/// ([`FilteredLloyd`]).
+/// From [`AUTO_FILTER_MIN_ROWS`] rows, Lloyd's passes on rows the products take (`f64` or
+/// `f32`) run behind Hamerly's filter ([`FilteredLloyd`]).
 fn choose(algorithm: Algorithm, n: usize, d: usize, k: usize, value_bytes: usize) -> Choice {
     let yinyang = k.div_ceil(10);
     // Rows the across-rows kernel takes, a block of rows at a time.
@@ -179,9 +184,7 @@ fn choose(algorithm: Algorithm, n: usize, d: usize, k: usize, value_bytes: usize
         {
             Choice::Lloyd
         }
-        Algorithm::Auto if value_bytes == 8 && use_gemm(d, k) && n >= AUTO_FILTER_MIN_ROWS => {
-            Choice::FilteredLloyd
-        }
+        Algorithm::Auto if use_gemm(d, k) && n >= AUTO_FILTER_MIN_ROWS => Choice::FilteredLloyd,
         Algorithm::Auto if value_bytes == 8 && use_gemm(d, k) => Choice::Lloyd,
         Algorithm::Auto => {
             let affordable =
@@ -816,7 +819,9 @@ mod tests {
         }
         for (n, d, k) in [(50_000, 16, 100), (500_000, 16, 100), (100_000, 128, 256)] {
             assert_eq!(choose(Algorithm::Auto, n, d, k, 8), Choice::FilteredLloyd, "n={n} d={d} k={k}");
+            assert_eq!(choose(Algorithm::Auto, n, d, k, 4), Choice::FilteredLloyd, "f32 n={n} d={d} k={k}");
         }
+        assert!(matches!(choose(Algorithm::Auto, 49_999, 16, 100, 4), Choice::Bounds(_)));
         for (n, d, k) in [(2000, 12, 16), (2000, 16, 4), (2000, 16, 15), (100_000, 15, 256)] {
             assert!(matches!(choose(Algorithm::Auto, n, d, k, 8), Choice::Bounds(_)), "n={n} d={d} k={k}");
         }
