@@ -45,10 +45,10 @@ pub enum Algorithm {
     /// The fastest exact method for the data's shape (today: Hamerly's bounds from 32 clusters
     /// on for rows of up to 8 features, 4 in float32; plain Lloyd for fewer clusters up to 8
     /// features, where one pass costs about as much as keeping bounds, and for a single
-    /// cluster; plain Lloyd by products where those apply (d ≥ 16, k ≥ 8, d·k ≥ 256) on
-    /// float64 rows of any number, on float32 rows up to 5000 rows and 32 clusters, and on
-    /// either from 50 000 rows behind Hamerly's filter, which skips the rows whose bounds keep
-    /// their label;
+    /// cluster; plain Lloyd by products where those apply (d ≥ 16, k ≥ 8, d·k ≥ 256): on
+    /// float64 rows below 50 000 (distinct) rows, on float32 rows up to 5000 rows and 32
+    /// clusters, and on either from 50 000 rows behind Hamerly's filter, which skips the rows
+    /// whose bounds keep their label;
     /// Yinyang's grouped bounds otherwise, which give way to Lloyd's passes when they keep
     /// leaving many distances to compute).
     #[default]

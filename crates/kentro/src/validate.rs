@@ -70,8 +70,8 @@ pub(crate) fn row_max_abs_finite<F: Float>(row: ArrayView1<F>) -> (f64, bool) {
     }
 }
 
-/// Lanes of [`max_abs_finite`]: four 512-bit registers of `f64` (independent chains, so the
-/// additions and comparisons overlap).
+/// Lanes of [`max_abs_finite`]: four 512-bit registers of `f64`, two of `f32` (independent
+/// chains, so the additions and comparisons overlap).
 const SCAN_LANES: usize = 32;
 
 /// The largest absolute value among `values` (0 when empty) and whether all of them are finite,

@@ -196,13 +196,14 @@ fn every_algorithm_reports_lloyds_inertia_every_iteration() {
 #[test]
 fn auto_behind_the_filter_is_lloyd_iteration_by_iteration() {
     let mut s = 777u64;
-    let uniform = Array2::from_shape_fn((50_000, 16), |_| {
+    // More rows than `auto`'s threshold for the filter (50 000), which these fits must cross.
+    let uniform = Array2::from_shape_fn((60_000, 16), |_| {
         s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (s >> 11) as f64 / (1u64 << 53) as f64
     });
     let (blobs, _) =
-        Blobs::new(50_000).n_features(24).centers(12).cluster_std(2.0).seed(5).generate().unwrap();
-    for (name, x, k) in [("uniform 50000x16", uniform, 16), ("blobs 50000x24", blobs, 12)] {
+        Blobs::new(60_000).n_features(24).centers(12).cluster_std(2.0).seed(5).generate().unwrap();
+    for (name, x, k) in [("uniform 60000x16", uniform, 16), ("blobs 60000x24", blobs, 12)] {
         filter_is_lloyd::<f64>(&x, k, name);
         filter_is_lloyd::<f32>(&x, k, name);
     }

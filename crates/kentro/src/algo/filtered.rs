@@ -4,7 +4,8 @@
 //! and their rounding window ([`Assigner::nearest_rows_and_pair`]); when the centres move, the
 //! upper bound grows by its centre's drift and the lower bound shrinks by the largest drift. A
 //! sample whose bounds still separate keeps its label without being measured; the others are
-//! gathered and measured by products against every centre, which renews both bounds.
+//! gathered and measured by products against every centre, which renews both bounds (where most
+//! of a chunk of rows is in doubt, the whole chunk is measured in place instead).
 //!
 //! Unlike [`super::bounds::BoundsStep`], a sample in doubt is not first tightened by its
 //! distance to its own centre (a read of its row in the data's own type for every sample in
@@ -12,8 +13,11 @@
 //! uniform data): it is measured again in full.
 //!
 //! Exactness: the bounds carry the products' window and the [`Allowance`] of the distances, the
-//! drifts are upper bounds, and the products' labels are the direct kernel's. So labels are
-//! exactly Lloyd's, iteration by iteration.
+//! drifts are upper bounds, the moved bounds are rounded outwards, a label is kept only where the
+//! bounds are apart by more than the rounding of the direct distances (`1 + 2η`), and the
+//! products' labels are the direct kernel's. So labels are exactly Lloyd's, iteration by
+//! iteration. A pass asked for the inertia measures the kept rows' distances to their centres
+//! directly (only those), as Lloyd's pass gives them.
 
 use multiversion::multiversion;
 use ndarray::{ArrayView2, s};
@@ -21,7 +25,7 @@ use ndarray::{ArrayView2, s};
 use super::bounds::{Allowance, drifts};
 use super::lloyd::{AssignStep, Data, Partial, accumulate, leaf_rows};
 use crate::float::Float;
-use crate::kernels::Assigner;
+use crate::kernels::{Assigner, sq_dist};
 use crate::parallel::{Rows, par_blocks_sized};
 
 /// The filtered step with its per-sample bounds.
@@ -37,6 +41,8 @@ pub(crate) struct FilteredLloyd {
     /// Whether passes return the per-cluster sums (see [`AssignStep::sums_wanted`]).
     sums_wanted: bool,
     allow: Allowance,
+    /// Rows measured by products so far, over all passes (the others kept their label).
+    measured: usize,
 }
 
 impl FilteredLloyd {
@@ -49,6 +55,7 @@ impl FilteredLloyd {
             started: false,
             sums_wanted: true,
             allow: Allowance::new::<F>(d),
+            measured: 0,
         }
     }
 }
@@ -70,114 +77,108 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for FilteredLloyd {
     ) -> Partial {
         let (k, d) = centers.dim();
         let assigner = Assigner::new(centers);
-        // Every row is measured on the first pass, and where the inertia needs every distance.
+        let c = centers.as_slice().expect("standard layout");
+        // Every row is measured on the first pass.
         let started = std::mem::replace(&mut self.started, true);
-        let every_row = !started || want_inertia;
         let (allow, drift, max_drift, sums) = (self.allow, &self.drift, self.max_drift, self.sums_wanted);
         let margin = 1.0 + 2.0 * allow.eta;
-        par_blocks_sized(
+        let (part, measured) = par_blocks_sized(
             leaf_rows(k, d),
             labels.len(),
             (Rows::new(labels, 1), (Rows::new(&mut self.upper, 1), Rows::new(&mut self.lower, 1))),
             &|s, e, (lab, (up, low)): (Rows<usize>, (Rows<f64>, Rows<f64>))| {
                 let mut part = if sums { Partial::zeros(k, d) } else { Partial::zeros(0, 0) };
+                let mut measured = 0;
                 if data.stopping() {
-                    return part;
+                    return (part, measured);
                 }
                 let mut nearest = [(0usize, F::ZERO); CHUNK];
                 let (mut up_sq, mut low_sq) = ([0.0f64; CHUNK], [0.0f64; CHUNK]);
                 let mut open = [0u32; CHUNK];
-                let mut gathered: Vec<F> = Vec::new();
-                let mut gathered_norms: Vec<f64> = Vec::new();
+                let (mut gathered, mut gathered_norms) = (Vec::new(), Vec::new());
                 let chunks =
                     lab.data.chunks_mut(CHUNK).zip(up.data.chunks_mut(CHUNK).zip(low.data.chunks_mut(CHUNK)));
                 for (first, (lab, (up, low))) in (s..e).step_by(CHUNK).zip(chunks) {
                     let rows = lab.len();
                     let end = first + rows;
                     let x = data.x.slice(s![first..end, ..]);
+                    let values = x.as_slice().expect("standard layout");
                     let norms = &data.x_norms[first..end];
                     // The bounds moved by the drifts; the rows they leave in doubt, in order.
-                    let len = if every_row {
-                        open[..rows].iter_mut().zip(0..).for_each(|(o, i)| *o = i);
-                        rows
-                    } else {
+                    let len = if started {
                         filter(lab, (up, low), drift, max_drift, margin, &mut open)
+                    } else {
+                        rows
                     };
-                    let open = &open[..len];
-                    if len > 0 {
-                        let (nearest, up_sq, low_sq) =
-                            (&mut nearest[..len], &mut up_sq[..len], &mut low_sq[..len]);
-                        if len * OPEN_WHOLE > rows {
-                            // Every row of the chunk, from the kept layout; only the open ones
-                            // are kept.
-                            let (nearest_all, up_all, low_all) = (
-                                &mut [(0usize, F::ZERO); CHUNK][..rows],
-                                &mut [0.0f64; CHUNK][..rows],
-                                &mut [0.0f64; CHUNK][..rows],
-                            );
-                            let pre = data.columns_of(first, end);
-                            assigner.nearest_rows_and_pair(
-                                x,
-                                norms,
-                                nearest_all,
-                                want_inertia,
-                                up_all,
-                                low_all,
-                                pre,
-                            );
-                            for (o, &i) in open.iter().enumerate() {
-                                let i = i as usize;
-                                (nearest[o], up_sq[o], low_sq[o]) = (nearest_all[i], up_all[i], low_all[i]);
-                            }
-                        } else {
-                            let values = x.as_slice().expect("standard layout");
-                            gathered.resize(len * d, F::ZERO);
-                            gathered_norms.resize(len, 0.0);
-                            gather(values, norms, open, &mut gathered, &mut gathered_norms);
-                            let block = ArrayView2::from_shape((len, d), &gathered[..]).expect("whole rows");
-                            assigner.nearest_rows_and_pair(
-                                block,
-                                &gathered_norms,
-                                nearest,
-                                false,
-                                up_sq,
-                                low_sq,
-                                None,
-                            );
-                        }
-                        let mut changed = 0;
-                        for (((&i, &(a, _)), &u), &l) in
-                            open.iter().zip(nearest.iter()).zip(up_sq.iter()).zip(low_sq.iter())
-                        {
-                            let i = i as usize;
-                            changed += usize::from(lab[i] != a);
-                            lab[i] = a;
-                            up[i] = allow.upper(u);
-                            low[i] = allow.lower(l);
-                        }
-                        part.changed += changed;
+                    // Where most rows are in doubt, every row is measured in place (from the kept
+                    // layout) and takes fresh bounds; else the rows in doubt are gathered.
+                    let whole = len * OPEN_WHOLE > rows;
+                    let m = if whole { rows } else { len };
+                    if whole {
+                        open[..rows].iter_mut().zip(0..).for_each(|(o, i)| *o = i);
                     }
+                    let open = &open[..m];
+                    let (nearest, up_sq, low_sq) = (&mut nearest[..m], &mut up_sq[..m], &mut low_sq[..m]);
+                    if whole {
+                        let pre = data.columns_of(first, end);
+                        assigner.nearest_rows_and_pair(x, norms, nearest, want_inertia, up_sq, low_sq, pre);
+                    } else if m > 0 {
+                        gathered.resize(m * d, F::ZERO);
+                        gathered_norms.resize(m, 0.0);
+                        gather(values, d, norms, open, &mut gathered, &mut gathered_norms);
+                        let block = ArrayView2::from_shape((m, d), &gathered[..]).expect("whole rows");
+                        assigner.nearest_rows_and_pair(
+                            block,
+                            &gathered_norms,
+                            nearest,
+                            false,
+                            up_sq,
+                            low_sq,
+                            None,
+                        );
+                    }
+                    measured += m;
+                    let mut changed = 0;
+                    for (((&i, &(a, _)), &u), &l) in
+                        open.iter().zip(nearest.iter()).zip(up_sq.iter()).zip(low_sq.iter())
+                    {
+                        let i = i as usize;
+                        changed += usize::from(lab[i] != a);
+                        lab[i] = a;
+                        up[i] = allow.upper(u);
+                        low[i] = allow.lower(l);
+                    }
+                    part.changed += changed;
                     if want_inertia {
-                        // Every row measured, in row order, as `accumulate` adds distances.
+                        // Row by row, as `accumulate` adds distances: the kernel's where every row
+                        // was measured, else the direct distance to the label (the function the
+                        // kernel gives its distances by, so the same bits).
+                        let dist = |i: usize| match whole {
+                            true => nearest[i].1,
+                            false => sq_dist(&values[i * d..(i + 1) * d], &c[lab[i] * d..(lab[i] + 1) * d]),
+                        };
                         let mut inertia = part.inertia;
                         match data.weights {
-                            None => nearest[..rows].iter().for_each(|&(_, v)| inertia += v.to_f64()),
-                            Some(w) => nearest[..rows]
-                                .iter()
+                            None => (0..rows).for_each(|i| inertia += dist(i).to_f64()),
+                            Some(w) => (0..rows)
                                 .zip(&w[first..end])
-                                .for_each(|(&(_, v), wi)| inertia += wi * v.to_f64()),
+                                .for_each(|(i, wi)| inertia += wi * dist(i).to_f64()),
                         }
                         part.inertia = inertia;
                     }
                     if sums {
-                        let values = x.as_slice().expect("standard layout");
                         accumulate(values, d, first, lab, None, data.weights, &mut part);
                     }
                 }
-                part
+                (part, measured)
             },
-            &|a: &mut Partial, b| a.merge(b),
-        )
+            &|a: &mut (Partial, usize), b| {
+                a.0.merge(b.0);
+                a.1 += b.1;
+            },
+        );
+        self.measured += measured;
+        part
     }
 
     fn sums_wanted(&mut self, wanted: bool) {
@@ -203,8 +204,9 @@ fn filter(
 ) -> usize {
     let mut len = 0;
     for (((&a, u), l), i) in labels.iter().zip(upper.iter_mut()).zip(lower.iter_mut()).zip(0..) {
-        *u += drift[a];
-        *l -= max_drift;
+        // Rounded outwards: the bounds stay bounds however many passes they are carried.
+        *u = (*u + drift[a]) * (1.0 + f64::EPSILON);
+        *l = (*l - max_drift) * (1.0 - f64::EPSILON);
         // A NaN bound keeps nothing.
         let keeps = *l > *u * margin;
         open[len] = i;
@@ -213,11 +215,17 @@ fn filter(
     len
 }
 
-/// Copies the `open` rows of `values` (rows of `out`'s width over `norms.len()`) and their
-/// norms into `out` and `out_norms`.
+/// Copies the `open` rows of `values` (rows of `d` values) and their norms into `out` and
+/// `out_norms`.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-fn gather<F: Float>(values: &[F], norms: &[f64], open: &[u32], out: &mut [F], out_norms: &mut [f64]) {
-    let d = out.len() / open.len().max(1);
+fn gather<F: Float>(
+    values: &[F],
+    d: usize,
+    norms: &[f64],
+    open: &[u32],
+    out: &mut [F],
+    out_norms: &mut [f64],
+) {
     for ((o, on), &i) in out.chunks_exact_mut(d).zip(out_norms.iter_mut()).zip(open) {
         let i = i as usize;
         // Element by element: a call to `memcpy` per row would cost more than the copy.
@@ -228,14 +236,19 @@ fn gather<F: Float>(values: &[F], norms: &[f64], open: &[u32], out: &mut [F], ou
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
     use super::*;
     use crate::algo::lloyd::{LloydStep, RunConfig, run};
     use crate::observer::{NoObserver, Observer};
 
-    /// Asks for the inertia of every iteration (every row is then measured every pass).
-    struct WantsInertia;
+    /// Records the inertia of every iteration (every pass is then asked for it).
+    struct InertiaLog(Mutex<Vec<Option<u64>>>);
 
-    impl Observer for WantsInertia {
+    impl Observer for InertiaLog {
+        fn iteration(&self, _run: usize, _iteration: usize, inertia: Option<f64>) {
+            self.0.lock().unwrap().push(inertia.map(f64::to_bits));
+        }
         fn wants_iteration_inertia(&self) -> bool {
             true
         }
@@ -243,7 +256,8 @@ mod tests {
 
     fn filter_keeps_lloyds_run<F: Float>() {
         let mut rng = crate::rng::Rng::new(9);
-        let (n, d, k) = (4000, 16, 24);
+        // A last sub-block and chunk cut short, and a cluster count off the kernel's groups.
+        let (n, d, k) = (4001, 16, 23);
         let uniform =
             ndarray::Array2::from_shape_fn((n, d), |_| F::from_f64(rng.below(1 << 20) as f64 / 1048576.0));
         // Blobs as scikit-learn's `make_blobs` draws them: 20 centres in [−10, 10)^d, normal
@@ -260,26 +274,51 @@ mod tests {
             let row = ties.row(0).to_owned();
             ties.row_mut(i * 7).assign(&row);
         }
+        let mut sets = vec![("uniform", uniform), ("blobs", blobs.clone()), ("ties", ties)];
+        if F::DTYPE == "float64" {
+            // Magnitudes whose products `f32` does not take: those chunks run in `f64`.
+            sets.push(("blobs x 2^50", blobs.mapv(|v| v * F::from_f64(2f64.powi(50)))));
+        }
         let weights: Vec<f64> = (0..n).map(|i| 0.5 + (i % 5) as f64).collect();
-        for (name, x) in [("uniform", uniform), ("blobs", blobs), ("ties", ties)] {
+        for (name, x) in sets {
             for w in [None, Some(weights.as_slice())] {
-                for observer in [&NoObserver as &dyn Observer, &WantsInertia] {
-                    let data = Data::new(x.view(), w, observer, true);
-                    let data = if F::DTYPE == "float64" { data.with_columns() } else { data };
-                    let mut start = x.slice(s![..k, ..]).to_owned();
-                    if name == "ties" {
-                        let first = start.row(0).to_owned();
-                        start.row_mut(1).assign(&first);
-                    }
-                    let cfg = RunConfig { max_iter: 300, tol: 0.0, run: 0, scale: 1.0, observer };
-                    let lloyd = run(&data, start.clone(), &mut LloydStep::new(), &cfg).unwrap();
-                    let filtered = run(&data, start, &mut FilteredLloyd::new::<F>(n, k, d), &cfg).unwrap();
-                    let what = format!("{} {name}, weighted: {}", F::DTYPE, w.is_some());
+                for log in [false, true] {
+                    let (lloyd_log, filtered_log) =
+                        (InertiaLog(Mutex::default()), InertiaLog(Mutex::default()));
+                    let observers: [&dyn Observer; 2] =
+                        if log { [&lloyd_log, &filtered_log] } else { [&NoObserver, &NoObserver] };
+                    let fit = |observer: &dyn Observer, filtered: bool| {
+                        let data = Data::new(x.view(), w, observer, true);
+                        let data = if F::DTYPE == "float64" { data.with_columns() } else { data };
+                        let mut start = x.slice(s![..k, ..]).to_owned();
+                        if name == "ties" {
+                            let first = start.row(0).to_owned();
+                            start.row_mut(1).assign(&first);
+                        }
+                        let cfg = RunConfig { max_iter: 300, tol: 0.0, run: 0, scale: 1.0, observer };
+                        if filtered {
+                            let mut step = FilteredLloyd::new::<F>(n, k, d);
+                            let out = run(&data, start, &mut step, &cfg).unwrap();
+                            (out, step.measured)
+                        } else {
+                            (run(&data, start, &mut LloydStep::new(), &cfg).unwrap(), 0)
+                        }
+                    };
+                    let (lloyd, _) = fit(observers[0], false);
+                    let (filtered, measured) = fit(observers[1], true);
+                    let what = format!("{} {name}, weighted: {}, log: {log}", F::DTYPE, w.is_some());
                     assert!(lloyd.n_iter > 5, "{what}: {} iterations", lloyd.n_iter);
                     assert_eq!(filtered.labels, lloyd.labels, "{what}");
                     assert_eq!(filtered.centers, lloyd.centers, "{what}");
                     assert_eq!(filtered.inertia.to_bits(), lloyd.inertia.to_bits(), "{what}");
                     assert_eq!(filtered.n_iter, lloyd.n_iter, "{what}");
+                    // Every iteration's inertia, bit for bit.
+                    assert_eq!(*filtered_log.0.lock().unwrap(), *lloyd_log.0.lock().unwrap(), "{what}");
+                    assert!(!log || lloyd_log.0.lock().unwrap().iter().all(Option::is_some), "{what}");
+                    // The filter kept labels without measuring: at most 80% of the rows Lloyd's
+                    // passes (one per iteration, and the last assignment) measure.
+                    let lloyds = n * (lloyd.n_iter + 1);
+                    assert!(measured * 5 <= lloyds * 4, "{what}: {measured} of {lloyds} rows measured");
                 }
             }
         }

@@ -143,7 +143,9 @@ const AUTO_GEMM_LLOYD_MAX_CLUSTERS: usize = 32;
 /// fits (`default32`, seeds 0–4, the seeding included), bounds / filtered, ms: uniform 500k ×
 /// 16, k = 100: 19 922 / 12 209; uniform 100k × 16, k = 100: 4144 / 2496; blobs 100k × 128,
 /// k = 256: 4096 / 3305; blobs 50k × 128, k = 256: 1811 / 1644; blobs 200k × 32, k = 64: 742 /
-/// 662; the same iterations and inertias.
+/// 662; the same iterations and inertias. Fewer clusters, measured while another build ran (so
+/// noisy), `f64`, Lloyd / filtered, two runs each: uniform 500k × 16, k = 16: 3658 and 5017 /
+/// 3400 and 3669; uniform 200k × 16, k = 16: 1236 and 1401 / 1573 and 948.
 const AUTO_FILTER_MIN_ROWS: usize = 50_000;
 
 /// `auto` on `f64` rows the matrix products take (`use_gemm`) runs Lloyd at any size: there
@@ -157,7 +159,8 @@ const AUTO_FILTER_MIN_ROWS: usize = 50_000;
 /// 20 000 × 64, k = 128: 107 and 110 / 89 and 93; blobs 20 000 × 32, k = 32: 26 and 25 / 18 and
 /// 19; blobs 10 000 × 64, k = 10: 11 and 8 / 8 and 8; one repetition each (the seeding
 /// included, one run): uniform 500k × 16, k = 100: 4223 / 3936; uniform 20 000 × 32, k = 32: 74 / 59;
-/// blobs 200k × 32, k = 64: 190 / 172. `f32` rows keep the bounds (not measured again).
+/// blobs 200k × 32, k = 64: 190 / 172. `f32` rows between 5000 and 50 000 rows keep the bounds
+/// (not measured again).
 ///
 /// From [`AUTO_FILTER_MIN_ROWS`] rows, Lloyd's passes on rows the products take (`f64` or
 /// `f32`) run behind Hamerly's filter ([`FilteredLloyd`]).
@@ -218,7 +221,14 @@ impl Scan {
                 let mut sums = vec![0.0f64; d];
                 match block.as_slice() {
                     Some(values) => add_rows(&mut sums, values),
-                    None => block.outer_iter().for_each(|row| add_rows(&mut sums, &row.to_vec())),
+                    None => {
+                        let mut row_values = Vec::with_capacity(d);
+                        for row in block.outer_iter() {
+                            row_values.clear();
+                            row_values.extend(row.iter().copied());
+                            add_rows(&mut sums, &row_values);
+                        }
+                    }
                 }
                 (max_abs, finite, sums)
             },
@@ -364,10 +374,14 @@ impl<F: Float> Prepared<F> {
                 // Contiguous rows as one slice, others copied row by row.
                 match rows.as_slice() {
                     Some(values) => moments.centre_rows(out, values, &mean, scale),
-                    None => out
-                        .chunks_exact_mut(d)
-                        .zip(rows.outer_iter())
-                        .for_each(|(o, row)| moments.centre_rows(o, &row.to_vec(), &mean, scale)),
+                    None => {
+                        let mut row_values = Vec::with_capacity(d);
+                        for (o, row) in out.chunks_exact_mut(d).zip(rows.outer_iter()) {
+                            row_values.clear();
+                            row_values.extend(row.iter().copied());
+                            moments.centre_rows(o, &row_values, &mean, scale);
+                        }
+                    }
                 }
                 moments
             },
@@ -784,7 +798,7 @@ mod tests {
     /// `auto` runs plain Lloyd where its measured crossover says so, bounds elsewhere (Hamerly's
     /// on rows the across-rows kernel takes).
     #[test]
-    fn auto_runs_lloyd_on_narrow_rows() {
+    fn auto_follows_the_measured_crossovers() {
         let auto = |d, k| choose(Algorithm::Auto, 100_000, d, k, 8);
         for (d, k) in [(2, 8), (3, 31), (8, 31), (5, 16), (100, 1)] {
             assert_eq!(auto(d, k), Choice::Lloyd, "d={d} k={k}");

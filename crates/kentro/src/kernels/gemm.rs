@@ -118,7 +118,7 @@ impl<F: Float> Scratch<F> {
 }
 
 /// Bounds [`nearest_block`] may also give, from the products' approximations.
-pub(crate) enum Lower<'a> {
+pub(crate) enum Bounds<'a> {
     /// None.
     No,
     /// A lower bound on the squared distance of every row to every centre (rows × k,
@@ -129,13 +129,13 @@ pub(crate) enum Lower<'a> {
     Pair(&'a mut [f64], &'a mut [f64]),
 }
 
-impl Lower<'_> {
+impl Bounds<'_> {
     /// The bounds of rows `first..end` (of `k` centres).
-    pub(crate) fn rows(&mut self, first: usize, end: usize, k: usize) -> Lower<'_> {
+    pub(crate) fn rows(&mut self, first: usize, end: usize, k: usize) -> Bounds<'_> {
         match self {
-            Lower::No => Lower::No,
-            Lower::All(lb) => Lower::All(&mut lb[first * k..end * k]),
-            Lower::Pair(up, low) => Lower::Pair(&mut up[first..end], &mut low[first..end]),
+            Bounds::No => Bounds::No,
+            Bounds::All(lb) => Bounds::All(&mut lb[first * k..end * k]),
+            Bounds::Pair(up, low) => Bounds::Pair(&mut up[first..end], &mut low[first..end]),
         }
     }
 }
@@ -143,8 +143,8 @@ impl Lower<'_> {
 /// Nearest centre and direct squared distance for each row of `block`, written to `out`.
 /// `x_norms` holds ‖x‖ of each row. Ties go to the lowest index, exactly as the direct kernel.
 /// Without `distances`, a row whose window holds one centre gets the distance zero. With
-/// `lower`, also bounds ([`Lower`]). `pre`: the block's rows already in the kernel's layout ([`columns_f32`]; the
-/// block starts on a sub-block's first row).
+/// `lower`, also bounds ([`Bounds`]). `pre`: the block's rows already in the kernel's layout
+/// ([`columns_f32`]; the block starts on a sub-block's first row).
 pub(crate) fn nearest_block<F: Float, G: Float>(
     block: ArrayView2<F>,
     x_norms: &[f64],
@@ -153,7 +153,7 @@ pub(crate) fn nearest_block<F: Float, G: Float>(
     scratch: &mut Scratch<G>,
     out: &mut [(usize, F)],
     distances: bool,
-    lower: Lower,
+    lower: Bounds,
     pre: Option<&[G]>,
 ) {
     let (rows, d) = block.dim();
@@ -183,7 +183,7 @@ fn fused<F: Float, G: Float, const S: usize>(
     approx: &mut [G],
     out: &mut [(usize, F)],
     distances: bool,
-    mut lower: Lower,
+    mut lower: Bounds,
     pre: Option<&[G]>,
 ) {
     // One rounding per product where the CPU fuses it; two elsewhere (both within the error
@@ -259,8 +259,8 @@ fn fused<F: Float, G: Float, const S: usize>(
             };
         }
         match &mut lower {
-            Lower::No => {}
-            Lower::All(lower) => {
+            Bounds::No => {}
+            Bounds::All(lower) => {
                 let lower = &mut lower[sub * S * k..];
                 for (r, (lb, &x_norm)) in lower.chunks_exact_mut(k).zip(x_norms).enumerate() {
                     let base = x_norm * x_norm - norms.window(x_norm);
@@ -269,13 +269,15 @@ fn fused<F: Float, G: Float, const S: usize>(
                     }
                 }
             }
-            Lower::Pair(upper, lower) => {
+            Bounds::Pair(upper, lower) => {
                 let bounds = upper[sub * S..].iter_mut().zip(&mut lower[sub * S..]);
                 for (r, ((up, low), (&x_norm, &(label, _)))) in
                     bounds.zip(x_norms.iter().zip(out.iter())).enumerate()
                 {
                     let (sq, window) = (x_norm * x_norm, norms.window(x_norm));
-                    // The nearest is at most as far as the smallest approximation's centre.
+                    // The nearest is at most as far as the smallest approximation's centre, whose
+                    // distance is within the window of its approximation (where a near-tie
+                    // picked another label, that label is nearer still).
                     *up = best[r].to_f64() + sq + window;
                     // The smallest approximation of a centre other than the label's: the
                     // second smallest where the label's is the smallest, else the smallest.

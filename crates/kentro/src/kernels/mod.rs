@@ -202,7 +202,7 @@ impl<'a, F: Float> Assigner<'a, F> {
                 centers.ncols(),
                 out,
             ),
-            _ => self.by_products(block, x_norms, out, distances, gemm::Lower::No, pre),
+            _ => self.by_products(block, x_norms, out, distances, gemm::Bounds::No, pre),
         }
     }
 
@@ -215,7 +215,7 @@ impl<'a, F: Float> Assigner<'a, F> {
         x_norms: &[f64],
         out: &mut [(usize, F)],
         distances: bool,
-        mut lower: gemm::Lower,
+        mut lower: gemm::Bounds,
         pre: Option<&[f32]>,
     ) {
         let (k, d) = match self {
@@ -280,14 +280,13 @@ impl<F: Float> Assigner<'_, F> {
                     *slot = (best, F::from_f64(lb[best]));
                 }
             }
-            _ => self.by_products(block, x_norms, out, true, gemm::Lower::All(lb_sq), pre),
+            _ => self.by_products(block, x_norms, out, true, gemm::Bounds::All(lb_sq), pre),
         }
     }
 
     /// [`Assigner::nearest_rows`], and also Hamerly's two bounds per row: an upper bound on the
     /// squared distance to its nearest centre (`upper_sq`) and a lower bound on the squared
     /// distance to every other centre (`lower_sq`).
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn nearest_rows_and_pair(
         &self,
         block: ArrayView2<F>,
@@ -324,7 +323,9 @@ impl<F: Float> Assigner<'_, F> {
                         .fold(f64::MAX, |m, (_, &v)| m.min(v));
                 }
             }
-            _ => self.by_products(block, x_norms, out, distances, gemm::Lower::Pair(upper_sq, lower_sq), pre),
+            _ => {
+                self.by_products(block, x_norms, out, distances, gemm::Bounds::Pair(upper_sq, lower_sq), pre)
+            }
         }
     }
 }
