@@ -692,18 +692,8 @@ mod tests {
     fn giving_way_keeps_lloyds_run<F: Float>() {
         use super::super::lloyd::{RunConfig, run};
         use crate::observer::NoObserver;
-        let mut rng = crate::rng::Rng::new(9);
         let (n, d, k) = (4000, 16, 24);
-        let uniform =
-            ndarray::Array2::from_shape_fn((n, d), |_| F::from_f64(rng.below(1 << 20) as f64 / 1048576.0));
-        // Blobs as scikit-learn's `make_blobs` draws them: 20 centres in [−10, 10)^d, normal
-        // noise of deviation 1, each row from a random centre.
-        let centres: Vec<f64> = (0..20 * d).map(|_| rng.below(20_000) as f64 / 1000.0 - 10.0).collect();
-        let mut normal = crate::numpy_random::NumpyRandom::new(4);
-        let of_row: Vec<usize> = (0..n).map(|_| rng.below(20)).collect();
-        let blobs = ndarray::Array2::from_shape_fn((n, d), |(i, f)| {
-            F::from_f64(centres[of_row[i] * d + f] + normal.standard_normal())
-        });
+        let (uniform, blobs) = super::super::uniform_and_blobs::<F>(n, d);
         let weights: Vec<f64> = (0..n).map(|i| 0.5 + (i % 5) as f64).collect();
         for (x, gives_way) in [(uniform, true), (blobs, false)] {
             for w in [None, Some(weights.as_slice())] {

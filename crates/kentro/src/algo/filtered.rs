@@ -255,19 +255,9 @@ mod tests {
     }
 
     fn filter_keeps_lloyds_run<F: Float>() {
-        let mut rng = crate::rng::Rng::new(9);
         // A last sub-block and chunk cut short, and a cluster count off the kernel's groups.
         let (n, d, k) = (4001, 16, 23);
-        let uniform =
-            ndarray::Array2::from_shape_fn((n, d), |_| F::from_f64(rng.below(1 << 20) as f64 / 1048576.0));
-        // Blobs as scikit-learn's `make_blobs` draws them: 20 centres in [−10, 10)^d, normal
-        // noise of deviation 1, each row from a random centre.
-        let centres: Vec<f64> = (0..20 * d).map(|_| rng.below(20_000) as f64 / 1000.0 - 10.0).collect();
-        let mut normal = crate::numpy_random::NumpyRandom::new(4);
-        let of_row: Vec<usize> = (0..n).map(|_| rng.below(20)).collect();
-        let blobs = ndarray::Array2::from_shape_fn((n, d), |(i, f)| {
-            F::from_f64(centres[of_row[i] * d + f] + normal.standard_normal())
-        });
+        let (uniform, blobs) = crate::algo::uniform_and_blobs::<F>(n, d);
         // Ties: a row repeated, and two starting centres equal.
         let mut ties = blobs.clone();
         for i in 0..200 {

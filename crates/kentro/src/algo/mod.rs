@@ -549,6 +549,22 @@ fn fit_rows<F: Float>(
     Ok((model, rows))
 }
 
+/// Test data: `n` uniform rows of `d` features in [0, 1) on a grid of 2⁻²⁰, and `n` rows drawn
+/// as scikit-learn's `make_blobs` draws them (20 centres in [−10, 10)^d, normal noise of
+/// deviation 1, each row from a random centre).
+#[cfg(test)]
+pub(crate) fn uniform_and_blobs<F: Float>(n: usize, d: usize) -> (Array2<F>, Array2<F>) {
+    let mut rng = crate::rng::Rng::new(9);
+    let uniform = Array2::from_shape_fn((n, d), |_| F::from_f64(rng.below(1 << 20) as f64 / 1048576.0));
+    let centres: Vec<f64> = (0..20 * d).map(|_| rng.below(20_000) as f64 / 1000.0 - 10.0).collect();
+    let mut normal = crate::numpy_random::NumpyRandom::new(4);
+    let of_row: Vec<usize> = (0..n).map(|_| rng.below(20)).collect();
+    let blobs = Array2::from_shape_fn((n, d), |(i, f)| {
+        F::from_f64(centres[of_row[i] * d + f] + normal.standard_normal())
+    });
+    (uniform, blobs)
+}
+
 fn init_max_abs(init: &Init) -> f64 {
     match init {
         Init::Centers(c) => c.iter().fold(0.0f64, |m, v| m.max(v.abs())),

@@ -270,13 +270,7 @@ impl<F: Float> Assigner<'_, F> {
                 let rows = block.as_slice().expect("standard layout");
                 all_distances(rows, c, d, lb_sq);
                 for (slot, lb) in out.iter_mut().zip(lb_sq.chunks_exact(k)) {
-                    // The same choice as `nearest`: the first smallest direct distance.
-                    let mut best = 0;
-                    for (j, &v) in lb.iter().enumerate() {
-                        if v < lb[best] {
-                            best = j;
-                        }
-                    }
+                    let best = first_smallest(lb);
                     *slot = (best, F::from_f64(lb[best]));
                 }
             }
@@ -307,13 +301,7 @@ impl<F: Float> Assigner<'_, F> {
                     out.iter_mut().zip(rows.chunks_exact(d)).zip(upper_sq.iter_mut()).zip(lower_sq.iter_mut())
                 {
                     all_distances(xi, c, d, &mut all);
-                    // The same choice as `nearest`: the first smallest direct distance.
-                    let mut best = 0;
-                    for (j, &v) in all.iter().enumerate() {
-                        if v < all[best] {
-                            best = j;
-                        }
-                    }
+                    let best = first_smallest(&all);
                     *slot = (best, F::from_f64(all[best]));
                     *up = all[best];
                     *low = all
@@ -328,6 +316,18 @@ impl<F: Float> Assigner<'_, F> {
             }
         }
     }
+}
+
+/// The index of the first smallest of `v`: the same choice as `nearest`'s among direct
+/// distances.
+fn first_smallest(v: &[f64]) -> usize {
+    let mut best = 0;
+    for (j, &x) in v.iter().enumerate() {
+        if x < v[best] {
+            best = j;
+        }
+    }
+    best
 }
 
 /// Direct squared distances of every row to every centre, as `f64` (exact conversions of the
