@@ -23,7 +23,7 @@ use multiversion::multiversion;
 use ndarray::{ArrayView2, s};
 
 use super::bounds::{Allowance, drifts};
-use super::lloyd::{AssignStep, Data, Partial, accumulate, leaf_rows};
+use super::lloyd::{AssignStep, Data, LLOYD_CHUNK, Partial, accumulate, add_inertia, leaf_rows};
 use crate::float::Float;
 use crate::kernels::{Assigner, sq_dist};
 use crate::parallel::{Rows, par_blocks_sized};
@@ -60,8 +60,9 @@ impl FilteredLloyd {
     }
 }
 
-/// Rows filtered and measured at a time (a multiple of the kept layout's sub-blocks).
-const CHUNK: usize = 256;
+/// Rows filtered and measured at a time: Lloyd's chunks (a multiple of the kept layout's
+/// sub-blocks), so that sums and inertia add in Lloyd's order.
+const CHUNK: usize = LLOYD_CHUNK;
 
 /// A chunk measures all its rows in place (from the kept layout) when more than
 /// `1 / OPEN_WHOLE` of them are in doubt: gathering them would cost more than the rows saved.
@@ -157,14 +158,7 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for FilteredLloyd {
                             true => nearest[i].1,
                             false => sq_dist(&values[i * d..(i + 1) * d], &c[lab[i] * d..(lab[i] + 1) * d]),
                         };
-                        let mut inertia = part.inertia;
-                        match data.weights {
-                            None => (0..rows).for_each(|i| inertia += dist(i).to_f64()),
-                            Some(w) => (0..rows)
-                                .zip(&w[first..end])
-                                .for_each(|(i, wi)| inertia += wi * dist(i).to_f64()),
-                        }
-                        part.inertia = inertia;
+                        add_inertia(&mut part, first, rows, data.weights, dist);
                     }
                     if sums {
                         accumulate(values, d, first, lab, None, data.weights, &mut part);

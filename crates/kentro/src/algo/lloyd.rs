@@ -368,8 +368,29 @@ impl LloydStep {
     }
 }
 
-/// Rows a Lloyd leaf assigns at a time, into a buffer on the stack (no allocation per leaf).
-const LLOYD_CHUNK: usize = 256;
+/// Rows a Lloyd leaf assigns at a time, into a buffer on the stack (no allocation per leaf). The
+/// filtered step ([`super::filtered`]) takes the same chunks, so that its sums and inertia add
+/// in the same order.
+pub(super) const LLOYD_CHUNK: usize = 256;
+
+/// Adds the distances of a chunk's rows (`dist(i)` for row `first + i`, `rows` of them, weighted
+/// where `weights` are given) to `p`'s inertia, row by row, as `accumulate` adds distances.
+pub(super) fn add_inertia<F: Float>(
+    p: &mut Partial,
+    first: usize,
+    rows: usize,
+    weights: Option<&[f64]>,
+    dist: impl Fn(usize) -> F,
+) {
+    let mut inertia = p.inertia;
+    match weights {
+        None => (0..rows).for_each(|i| inertia += dist(i).to_f64()),
+        Some(w) => {
+            (0..rows).zip(&w[first..first + rows]).for_each(|(i, wi)| inertia += wi * dist(i).to_f64())
+        }
+    }
+    p.inertia = inertia;
+}
 
 impl<'a, F: Float> AssignStep<F, Data<'a, F>> for LloydStep {
     fn assign(
@@ -408,16 +429,7 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for LloydStep {
                     }
                     p.changed += changed;
                     if want_inertia {
-                        // Row by row from the leaf's first row, as `accumulate` adds distances.
-                        let mut inertia = p.inertia;
-                        match data.weights {
-                            None => nearest.iter().for_each(|&(_, v)| inertia += v.to_f64()),
-                            Some(w) => nearest
-                                .iter()
-                                .zip(&w[first..end])
-                                .for_each(|(&(_, v), wi)| inertia += wi * v.to_f64()),
-                        }
-                        p.inertia = inertia;
+                        add_inertia(&mut p, first, nearest.len(), data.weights, |i| nearest[i].1);
                     }
                     if sums {
                         let rows = block.to_slice().expect("standard layout");
