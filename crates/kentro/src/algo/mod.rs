@@ -245,7 +245,9 @@ impl Scan {
     }
 }
 
-/// [`Moments::centre_rows`], vectorised.
+/// [`Moments::centre_rows`], vectorised: [`CENTRE_TILE`] columns at a time keep their sums,
+/// squares and maxima in registers over the rows of a block, then the remaining columns row by
+/// row (each column's values are added in row order either way).
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 fn centre_rows<F: Float>(
     out: &mut [F],
@@ -255,9 +257,36 @@ fn centre_rows<F: Float>(
     (sums, squares, maxes): (&mut [f64], &mut [f64], &mut [f64]),
 ) {
     let d = mean.len();
+    let tiled = d - d % CENTRE_TILE;
+    for p0 in (0..tiled).step_by(CENTRE_TILE) {
+        let tile = p0..p0 + CENTRE_TILE;
+        let m: &[f64; CENTRE_TILE] = mean[tile.clone()].try_into().expect("a whole tile");
+        let mut acc: [f64; CENTRE_TILE] = sums[tile.clone()].try_into().expect("a whole tile");
+        let mut sq: [f64; CENTRE_TILE] = squares[tile.clone()].try_into().expect("a whole tile");
+        let mut top: [f64; CENTRE_TILE] = maxes[tile.clone()].try_into().expect("a whole tile");
+        for (o, row) in out.chunks_exact_mut(d).zip(rows.chunks_exact(d)) {
+            let (o, row) = (&mut o[tile.clone()], &row[tile.clone()]);
+            for j in 0..CENTRE_TILE {
+                o[j] = F::from_f64(row[j].to_f64() * scale - m[j]);
+                let c = o[j].to_f64();
+                acc[j] += c;
+                sq[j] += c * c;
+                top[j] = top[j].max(c.abs());
+            }
+        }
+        sums[tile.clone()].copy_from_slice(&acc);
+        squares[tile.clone()].copy_from_slice(&sq);
+        maxes[tile].copy_from_slice(&top);
+    }
+    if tiled == d {
+        return;
+    }
     for (o, row) in out.chunks_exact_mut(d).zip(rows.chunks_exact(d)) {
-        let columns = sums.iter_mut().zip(squares.iter_mut()).zip(maxes.iter_mut());
-        for (((o, &v), m), ((acc, sq), top)) in o.iter_mut().zip(row).zip(mean).zip(columns) {
+        let columns =
+            sums[tiled..].iter_mut().zip(squares[tiled..].iter_mut()).zip(maxes[tiled..].iter_mut());
+        for (((o, &v), m), ((acc, sq), top)) in
+            o[tiled..].iter_mut().zip(&row[tiled..]).zip(&mean[tiled..]).zip(columns)
+        {
             *o = F::from_f64(v.to_f64() * scale - m);
             let c = o.to_f64();
             *acc += c;
@@ -266,6 +295,10 @@ fn centre_rows<F: Float>(
         }
     }
 }
+
+/// Columns [`centre_rows`] keeps in registers together (four 512-bit registers each of sums,
+/// squares and maxima).
+const CENTRE_TILE: usize = 32;
 
 /// Adds the values of `rows` (rows of `sums.len()` values, one after another) to the column
 /// `sums`.
@@ -626,7 +659,7 @@ mod tests {
 
     #[test]
     fn the_fused_passes_give_the_separate_passes_bits() {
-        for (n, d) in [(1, 3), (300, 2), (1797, 64), (5000, 7)] {
+        for (n, d) in [(1, 3), (300, 2), (1797, 64), (5000, 7), (700, 40)] {
             for scale in [1.0, 2f64.powi(-40)] {
                 let x = data(n, d, n as u64);
                 let scan = Scan::new(x.view()).unwrap();

@@ -4,6 +4,7 @@ use ndarray::{Array2, ArrayView2, Axis};
 
 use crate::error::KMeansError;
 use crate::float::Float;
+use crate::kernels::gemm::transpose_f16;
 use crate::kernels::lanes::{CAND_LANES, COL_ROWS, narrow_f16, prefetch, products, widen_f16};
 use crate::kernels::{LANES, sq_dist};
 use crate::observer::Observer;
@@ -345,7 +346,21 @@ impl HalfCopy {
             rows,
             d,
             &mut bits,
-            &|s, e, out: &mut [u16]| {
+            &|first, e, out: &mut [u16]| {
+                let mut s = first;
+                if columns {
+                    // Whole blocks through registers where the CPU can.
+                    let (blocks, _) = out.as_chunks_mut::<COL_ROWS>();
+                    for block in blocks.chunks_exact_mut(d) {
+                        if s + COL_ROWS > n
+                            || transpose_f16(&data[s * d..(s + COL_ROWS) * d], d, scale, block).is_none()
+                        {
+                            break;
+                        }
+                        s += COL_ROWS;
+                    }
+                }
+                let out = &mut out[(s - first) * d..];
                 let (mut row, mut encoded) = (vec![0.0f32; d], vec![0u16; d]);
                 for i in s..e.min(n) {
                     row.iter_mut()
@@ -1541,6 +1556,46 @@ mod tests {
         assert_eq!(ones, [0, 63, 64, WIDE_LEAF_ROWS - 1]);
         let twos: Vec<usize> = open.rows(2).map(|r| r - start).collect();
         assert_eq!(twos, [48, 50, 63, 16 * COL_ROWS]);
+    }
+
+    /// The float16 copies hold every value times the scale, rounded to float32 and truncated,
+    /// where the layout puts it: whole blocks through registers and the rest row by row give
+    /// the same bits (float64 and float32 rows, widths with and without a remainder of 8, a
+    /// last block part full, several parallel blocks).
+    #[test]
+    fn half_copies_hold_each_value_where_the_layout_says() {
+        fn check<F: Float>(n: usize, d: usize) {
+            let mut rng = crate::rng::Rng::new(3);
+            let x: Vec<F> =
+                (0..n * d).map(|i| F::from_f64((rng.uniform() - 0.3) * 1e3 / (1 + i % 7) as f64)).collect();
+            let max_abs = x.iter().fold(0.0f64, |m, v| m.max(v.to_f64().abs()));
+            for columns in [true, false] {
+                let half = HalfCopy::new(&x, d, max_abs, columns).expect("a copy");
+                let scale = 1.0 / half.inv_scale;
+                let rows = if columns { n.next_multiple_of(COL_ROWS) } else { n };
+                assert_eq!(half.bits.len(), rows * d);
+                for i in 0..rows {
+                    for f in 0..d {
+                        let at = if columns {
+                            (i / COL_ROWS * d + f) * COL_ROWS + i % COL_ROWS
+                        } else {
+                            i * d + f
+                        };
+                        // Padding rows are zero.
+                        let want = if i < n { (x[i * d + f].to_f64() * scale) as f32 } else { 0.0 };
+                        let want = crate::kernels::lanes::f16_bits(want);
+                        assert_eq!(
+                            half.bits[at], want,
+                            "n {n}, d {d}, row {i}, feature {f}, columns {columns}"
+                        );
+                    }
+                }
+            }
+        }
+        for (n, d) in [(5 * LEAF_ROWS + 37, 64), (3 * LEAF_ROWS + 16, 13), (40, 8), (7, 3)] {
+            check::<f64>(n, d);
+            check::<f32>(n, d);
+        }
     }
 
     #[test]

@@ -214,27 +214,16 @@ fn fused<F: Float, G: Float, const S: usize>(
             .zip(norms.sq.chunks_exact(GROUP).zip(approx.chunks_exact_mut(GROUP)))
             .enumerate()
         {
-            // −2 x·c feature by feature.
-            let mut acc = [[G::ZERO; S]; GROUP];
-            for (x, cv) in columns.iter().zip(group.chunks_exact(GROUP)) {
-                for m in 0..GROUP {
-                    for r in 0..S {
-                        acc[m][r] =
-                            if fma { x[r].mul_add(cv[m], acc[m][r]) } else { x[r] * cv[m] + acc[m][r] };
-                    }
-                }
-            }
-            for m in 0..GROUP {
-                let j = (g * GROUP + m) as u32;
-                for r in 0..S {
-                    let v = c2[m] + acc[m][r];
-                    approx[m][r] = v;
-                    let high = if v > best[r] { v } else { best[r] };
-                    second[r] = if high < second[r] { high } else { second[r] };
-                    let below = v < best[r];
-                    at[r] = if below { j } else { at[r] };
-                    best[r] = if below { v } else { best[r] };
-                }
+            // The last group may hold fewer centres than `GROUP`: only theirs are computed.
+            let (first, ours) = (g * GROUP, (k - g * GROUP).min(GROUP));
+            let group = Group { columns, centers: group, c2, first, fma };
+            let (best, second, at) = (&mut best, &mut second, &mut at);
+            match ours {
+                GROUP => group.reduce::<GROUP, 1>(approx, best, second, at),
+                3 => group.reduce::<3, 1>(approx, best, second, at),
+                // Too few accumulators to fill the pipelines: two sets, over alternate features.
+                2 => group.reduce::<2, 2>(approx, best, second, at),
+                _ => group.reduce::<1, 2>(approx, best, second, at),
             }
         }
         for (r, ((slot, xs), &x_norm)) in out.iter_mut().zip(data.chunks_exact(d)).zip(x_norms).enumerate() {
@@ -289,6 +278,73 @@ fn fused<F: Float, G: Float, const S: usize>(
     }
 }
 
+/// One group of centres of [`fused`] against one sub-block of rows.
+struct Group<'a, G, const S: usize> {
+    /// The sub-block's rows, feature-major.
+    columns: &'a [[G; S]],
+    /// The group's centres times −2, packed ([`CenterNorms::packed`]).
+    centers: &'a [G],
+    /// Their squared norms.
+    c2: &'a [G],
+    /// The index of the group's first centre.
+    first: usize,
+    fma: bool,
+}
+
+impl<G: Float, const S: usize> Group<'_, G, S> {
+    /// The approximations `‖c‖² − 2 x·c` of the group's first `M` centres (stored in `approx`),
+    /// folded into each row's smallest, second smallest and the index of the smallest. The
+    /// products run in `P` sets of accumulators over alternate features (added at the end),
+    /// so that a group of few centres still keeps the multipliers busy.
+    #[inline(always)]
+    fn reduce<const M: usize, const P: usize>(
+        &self,
+        approx: &mut [[G; S]],
+        best: &mut [G; S],
+        second: &mut [G; S],
+        at: &mut [u32; S],
+    ) {
+        let mut acc = [[[G::ZERO; S]; M]; P];
+        let fma = self.fma;
+        let (features, rest) = self.columns.as_chunks::<P>();
+        let (centers, rest_centers) = self.centers.split_at(features.len() * P * GROUP);
+        for (x, cv) in features.iter().zip(centers.chunks_exact(P * GROUP)) {
+            for (q, acc) in acc.iter_mut().enumerate() {
+                for m in 0..M {
+                    let c = cv[q * GROUP + m];
+                    for r in 0..S {
+                        acc[m][r] = if fma { x[q][r].mul_add(c, acc[m][r]) } else { x[q][r] * c + acc[m][r] };
+                    }
+                }
+            }
+        }
+        for (x, cv) in rest.iter().zip(rest_centers.chunks_exact(GROUP)) {
+            for m in 0..M {
+                for r in 0..S {
+                    acc[0][m][r] =
+                        if fma { x[r].mul_add(cv[m], acc[0][m][r]) } else { x[r] * cv[m] + acc[0][m][r] };
+                }
+            }
+        }
+        for m in 0..M {
+            let j = (self.first + m) as u32;
+            for r in 0..S {
+                let mut product = acc[0][m][r];
+                for part in &acc[1..] {
+                    product += part[m][r];
+                }
+                let v = self.c2[m] + product;
+                approx[m][r] = v;
+                let high = if v > best[r] { v } else { best[r] };
+                second[r] = if high < second[r] { high } else { second[r] };
+                let below = v < best[r];
+                at[r] = if below { j } else { at[r] };
+                best[r] = if below { v } else { best[r] };
+            }
+        }
+    }
+}
+
 /// Rows per sub-block of [`columns_f32`]'s layout.
 pub(crate) const COLUMN_ROWS: usize = sub_rows::<f32>();
 
@@ -326,19 +382,23 @@ fn transpose<F: Float, G: Float, const S: usize>(data: &[F], d: usize, rows: usi
     use std::any::TypeId;
     assert!(data.len() == rows * d && rows <= S && columns.len() == d, "a sub-block of rows and its columns");
     #[cfg(target_arch = "x86_64")]
-    if rows == S && TypeId::of::<F>() == TypeId::of::<f64>() && super::lanes::avx512_available() {
+    if rows == S
+        && TypeId::of::<F>() == TypeId::of::<f64>()
+        && super::lanes::avx512_available()
+        && std::arch::is_x86_feature_detected!("f16c")
+    {
         // SAFETY: `F` is f64 and `G` f64 or f32 (their type ids say so), so the casts
-        // reinterpret a type as itself; the CPU has AVX-512F (checked above); the lengths were
+        // reinterpret a type as itself; the CPU has AVX-512F and F16C (checked above); the lengths were
         // checked above.
         unsafe {
             let data = std::slice::from_raw_parts(data.as_ptr().cast::<f64>(), data.len());
             if TypeId::of::<G>() == TypeId::of::<f64>() {
                 let columns = std::slice::from_raw_parts_mut(columns.as_mut_ptr().cast::<[f64; S]>(), d);
-                return x86::transpose_f64(data, d, columns);
+                return x86::transpose_f64(data, d, 1.0, columns);
             }
             if TypeId::of::<G>() == TypeId::of::<f32>() {
                 let columns = std::slice::from_raw_parts_mut(columns.as_mut_ptr().cast::<[f32; S]>(), d);
-                return x86::transpose_f64(data, d, columns);
+                return x86::transpose_f64(data, d, 1.0, columns);
             }
         }
     }
@@ -351,6 +411,38 @@ fn transpose<F: Float, G: Float, const S: usize>(data: &[F], d: usize, rows: usi
     for col in columns.iter_mut() {
         col[rows..].fill(G::ZERO);
     }
+}
+
+/// `columns[p][r]` = the float16 encoding ([`f16_bits`](super::lanes::f16_bits)) of
+/// `data[r·d + p] · scale` (in `f64`) rounded to `f32`: a whole sub-block of `S` rows turned
+/// feature-major, in AVX-512 registers. `None` (nothing written) for `f32` rows or where the
+/// CPU lacks AVX-512 or F16C. Every value times `scale` must be below 65520 in magnitude.
+#[allow(unsafe_code)]
+pub(crate) fn transpose_f16<F: Float, const S: usize>(
+    data: &[F],
+    d: usize,
+    scale: f64,
+    columns: &mut [[u16; S]],
+) -> Option<()> {
+    use std::any::TypeId;
+    assert!(
+        data.len() == S * d && columns.len() == d && S.is_multiple_of(8),
+        "a sub-block of rows and its columns"
+    );
+    #[cfg(target_arch = "x86_64")]
+    if TypeId::of::<F>() == TypeId::of::<f64>()
+        && super::lanes::avx512_available()
+        && std::arch::is_x86_feature_detected!("f16c")
+    {
+        // SAFETY: `F` is f64 (its type id says so), so the cast reinterprets a type as itself;
+        // the CPU has AVX-512F and F16C (checked above); the lengths were checked above.
+        unsafe {
+            let data = std::slice::from_raw_parts(data.as_ptr().cast::<f64>(), data.len());
+            x86::transpose_f64(data, d, scale, columns);
+        }
+        return Some(());
+    }
+    None
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -375,6 +467,16 @@ mod x86 {
         }
     }
 
+    impl Lanes for u16 {
+        #[inline(always)]
+        unsafe fn store(p: *mut u16, v: __m512d) {
+            // SAFETY: as the caller promises, and the CPU has F16C (every caller of
+            // `transpose_f64` with `u16` checks it). Rounded to nearest `f32`, then truncated
+            // to float16, as `f16_bits`.
+            unsafe { _mm_storeu_si128(p.cast(), _mm256_cvtps_ph::<_MM_FROUND_TO_ZERO>(_mm512_cvtpd_ps(v))) }
+        }
+    }
+
     impl Lanes for f32 {
         #[inline(always)]
         unsafe fn store(p: *mut f32, v: __m512d) {
@@ -383,12 +485,18 @@ mod x86 {
         }
     }
 
-    /// [`super::transpose`] of a whole sub-block of `f64` rows: 8 × 8 tiles through registers
-    /// (two rounds of pairing within 128-bit lanes and across them), the last `d % 8`
-    /// features one by one.
-    #[target_feature(enable = "avx512f")]
-    pub(super) fn transpose_f64<T: Lanes, const S: usize>(data: &[f64], d: usize, columns: &mut [[T; S]]) {
+    /// [`super::transpose`] of a whole sub-block of `f64` rows, each value times `scale`: 8 × 8
+    /// tiles through registers (two rounds of pairing within 128-bit lanes and across them),
+    /// the last `d % 8` features one by one.
+    #[target_feature(enable = "avx512f,f16c")]
+    pub(super) fn transpose_f64<T: Lanes, const S: usize>(
+        data: &[f64],
+        d: usize,
+        scale: f64,
+        columns: &mut [[T; S]],
+    ) {
         assert!(data.len() == S * d && columns.len() == d && S.is_multiple_of(8));
+        let scale = _mm512_set1_pd(scale);
         let whole = d - d % 8;
         let lo = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
         let hi = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
@@ -427,7 +535,7 @@ mod x86 {
                 ];
                 for (col, f) in columns[p0..p0 + 8].iter_mut().zip(features) {
                     // SAFETY: lanes r0..r0 + 8 lie inside a column of S values.
-                    unsafe { T::store(col.as_mut_ptr().add(r0), f) };
+                    unsafe { T::store(col.as_mut_ptr().add(r0), _mm512_mul_pd(f, scale)) };
                 }
             }
         }
@@ -436,7 +544,7 @@ mod x86 {
                 let v: [f64; 8] = std::array::from_fn(|i| data[(r0 * 8 + i) * d + p]);
                 // SAFETY: `lanes` holds eight values; the CPU has AVX-512F (this function's
                 // contract).
-                unsafe { T::store(lanes.as_mut_ptr(), _mm512_loadu_pd(v.as_ptr())) };
+                unsafe { T::store(lanes.as_mut_ptr(), _mm512_mul_pd(_mm512_loadu_pd(v.as_ptr()), scale)) };
             }
         }
     }

@@ -410,11 +410,14 @@ mod tests {
             (100, 3, 5),
             (77, 64, 10),
             (150, 21, 9),
+            // A last group of three centres, and one of two with an odd width.
+            (130, 17, 7),
+            (90, 19, 6),
         ];
         // Magnitudes `f32` products take, and (for f64 data) some that overflow or underflow
         // them: those blocks run in f64.
         let scales: &[(f64, usize)] =
-            if F::MAX_EXP > 128 { &[(1.0, 6), (2f64.powi(70), 2), (2f64.powi(-70), 2)] } else { &[(1.0, 6)] };
+            if F::MAX_EXP > 128 { &[(1.0, 8), (2f64.powi(70), 2), (2f64.powi(-70), 2)] } else { &[(1.0, 8)] };
         for (scale, shapes) in scales.iter().map(|&(s, m)| (s, &shapes[..m])) {
             for &(n, d, k) in shapes {
                 let what = format!("n={n} d={d} k={k} scale={scale:e}");
