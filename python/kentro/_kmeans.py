@@ -54,6 +54,12 @@ _FITTED_ATTRIBUTES = (
 _PARAM_NAMES: dict[type, tuple[str, ...]] = {}
 
 
+# Parameter values KMeans._validate_params has seen pass, per class (at most _VALIDATED_MAX each).
+_VALIDATED: dict[type, set[tuple[Any, ...]]] = {}
+_VALIDATED_MAX = 256
+_PLAIN_TYPES = (int, float, str, bool, type(None))
+
+
 def _all_finite(X: np.ndarray) -> bool:
     """Whether scikit-learn's finiteness check passes X at once (its own first test; a sum
     that overflows sends X to the full check)."""
@@ -431,8 +437,24 @@ class KMeans(
             names = _PARAM_NAMES[cls] = tuple(super()._get_param_names())
         return list(names)
 
-    def _validate_fit_data(self, X: Any) -> Any:
-        """``validate_data(self, X, ...)`` as a fit calls it, with a shortcut for the usual case."""
+    def _validate_params(self) -> None:
+        # scikit-learn's validation (~25 us a fit) of values it has passed before is skipped:
+        # plain values (of these exact types, so 1 and 1.0 and True stay apart) are remembered
+        # per class once they pass.
+        params = self.get_params(deep=False)
+        if not all(type(v) in _PLAIN_TYPES for v in params.values()):
+            super()._validate_params()
+            return
+        key = tuple((name, type(v), v) for name, v in params.items())
+        seen = _VALIDATED.setdefault(type(self), set())
+        if key not in seen:
+            super()._validate_params()
+            if len(seen) < _VALIDATED_MAX:
+                seen.add(key)
+
+    def _validate_fit_data(self, X: Any) -> tuple[Any, bool]:
+        """``validate_data(self, X, ...)`` as a fit calls it, with a shortcut for the usual case;
+        also whether X's finiteness was left to the core (see ``_fit``)."""
         if (
             type(X) is np.ndarray
             and X.ndim == 2
@@ -445,19 +467,38 @@ class KMeans(
             # data), without its general-purpose checks (~0.1 ms per call, 0.2-0.3 ms more
             # for a strided array).
             X = np.ascontiguousarray(X)
-            if _all_finite(X):
+            # With a named init, nothing between here and the core's own scan (which refuses
+            # NaN and infinity) looks at the values or warns, so the finiteness test (a sum
+            # over X, ~30 us on load_digits) is left to the core.
+            deferred = isinstance(self.init, str) and not (
+                self.algorithm == "elkan" and self.n_clusters == 1
+            )
+            if deferred or _all_finite(X):
                 if hasattr(self, "feature_names_in_"):
                     delattr(self, "feature_names_in_")
                 self.n_features_in_ = X.shape[1]
-                return X
+                return X, deferred
         return validate_data(
             self, X, dtype=[np.float64, np.float32], order="C", accept_sparse="csr"
-        )
+        ), False
 
     @_fit_context(prefer_skip_nested_validation=True)
     def _fit(self, X: Any, sample_weight: Any) -> KMeans:
         # Parameters were validated by _fit_context, as in scikit-learn.
-        X = self._validate_fit_data(X)
+        X, deferred = self._validate_fit_data(X)
+        try:
+            return self._fit_valid(X, sample_weight)
+        except Exception:
+            if deferred:
+                # scikit-learn tests X first: its error for a non-finite X comes before any
+                # other, alone (not chained to the one it comes before).
+                try:
+                    validate_data(self, X, dtype=[np.float64, np.float32], order="C")
+                except ValueError as non_finite:
+                    raise non_finite from None
+            raise
+
+    def _fit_valid(self, X: Any, sample_weight: Any) -> KMeans:
         fit = _sparse.fit if _sparse.issparse(X) else _kentro.fit
         n_init, algorithm = self._check_params_vs_input(X)
         # Only a callable init draws from a RandomState; the core needs just a seed.

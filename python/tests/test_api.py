@@ -622,3 +622,52 @@ def test_adjusted_rand_score_matches_sklearn():
     assert kentro.metrics.adjusted_rand_score(["x", "x", "y"], [3, 3, 9]) == 1.0
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         kentro.metrics.adjusted_rand_score([0, 1], [0, 1, 2])
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_fit_reports_non_finite_data_first_as_sklearn(bad):
+    """KMeans leaves the finiteness test to the core; a non-finite X is still the error
+    reported first, alone, and as scikit-learn words it, whatever else is wrong with the call;
+    with finite data, the other mistakes' own errors."""
+    X = X10.copy()
+    X[4, 1] = bad
+    calls = {
+        "plain": lambda c, X: c(2).fit(X),
+        "too_few_samples": lambda c, X: c(11).fit(X),
+        "weight_length": lambda c, X: c(2).fit(X, sample_weight=np.ones(9)),
+        "float32": lambda c, X: c(2, n_init=3).fit(X.astype(np.float32)),
+        "elkan": lambda c, X: c(2, algorithm="elkan").fit(X),
+    }
+    for name, call in calls.items():
+        (sk_type, sk_msg), (our_type, our_msg) = _sk_and_ours(
+            lambda c, call=call: call(c, X)
+        )
+        assert our_type is sk_type and our_msg == sk_msg, name
+        assert "Input X contains" in our_msg, name
+        with pytest.raises(ValueError) as ours:
+            call(KMeans, X)
+        assert ours.value.__suppress_context__ or ours.value.__context__ is None, name
+        assert not hasattr(KMeans(2), "n_features_in_")
+    finite = X10.copy()
+    with pytest.raises(ValueError, match="should be >= n_clusters=11"):
+        KMeans(11).fit(finite)
+
+
+def test_parameter_validation_is_remembered_by_value_and_type():
+    """A fit with parameter values validated before skips scikit-learn's validation, but
+    values that differ (in type only, too) are validated again."""
+    KMeans(3, n_init=1).fit(X10)
+    with pytest.raises(InvalidParameterError, match="'n_init' parameter"):
+        KMeans(3, n_init=1.0).fit(X10)
+    KMeans(3, max_iter=10).fit(X10)
+    with pytest.raises(InvalidParameterError, match="'max_iter' parameter"):
+        KMeans(3, max_iter=10.0).fit(X10)
+    with pytest.raises(InvalidParameterError, match="'tol' parameter"):
+        KMeans(3, tol=float("nan")).fit(X10)
+    for _ in range(2):
+        with pytest.raises(InvalidParameterError, match="'max_iter' parameter"):
+            KMeans(3, max_iter=0).fit(X10)
+    km = KMeans(3, n_init=1).fit(X10)
+    km.set_params(n_init=0)
+    with pytest.raises(InvalidParameterError, match="'n_init' parameter"):
+        km.fit(X10)
