@@ -60,6 +60,15 @@ _VALIDATED_MAX = 256
 _PLAIN_TYPES = (int, float, str, bool, type(None))
 
 
+def _validation_key(name: str, value: Any) -> tuple[Any, ...]:
+    """What scikit-learn's validation of a plain parameter value depends on: the value and its
+    type; for an integer ``random_state`` (a new seed each fit, in a loop over seeds), only
+    whether it lies in the range its constraint takes, [0, 2**32 - 1]."""
+    if name == "random_state" and type(value) is int:
+        return (name, int, 0 <= value <= 2**32 - 1)
+    return (name, type(value), value)
+
+
 def _all_finite(X: np.ndarray) -> bool:
     """Whether scikit-learn's finiteness check passes X at once (its own first test; a sum
     that overflows sends X to the full check)."""
@@ -445,7 +454,7 @@ class KMeans(
         if not all(type(v) in _PLAIN_TYPES for v in params.values()):
             super()._validate_params()
             return
-        key = tuple((name, type(v), v) for name, v in params.items())
+        key = tuple(_validation_key(name, v) for name, v in params.items())
         seen = _VALIDATED.setdefault(type(self), set())
         if key not in seen:
             super()._validate_params()

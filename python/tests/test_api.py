@@ -667,6 +667,12 @@ def test_parameter_validation_is_remembered_by_value_and_type():
     for _ in range(2):
         with pytest.raises(InvalidParameterError, match="'max_iter' parameter"):
             KMeans(3, max_iter=0).fit(X10)
+    # Seeds: any in [0, 2**32 - 1] passes once one has; others are refused.
+    for seed in (0, 7, 2**32 - 1):
+        KMeans(3, n_init=1, random_state=seed).fit(X10)
+    for seed in (-1, 2**32):
+        with pytest.raises(InvalidParameterError, match="'random_state' parameter"):
+            KMeans(3, n_init=1, random_state=seed).fit(X10)
     km = KMeans(3, n_init=1).fit(X10)
     km.set_params(n_init=0)
     with pytest.raises(InvalidParameterError, match="'n_init' parameter"):

@@ -162,7 +162,9 @@ pub(crate) fn nearest_block<F: Float, G: Float>(
     let data = block.as_slice().expect("standard layout");
     let c = centers.as_slice().expect("standard layout");
     let s = sub_rows::<G>();
-    scratch.columns.resize(d * s, G::ZERO);
+    if pre.is_none() {
+        scratch.columns.resize(d * s, G::ZERO);
+    }
     scratch.approx.resize(norms.sq.len() * s, G::ZERO);
     let (columns, approx) = (&mut scratch.columns, &mut scratch.approx);
     if s == 16 {

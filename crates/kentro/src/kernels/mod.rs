@@ -14,6 +14,8 @@ pub(crate) mod lanes;
 pub(crate) mod narrow;
 
 use multiversion::multiversion;
+use std::sync::OnceLock;
+
 use ndarray::ArrayView2;
 
 use crate::float::Float;
@@ -156,8 +158,8 @@ pub(crate) enum Assigner<'a, F: Float> {
     Gemm(ArrayView2<'a, F>, gemm::CenterNorms<F>),
     /// `‖c‖² − 2 x·c` in `f32` for `f64` rows (twice the lanes; a wider window), near-ties
     /// recomputed directly in `F`; blocks of rows whose magnitudes `f32` does not take run in
-    /// `F` (the second norms).
-    GemmF32(ArrayView2<'a, F>, gemm::CenterNorms<f32>, gemm::CenterNorms<F>),
+    /// `F` (the second norms, made by the first such block).
+    GemmF32(ArrayView2<'a, F>, gemm::CenterNorms<f32>, OnceLock<gemm::CenterNorms<F>>),
 }
 
 impl<'a, F: Float> Assigner<'a, F> {
@@ -180,7 +182,7 @@ impl<'a, F: Float> Assigner<'a, F> {
 
     /// Products in `f32`, whatever the shape.
     pub(crate) fn with_gemm_f32(centers: ArrayView2<'a, F>) -> Self {
-        Assigner::GemmF32(centers, gemm::CenterNorms::new(centers), gemm::CenterNorms::new(centers))
+        Assigner::GemmF32(centers, gemm::CenterNorms::new(centers), OnceLock::new())
     }
 
     /// Nearest centre and direct squared distance for every row of `block` (standard layout);
@@ -242,6 +244,7 @@ impl<'a, F: Float> Assigner<'a, F> {
                             rows, norms_part, *c, norms32, scratch32, out_part, distances, lower, pre,
                         )
                     } else {
+                        let norms = norms.get_or_init(|| gemm::CenterNorms::new(*c));
                         gemm::nearest_block(
                             rows, norms_part, *c, norms, scratch, out_part, distances, lower, None,
                         )
