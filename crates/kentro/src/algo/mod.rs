@@ -245,9 +245,9 @@ impl Scan {
     }
 }
 
-/// [`Moments::centre_rows`], vectorised: [`CENTRE_TILE`] columns at a time keep their sums,
-/// squares and maxima in registers over the rows of a block, then the remaining columns row by
-/// row (each column's values are added in row order either way).
+/// [`Moments::centre_rows`], vectorised: the columns in tiles of [`CENTRE_TILE`], then of
+/// 16, 8, 4, 2 and 1 for the rest, each tile's sums, squares and maxima kept in registers over
+/// the rows of the block (each column's values are added in row order either way).
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 fn centre_rows<F: Float>(
     out: &mut [F],
@@ -256,44 +256,64 @@ fn centre_rows<F: Float>(
     scale: f64,
     (sums, squares, maxes): (&mut [f64], &mut [f64], &mut [f64]),
 ) {
+    for (p0, width) in tiles(mean.len()) {
+        let m = (mean, scale);
+        let acc = (&mut *sums, &mut *squares, &mut *maxes);
+        match width {
+            CENTRE_TILE => centre_tile::<F, CENTRE_TILE>(out, rows, p0, m, acc),
+            16 => centre_tile::<F, 16>(out, rows, p0, m, acc),
+            8 => centre_tile::<F, 8>(out, rows, p0, m, acc),
+            4 => centre_tile::<F, 4>(out, rows, p0, m, acc),
+            2 => centre_tile::<F, 2>(out, rows, p0, m, acc),
+            _ => centre_tile::<F, 1>(out, rows, p0, m, acc),
+        }
+    }
+}
+
+/// Tiles `(first_column, width)` covering `0..d`: [`CENTRE_TILE`] columns while they fit, then
+/// one of each power of two below it that the rest needs.
+#[inline(always)]
+fn tiles(d: usize) -> impl Iterator<Item = (usize, usize)> {
+    let whole = d / CENTRE_TILE;
+    let rest = d % CENTRE_TILE;
+    let wide = (0..whole).map(|t| (t * CENTRE_TILE, CENTRE_TILE));
+    // The rest's binary digits, widest first.
+    let narrow =
+        (0..CENTRE_TILE.trailing_zeros()).rev().filter(move |b| rest & (1 << b) != 0).map(move |b| {
+            let width = 1 << b;
+            (whole * CENTRE_TILE + (rest & !((width << 1) - 1)), width)
+        });
+    wide.chain(narrow)
+}
+
+/// [`centre_rows`] for the `W` columns from `p0`.
+#[inline(always)]
+fn centre_tile<F: Float, const W: usize>(
+    out: &mut [F],
+    rows: &[F],
+    p0: usize,
+    (mean, scale): (&[f64], f64),
+    (sums, squares, maxes): (&mut [f64], &mut [f64], &mut [f64]),
+) {
     let d = mean.len();
-    let tiled = d - d % CENTRE_TILE;
-    for p0 in (0..tiled).step_by(CENTRE_TILE) {
-        let tile = p0..p0 + CENTRE_TILE;
-        let m: &[f64; CENTRE_TILE] = mean[tile.clone()].try_into().expect("a whole tile");
-        let mut acc: [f64; CENTRE_TILE] = sums[tile.clone()].try_into().expect("a whole tile");
-        let mut sq: [f64; CENTRE_TILE] = squares[tile.clone()].try_into().expect("a whole tile");
-        let mut top: [f64; CENTRE_TILE] = maxes[tile.clone()].try_into().expect("a whole tile");
-        for (o, row) in out.chunks_exact_mut(d).zip(rows.chunks_exact(d)) {
-            let (o, row) = (&mut o[tile.clone()], &row[tile.clone()]);
-            for j in 0..CENTRE_TILE {
-                o[j] = F::from_f64(row[j].to_f64() * scale - m[j]);
-                let c = o[j].to_f64();
-                acc[j] += c;
-                sq[j] += c * c;
-                top[j] = top[j].max(c.abs());
-            }
-        }
-        sums[tile.clone()].copy_from_slice(&acc);
-        squares[tile.clone()].copy_from_slice(&sq);
-        maxes[tile].copy_from_slice(&top);
-    }
-    if tiled == d {
-        return;
-    }
+    let tile = p0..p0 + W;
+    let m: &[f64; W] = mean[tile.clone()].try_into().expect("a whole tile");
+    let mut acc: [f64; W] = sums[tile.clone()].try_into().expect("a whole tile");
+    let mut sq: [f64; W] = squares[tile.clone()].try_into().expect("a whole tile");
+    let mut top: [f64; W] = maxes[tile.clone()].try_into().expect("a whole tile");
     for (o, row) in out.chunks_exact_mut(d).zip(rows.chunks_exact(d)) {
-        let columns =
-            sums[tiled..].iter_mut().zip(squares[tiled..].iter_mut()).zip(maxes[tiled..].iter_mut());
-        for (((o, &v), m), ((acc, sq), top)) in
-            o[tiled..].iter_mut().zip(&row[tiled..]).zip(&mean[tiled..]).zip(columns)
-        {
-            *o = F::from_f64(v.to_f64() * scale - m);
-            let c = o.to_f64();
-            *acc += c;
-            *sq += c * c;
-            *top = top.max(c.abs());
+        let (o, row) = (&mut o[tile.clone()], &row[tile.clone()]);
+        for j in 0..W {
+            o[j] = F::from_f64(row[j].to_f64() * scale - m[j]);
+            let c = o[j].to_f64();
+            acc[j] += c;
+            sq[j] += c * c;
+            top[j] = top[j].max(c.abs());
         }
     }
+    sums[tile.clone()].copy_from_slice(&acc);
+    squares[tile.clone()].copy_from_slice(&sq);
+    maxes[tile].copy_from_slice(&top);
 }
 
 /// Columns [`centre_rows`] keeps in registers together (four 512-bit registers each of sums,
@@ -301,14 +321,34 @@ fn centre_rows<F: Float>(
 const CENTRE_TILE: usize = 32;
 
 /// Adds the values of `rows` (rows of `sums.len()` values, one after another) to the column
-/// `sums`.
+/// `sums`, in tiles of columns as [`centre_rows`] (row order per column).
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 fn add_rows<F: Float>(sums: &mut [f64], rows: &[F]) {
-    for row in rows.chunks_exact(sums.len()) {
-        for (acc, &v) in sums.iter_mut().zip(row) {
-            *acc += v.to_f64();
+    for (p0, width) in tiles(sums.len()) {
+        match width {
+            CENTRE_TILE => add_tile::<F, CENTRE_TILE>(sums, rows, p0),
+            16 => add_tile::<F, 16>(sums, rows, p0),
+            8 => add_tile::<F, 8>(sums, rows, p0),
+            4 => add_tile::<F, 4>(sums, rows, p0),
+            2 => add_tile::<F, 2>(sums, rows, p0),
+            _ => add_tile::<F, 1>(sums, rows, p0),
         }
     }
+}
+
+/// [`add_rows`] for the `W` columns from `p0`.
+#[inline(always)]
+fn add_tile<F: Float, const W: usize>(sums: &mut [f64], rows: &[F], p0: usize) {
+    let d = sums.len();
+    let tile = p0..p0 + W;
+    let mut acc: [f64; W] = sums[tile.clone()].try_into().expect("a whole tile");
+    for row in rows.chunks_exact(d) {
+        let row = &row[tile.clone()];
+        for j in 0..W {
+            acc[j] += row[j].to_f64();
+        }
+    }
+    sums[tile].copy_from_slice(&acc);
 }
 
 /// Per column of the centred data: the sum, the sum of squares and the largest magnitude.
@@ -657,9 +697,23 @@ mod tests {
         )
     }
 
+    /// The column tiles of the centring pass and the scan cover every column once, in order.
+    #[test]
+    fn column_tiles_cover_every_column_once() {
+        for d in 1..=200 {
+            let mut next = 0;
+            for (p0, width) in tiles(d) {
+                assert_eq!(p0, next, "d = {d}");
+                assert!(width.is_power_of_two() && width <= CENTRE_TILE, "d = {d}");
+                next += width;
+            }
+            assert_eq!(next, d);
+        }
+    }
+
     #[test]
     fn the_fused_passes_give_the_separate_passes_bits() {
-        for (n, d) in [(1, 3), (300, 2), (1797, 64), (5000, 7), (700, 40)] {
+        for (n, d) in [(1, 3), (300, 2), (1797, 64), (5000, 7), (700, 40), (600, 63)] {
             for scale in [1.0, 2f64.powi(-40)] {
                 let x = data(n, d, n as u64);
                 let scan = Scan::new(x.view()).unwrap();
