@@ -627,27 +627,38 @@ def test_adjusted_rand_score_matches_sklearn():
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_fit_reports_non_finite_data_first_as_sklearn(bad):
     """KMeans leaves the finiteness test to the core; a non-finite X is still the error
-    reported first, alone, and as scikit-learn words it, whatever else is wrong with the call;
-    with finite data, the other mistakes' own errors."""
+    reported first, alone, and as scikit-learn words it, whatever else is wrong with the call,
+    with no warning before it and the estimator left unfitted; with finite data, the other
+    mistakes' own errors."""
     X = X10.copy()
     X[4, 1] = bad
     calls = {
-        "plain": lambda c, X: c(2).fit(X),
-        "too_few_samples": lambda c, X: c(11).fit(X),
-        "weight_length": lambda c, X: c(2).fit(X, sample_weight=np.ones(9)),
-        "float32": lambda c, X: c(2, n_init=3).fit(X.astype(np.float32)),
-        "elkan": lambda c, X: c(2, algorithm="elkan").fit(X),
+        "plain": (dict(n_clusters=2), {}, X),
+        "too_few_samples": (dict(n_clusters=11), {}, X),
+        "weight_length": (dict(n_clusters=2), dict(sample_weight=np.ones(9)), X),
+        "float32": (dict(n_clusters=2, n_init=3), {}, X.astype(np.float32)),
+        "elkan": (dict(n_clusters=2, algorithm="elkan"), {}, X),
+        # scikit-learn warns about elkan with one cluster only after testing X.
+        "elkan_one_cluster": (dict(n_clusters=1, algorithm="elkan"), {}, X),
+        "fortran": (dict(n_clusters=2), {}, np.asfortranarray(X)),
     }
-    for name, call in calls.items():
+    for name, (params, kwargs, data) in calls.items():
         (sk_type, sk_msg), (our_type, our_msg) = _sk_and_ours(
-            lambda c, call=call: call(c, X)
+            lambda c, params=params, kwargs=kwargs, data=data: c(**params).fit(
+                data, **kwargs
+            )
         )
         assert our_type is sk_type and our_msg == sk_msg, name
         assert "Input X contains" in our_msg, name
-        with pytest.raises(ValueError) as ours:
-            call(KMeans, X)
+        km = KMeans(**params)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with pytest.raises(ValueError) as ours:
+                km.fit(data, **kwargs)
+        assert not caught, (name, [str(w.message) for w in caught])
+        assert str(ours.value) == our_msg, name
         assert ours.value.__suppress_context__ or ours.value.__context__ is None, name
-        assert not hasattr(KMeans(2), "n_features_in_")
+        assert not hasattr(km, "n_features_in_") and not hasattr(km, "labels_"), name
     finite = X10.copy()
     with pytest.raises(ValueError, match="should be >= n_clusters=11"):
         KMeans(11).fit(finite)

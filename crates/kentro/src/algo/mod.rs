@@ -722,6 +722,9 @@ mod tests {
                 let sums = separate_sums(x.view(), scale);
                 let mean: Vec<f64> = sums.iter().map(|s| s / n as f64).collect();
                 assert_eq!(p.mean, mean, "{n}x{d}, scale {scale}");
+                // Every value is its own, scaled, less its column's mean.
+                let centred = Array2::from_shape_fn((n, d), |(i, j)| x[[i, j]] * scale - mean[j]);
+                assert_eq!(p.x, centred, "{n}x{d}, scale {scale}");
                 // The first moments from the centring pass are those of a pass over its output.
                 assert_eq!(p.centred_sums, separate_sums(p.x.view(), 1.0), "{n}x{d}, scale {scale}");
                 // The largest magnitude found with them is the prepared data's.

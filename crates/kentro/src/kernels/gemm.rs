@@ -103,9 +103,10 @@ impl<G: Float> CenterNorms<G> {
     }
 }
 
-/// Scratch space for one block: a sub-block's rows transposed (`d` × [`sub_rows`]) and its
-/// approximations `‖c‖² − 2 x·c` centre-major (`k` × [`sub_rows`], padding included), read for
-/// near-ties and lower bounds.
+/// Scratch space for one block: a sub-block's rows transposed (`d` × [`sub_rows`]; left empty
+/// when the rows come already in that layout) and its approximations `‖c‖² − 2 x·c`
+/// centre-major (`k` × [`sub_rows`], room for the padding centres too, never written), read
+/// for near-ties and lower bounds.
 pub(crate) struct Scratch<F> {
     columns: Vec<F>,
     approx: Vec<F>,
@@ -457,7 +458,8 @@ mod x86 {
         /// Stores `v` at `p` (eight values).
         ///
         /// # Safety
-        /// `p` must be valid for writing eight values of `Self`, and the CPU must have AVX-512F.
+        /// `p` must be valid for writing eight values of `Self`, and the CPU must have AVX-512F
+        /// (and F16C for `u16`).
         unsafe fn store(p: *mut Self, v: __m512d);
     }
 
@@ -498,7 +500,11 @@ mod x86 {
         columns: &mut [[T; S]],
     ) {
         assert!(data.len() == S * d && columns.len() == d && S.is_multiple_of(8));
+        // Unscaled values are stored as they are (a multiplication by one would flush
+        // subnormals where the process runs with denormals-are-zero).
+        let scaled = scale != 1.0;
         let scale = _mm512_set1_pd(scale);
+        let times = |v: __m512d| if scaled { _mm512_mul_pd(v, scale) } else { v };
         let whole = d - d % 8;
         let lo = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
         let hi = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
@@ -537,7 +543,7 @@ mod x86 {
                 ];
                 for (col, f) in columns[p0..p0 + 8].iter_mut().zip(features) {
                     // SAFETY: lanes r0..r0 + 8 lie inside a column of S values.
-                    unsafe { T::store(col.as_mut_ptr().add(r0), _mm512_mul_pd(f, scale)) };
+                    unsafe { T::store(col.as_mut_ptr().add(r0), times(f)) };
                 }
             }
         }
@@ -546,7 +552,7 @@ mod x86 {
                 let v: [f64; 8] = std::array::from_fn(|i| data[(r0 * 8 + i) * d + p]);
                 // SAFETY: `lanes` holds eight values; the CPU has AVX-512F (this function's
                 // contract).
-                unsafe { T::store(lanes.as_mut_ptr(), _mm512_mul_pd(_mm512_loadu_pd(v.as_ptr()), scale)) };
+                unsafe { T::store(lanes.as_mut_ptr(), times(_mm512_loadu_pd(v.as_ptr()))) };
             }
         }
     }
