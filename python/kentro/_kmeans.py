@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
+import weakref
 from collections.abc import Callable
 from numbers import Integral, Real
 from typing import Any, ClassVar
@@ -50,12 +51,19 @@ _FITTED_ATTRIBUTES = (
 )
 
 
-# The parameter names of each estimator class (see KMeans._get_param_names).
-_PARAM_NAMES: dict[type, tuple[str, ...]] = {}
+# The parameter names of each estimator class (see KMeans._get_param_names); weak, as
+# _VALIDATED.
+_PARAM_NAMES: weakref.WeakKeyDictionary[type, tuple[str, ...]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-# Parameter values KMeans._validate_params has seen pass, per class (at most _VALIDATED_MAX each).
-_VALIDATED: dict[type, set[tuple[Any, ...]]] = {}
+# Parameter values KMeans._validate_params has seen pass, per class (at most _VALIDATED_MAX each),
+# with the constraints they passed (new constraints start afresh). Weak: a class made at run time
+# is not kept alive by it.
+_VALIDATED: weakref.WeakKeyDictionary[type, tuple[Any, set[tuple[Any, ...]]]] = (
+    weakref.WeakKeyDictionary()
+)
 _VALIDATED_MAX = 256
 _PLAIN_TYPES = (int, float, str, bool, type(None))
 
@@ -455,7 +463,11 @@ class KMeans(
             super()._validate_params()
             return
         key = tuple(_validation_key(name, v) for name, v in params.items())
-        seen = _VALIDATED.setdefault(type(self), set())
+        constraints = self._parameter_constraints
+        entry = _VALIDATED.get(type(self))
+        if entry is None or entry[0] is not constraints:
+            entry = _VALIDATED[type(self)] = (constraints, set())
+        seen = entry[1]
         if key not in seen:
             super()._validate_params()
             if len(seen) < _VALIDATED_MAX:

@@ -5,6 +5,7 @@ import pickle
 import re
 import tracemalloc
 import warnings
+from numbers import Integral
 
 import kentro
 import numpy as np
@@ -18,7 +19,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils._param_validation import Interval, InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
 
@@ -684,6 +685,18 @@ def test_parameter_validation_is_remembered_by_value_and_type():
     for seed in (-1, 2**32):
         with pytest.raises(InvalidParameterError, match="'random_state' parameter"):
             KMeans(3, n_init=1, random_state=seed).fit(X10)
+    # New constraints (a subclass's, changed at run time) validate again.
+
+    class Stricter(KMeans):
+        pass
+
+    Stricter(3, n_init=1, max_iter=100).fit(X10)
+    Stricter._parameter_constraints = {
+        **KMeans._parameter_constraints,
+        "max_iter": [Interval(Integral, 500, None, closed="left")],
+    }
+    with pytest.raises(InvalidParameterError, match="'max_iter' parameter"):
+        Stricter(3, n_init=1, max_iter=100).fit(X10)
     km = KMeans(3, n_init=1).fit(X10)
     km.set_params(n_init=0)
     with pytest.raises(InvalidParameterError, match="'n_init' parameter"):
