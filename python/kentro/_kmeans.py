@@ -359,6 +359,18 @@ class KMeans(
             )
 
     def _check_test_data(self, X: Any) -> Any:
+        if (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and (X.dtype == np.float64 or X.dtype == np.float32)
+            and X.shape[0] >= 1
+            and X.shape[1] == getattr(self, "n_features_in_", None)
+            and not hasattr(self, "feature_names_in_")
+            and _all_finite(X)
+        ):
+            # What validate_data(reset=False) does to a float array without feature names, of
+            # the fitted width and finite (~0.08 ms less per call): X itself, C-ordered.
+            return np.ascontiguousarray(X)
         return validate_data(
             self,
             X,

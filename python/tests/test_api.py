@@ -701,3 +701,50 @@ def test_parameter_validation_is_remembered_by_value_and_type():
     km.set_params(n_init=0)
     with pytest.raises(InvalidParameterError, match="'n_init' parameter"):
         km.fit(X10)
+
+
+def test_predict_side_checks_match_sklearn(blobs):
+    """predict, transform and score take the shortcut only for plain float arrays of the fitted
+    width; every other input gets scikit-learn's checks: the same errors and warnings."""
+    X, _ = blobs
+    df = pd.DataFrame(X, columns=["a", "b"])
+    nan = X.copy()
+    nan[3, 1] = np.nan
+    inputs = {
+        "nan": (X, nan),
+        "inf": (X, np.where(X > 5, np.inf, X)),
+        "width": (X, np.hstack([X, X])),
+        "names_then_array": (df, X),
+        "array_then_names": (X, df),
+        "fortran": (X, np.asfortranarray(X)),
+        "slice": (X, X[::2]),
+        "list": (X, X.tolist()),
+        "int": (X, np.rint(X).astype(np.int64)),
+    }
+    for name, (train, test) in inputs.items():
+        for method in ("predict", "transform", "score"):
+            got = []
+            for cls in (sklearn.cluster.KMeans, KMeans):
+                km = cls(3, random_state=0, n_init=1).fit(train)
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    try:
+                        out = getattr(km, method)(test)
+                        error = None
+                    except ValueError as e:
+                        out, error = None, str(e).replace("sklearn.cluster._kmeans", "")
+                got.append(([str(w.message) for w in caught], error, out))
+            (sk_warn, sk_err, sk_out), (our_warn, our_err, our_out) = got
+            what = f"{name}, {method}"
+            assert our_warn == sk_warn and our_err == sk_err, what
+            if sk_err is None:
+                assert np.shape(our_out) == np.shape(sk_out), what
+                if method == "predict":
+                    # The same clustering, up to the labels' names.
+                    pairs = set(zip(sk_out.tolist(), our_out.tolist()))
+                    assert len(pairs) == len(set(sk_out.tolist())), what
+    # float32 data on a float64 model (scikit-learn 1.9.1 fails here on a buffer dtype):
+    # the labels of the same values in float64.
+    km = KMeans(3, random_state=0, n_init=1).fit(X)
+    x32 = X.astype(np.float32)
+    np.testing.assert_array_equal(km.predict(x32), km.predict(x32.astype(np.float64)))

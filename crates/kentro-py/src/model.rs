@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use serde::Deserialize;
 
 use crate::errors::{named_error, to_py_err};
-use crate::threads::compute;
+use crate::threads::{compute, compute_here};
 
 /// A 2-D float array from Python: float64 or float32, viewed without a copy.
 #[derive(FromPyObject)]
@@ -228,11 +228,11 @@ impl Model {
         let labels = match (&self.inner, &x) {
             (Inner::F64(m), Matrix::F64(a)) => {
                 let view = a.as_array();
-                compute(py, n_threads, || m.predict(view))?
+                small_or_pool(py, n_threads, m.runs_on_calling_thread(view.nrows()), || m.predict(view))?
             }
             (Inner::F32(m), Matrix::F32(a)) => {
                 let view = a.as_array();
-                compute(py, n_threads, || m.predict(view))?
+                small_or_pool(py, n_threads, m.runs_on_calling_thread(view.nrows()), || m.predict(view))?
             }
             _ => return Err(dtype_mismatch(py, self.dtype(), x.dtype())),
         };
@@ -250,11 +250,15 @@ impl Model {
         Ok(match (&self.inner, &x) {
             (Inner::F64(m), Matrix::F64(a)) => {
                 let view = a.as_array();
-                compute(py, n_threads, || m.transform(view))?.into_pyarray(py).into_any()
+                small_or_pool(py, n_threads, m.runs_on_calling_thread(view.nrows()), || m.transform(view))?
+                    .into_pyarray(py)
+                    .into_any()
             }
             (Inner::F32(m), Matrix::F32(a)) => {
                 let view = a.as_array();
-                compute(py, n_threads, || m.transform(view))?.into_pyarray(py).into_any()
+                small_or_pool(py, n_threads, m.runs_on_calling_thread(view.nrows()), || m.transform(view))?
+                    .into_pyarray(py)
+                    .into_any()
             }
             _ => return Err(dtype_mismatch(py, self.dtype(), x.dtype())),
         })
@@ -273,11 +277,15 @@ impl Model {
         match (&self.inner, &x) {
             (Inner::F64(m), Matrix::F64(a)) => {
                 let view = a.as_array();
-                compute(py, n_threads, || m.score(view, weights))
+                small_or_pool(py, n_threads, m.runs_on_calling_thread(view.nrows()), || {
+                    m.score(view, weights)
+                })
             }
             (Inner::F32(m), Matrix::F32(a)) => {
                 let view = a.as_array();
-                compute(py, n_threads, || m.score(view, weights))
+                small_or_pool(py, n_threads, m.runs_on_calling_thread(view.nrows()), || {
+                    m.score(view, weights)
+                })
             }
             _ => Err(dtype_mismatch(py, self.dtype(), x.dtype())),
         }
@@ -302,4 +310,14 @@ impl Model {
             self.dtype()
         )
     }
+}
+
+/// Runs `job` here when it is small (no pool to wake: see `KMeans::runs_on_calling_thread`),
+/// else in the pool.
+fn small_or_pool<T, J>(py: Python<'_>, n_threads: usize, small: bool, job: J) -> PyResult<T>
+where
+    T: Send,
+    J: FnOnce() -> Result<T, KMeansError> + Send,
+{
+    if small { compute_here(py, job) } else { compute(py, n_threads, job) }
 }

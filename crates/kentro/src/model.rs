@@ -122,6 +122,14 @@ impl<F: Float> KMeans<F> {
         self.centers.ncols()
     }
 
+    /// Whether [`KMeans::predict`], [`KMeans::transform`] and [`KMeans::score`] of `n_samples`
+    /// rows do all their work on the calling thread (small data, where waking other threads
+    /// costs more than the work): a face may then call them directly rather than hand them to
+    /// a thread pool. The result is the same either way.
+    pub fn runs_on_calling_thread(&self, n_samples: usize) -> bool {
+        crate::parallel::runs_sequentially(n_samples)
+    }
+
     /// What the fit wants the caller to know (for example fewer distinct clusters than asked).
     pub fn warnings(&self) -> &[FitWarning] {
         &self.warnings
