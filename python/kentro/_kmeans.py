@@ -82,7 +82,8 @@ def _all_finite(X: np.ndarray) -> bool:
     that overflows sends X to the full check)."""
     if get_config()["assume_finite"]:
         return True
-    with np.errstate(over="ignore"):
+    # Silent: X's own warnings (inf - inf is invalid) come once, from the check that follows.
+    with np.errstate(over="ignore", invalid="ignore"):
         return bool(np.isfinite(X.sum()))
 
 

@@ -705,46 +705,61 @@ def test_parameter_validation_is_remembered_by_value_and_type():
 
 def test_predict_side_checks_match_sklearn(blobs):
     """predict, transform and score take the shortcut only for plain float arrays of the fitted
-    width; every other input gets scikit-learn's checks: the same errors and warnings."""
+    width; every other input gets scikit-learn's checks: the same errors, the same warnings
+    (once each) and, from the same centres, the same results."""
     X, _ = blobs
+    init = X[:3].copy()
     df = pd.DataFrame(X, columns=["a", "b"])
     nan = X.copy()
     nan[3, 1] = np.nan
+    both_inf = X.copy()
+    both_inf[0, 0], both_inf[1, 1] = np.inf, -np.inf
+    x32 = X.astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        matrix = np.asmatrix(X)
     inputs = {
-        "nan": (X, nan),
-        "inf": (X, np.where(X > 5, np.inf, X)),
-        "width": (X, np.hstack([X, X])),
-        "names_then_array": (df, X),
-        "array_then_names": (X, df),
-        "fortran": (X, np.asfortranarray(X)),
-        "slice": (X, X[::2]),
-        "list": (X, X.tolist()),
-        "int": (X, np.rint(X).astype(np.int64)),
+        "plain": (X, X, {}),
+        "nan": (X, nan, {}),
+        "inf": (X, np.where(X > 5, np.inf, X), {}),
+        "both_inf": (X, both_inf, {}),
+        "wider": (X, np.hstack([X, X]), {}),
+        "narrower": (X, X[:, :1], {}),
+        "no_rows": (X, X[:0], {}),
+        "one_d": (X, X[:, 0], {}),
+        "matrix": (X, matrix, {}),
+        "names_then_array": (df, X, {}),
+        "array_then_names": (X, df, {}),
+        "float32_model": (x32, x32, {}),
+        "fortran": (X, np.asfortranarray(X), {}),
+        "slice": (X, X[::2], {}),
+        "list": (X, X.tolist(), {}),
+        "int": (X, np.rint(X).astype(np.int64), {}),
+        "weights": (X, X, {"sample_weight": np.linspace(0.5, 2.0, len(X))}),
     }
-    for name, (train, test) in inputs.items():
+    for name, (train, test, score_kwargs) in inputs.items():
         for method in ("predict", "transform", "score"):
             got = []
             for cls in (sklearn.cluster.KMeans, KMeans):
-                km = cls(3, random_state=0, n_init=1).fit(train)
+                km = cls(3, init=init.astype(np.asarray(train).dtype), n_init=1)
+                km.fit(train)
+                kwargs = score_kwargs if method == "score" else {}
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
                     try:
-                        out = getattr(km, method)(test)
+                        out = getattr(km, method)(test, **kwargs)
                         error = None
-                    except ValueError as e:
-                        out, error = None, str(e).replace("sklearn.cluster._kmeans", "")
-                got.append(([str(w.message) for w in caught], error, out))
+                    except (ValueError, TypeError) as e:
+                        out, error = None, (type(e), str(e))
+                seen = [(w.category, str(w.message)) for w in caught]
+                got.append((seen, error, out))
             (sk_warn, sk_err, sk_out), (our_warn, our_err, our_out) = got
             what = f"{name}, {method}"
-            assert our_warn == sk_warn and our_err == sk_err, what
+            assert our_warn == sk_warn, (what, our_warn, sk_warn)
+            assert our_err == sk_err, what
             if sk_err is None:
-                assert np.shape(our_out) == np.shape(sk_out), what
-                if method == "predict":
-                    # The same clustering, up to the labels' names.
-                    pairs = set(zip(sk_out.tolist(), our_out.tolist()))
-                    assert len(pairs) == len(set(sk_out.tolist())), what
+                np.testing.assert_allclose(our_out, sk_out, rtol=1e-5, err_msg=what)
     # float32 data on a float64 model (scikit-learn 1.9.1 fails here on a buffer dtype):
     # the labels of the same values in float64.
     km = KMeans(3, random_state=0, n_init=1).fit(X)
-    x32 = X.astype(np.float32)
     np.testing.assert_array_equal(km.predict(x32), km.predict(x32.astype(np.float64)))

@@ -91,6 +91,13 @@ pub(crate) fn runs_sequentially(n_rows: usize) -> bool {
     n_rows <= SEQUENTIAL_ROWS
 }
 
+// Tests count the parallel splits a thread makes (a pass said to stay on the calling thread
+// makes none).
+#[cfg(test)]
+thread_local! {
+    pub(crate) static JOINS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 struct Shape {
     leaf_rows: usize,
     n_rows: usize,
@@ -114,7 +121,13 @@ where
     let (lo, hi) = out.split(left_blocks * shape.leaf_rows);
     let left = || blocks(shape, first_block, left_blocks, lo, leaf, merge);
     let right = || blocks(shape, first_block + left_blocks, n_blocks - left_blocks, hi, leaf, merge);
-    let (mut a, b) = if shape.sequential { (left(), right()) } else { join(left, right) };
+    let (mut a, b) = if shape.sequential {
+        (left(), right())
+    } else {
+        #[cfg(test)]
+        JOINS.with(|j| j.set(j.get() + 1));
+        join(left, right)
+    };
     merge(&mut a, b);
     a
 }

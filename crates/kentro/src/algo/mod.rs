@@ -794,6 +794,21 @@ mod tests {
         assert!(!exact1d.runs_on_calling_thread(10));
     }
 
+    #[test]
+    fn predictions_said_to_run_on_the_calling_thread_do() {
+        let joins = || crate::parallel::JOINS.with(|j| j.get());
+        let model = KMeans::params(4).check().unwrap().fit(data(600, 3, 5).view()).unwrap();
+        for n in [1, 300, 2048, 2049, 5000] {
+            let x = data(n, 3, 6);
+            let before = joins();
+            model.predict(x.view()).unwrap();
+            model.transform(x.view()).unwrap();
+            model.score(x.view(), None).unwrap();
+            let split = joins() != before;
+            assert_eq!(split, !model.runs_on_calling_thread(n), "n = {n}");
+        }
+    }
+
     /// `n` rows of `d` features drawn from `distinct` rows (each repeated, in scattered order).
     fn repeated<F: Float>(n: usize, distinct: usize, d: usize, seed: u64) -> Array2<F> {
         let pool = data(distinct, d, seed);
