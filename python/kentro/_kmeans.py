@@ -77,6 +77,26 @@ def _validation_key(name: str, value: Any) -> tuple[Any, ...]:
     return (name, type(value), value)
 
 
+def _plain_float_matrix(X: Any) -> bool:
+    """Whether X is a numpy array (not a subclass) of float64 or float32 rows, at least one:
+    what the shortcuts past scikit-learn's general checks take."""
+    return (
+        type(X) is np.ndarray
+        and X.ndim == 2
+        and (X.dtype == np.float64 or X.dtype == np.float32)
+        and X.shape[0] >= 1
+    )
+
+
+def _non_finite_error_first(check: Callable[[], Any]) -> None:
+    """Runs scikit-learn's check of an X whose finiteness was left to the core, after another
+    error: its error for a non-finite X is raised instead, alone (not chained to the other)."""
+    try:
+        check()
+    except ValueError as non_finite:
+        raise non_finite from None
+
+
 def _all_finite(X: np.ndarray) -> bool:
     """Whether scikit-learn's finiteness check passes X at once (its own first test; a sum
     that overflows sends X to the full check)."""
@@ -361,10 +381,7 @@ class KMeans(
 
     def _check_test_data(self, X: Any) -> Any:
         if (
-            type(X) is np.ndarray
-            and X.ndim == 2
-            and (X.dtype == np.float64 or X.dtype == np.float32)
-            and X.shape[0] >= 1
+            _plain_float_matrix(X)
             and X.shape[1] == getattr(self, "n_features_in_", None)
             and not hasattr(self, "feature_names_in_")
             and _all_finite(X)
@@ -489,13 +506,7 @@ class KMeans(
     def _validate_fit_data(self, X: Any) -> tuple[Any, bool]:
         """``validate_data(self, X, ...)`` as a fit calls it, with a shortcut for the usual case;
         also whether X's finiteness was left to the core (see ``_fit``)."""
-        if (
-            type(X) is np.ndarray
-            and X.ndim == 2
-            and (X.dtype == np.float64 or X.dtype == np.float32)
-            and X.shape[0] >= 1
-            and X.shape[1] >= 1
-        ):
+        if _plain_float_matrix(X) and X.shape[1] >= 1:
             # What validate_data does to a float array without feature names (it returns X
             # itself, or a C-ordered copy of a strided one: a slice, a transpose, load_digits'
             # data), without its general-purpose checks (~0.1 ms per call, 0.2-0.3 ms more
@@ -525,11 +536,12 @@ class KMeans(
         except Exception:
             if deferred:
                 # scikit-learn tests X first: its error for a non-finite X comes before any
-                # other, alone (not chained to the one it comes before).
-                try:
-                    validate_data(self, X, dtype=[np.float64, np.float32], order="C")
-                except ValueError as non_finite:
-                    raise non_finite from None
+                # other.
+                _non_finite_error_first(
+                    lambda: validate_data(
+                        self, X, dtype=[np.float64, np.float32], order="C"
+                    )
+                )
             raise
 
     def _fit_valid(self, X: Any, sample_weight: Any) -> KMeans:
@@ -1008,11 +1020,9 @@ def kmeans_plusplus(
             n_threads=effective_n_threads(),
         )
     except Exception:
-        try:
-            check_array(X, dtype=[np.float64, np.float32], order="C")
-        except ValueError as non_finite:
-            # scikit-learn's error alone, not chained to the one it comes before.
-            raise non_finite from None
+        _non_finite_error_first(
+            lambda: check_array(X, dtype=[np.float64, np.float32], order="C")
+        )
         raise
     if rng is not None:
         k = int(n_clusters)

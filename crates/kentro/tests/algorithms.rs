@@ -56,15 +56,7 @@ fn datasets() -> Vec<(String, Array2<f64>, usize)> {
 fn check<F: Float>(x: &Array2<f64>, k: usize, weights: Option<&Array1<f64>>, name: &str) {
     let x: Array2<F> = x.mapv(F::from_f64);
     let fit = |algorithm: Algorithm, max_iter: usize| {
-        let params = KMeans::params(k)
-            .init(Init::Random)
-            .n_init(kentro::NInit::Runs(1))
-            .seed(3)
-            .tol(0.0)
-            .max_iter(max_iter)
-            .algorithm(algorithm)
-            .check()
-            .unwrap();
+        let params = random_start(k, 3, algorithm, max_iter);
         match weights {
             Some(w) => params.fit_weighted(x.view(), w.view()).unwrap(),
             None => params.fit(x.view()).unwrap(),
@@ -209,20 +201,24 @@ fn auto_behind_the_filter_is_lloyd_iteration_by_iteration() {
     }
 }
 
+/// One run from a random start of seed `seed`, no tolerance (every iteration up to `max_iter`
+/// runs), by `algorithm`.
+fn random_start(k: usize, seed: u64, algorithm: Algorithm, max_iter: usize) -> kentro::ValidKMeansParams {
+    KMeans::params(k)
+        .init(Init::Random)
+        .n_init(kentro::NInit::Runs(1))
+        .seed(seed)
+        .tol(0.0)
+        .max_iter(max_iter)
+        .algorithm(algorithm)
+        .check()
+        .unwrap()
+}
+
 fn filter_is_lloyd<F: Float>(x: &Array2<f64>, k: usize, name: &str) {
     let x: Array2<F> = x.mapv(F::from_f64);
     let fit = |algorithm: Algorithm, max_iter: usize| {
-        KMeans::params(k)
-            .init(Init::Random)
-            .n_init(kentro::NInit::Runs(1))
-            .seed(1)
-            .tol(0.0)
-            .max_iter(max_iter)
-            .algorithm(algorithm)
-            .check()
-            .unwrap()
-            .fit(x.view())
-            .unwrap()
+        random_start(k, 1, algorithm, max_iter).fit(x.view()).unwrap()
     };
     let full = fit(Algorithm::Lloyd, 300);
     assert!(full.n_iter() > 8, "{name}: {} iterations", full.n_iter());

@@ -66,8 +66,8 @@ impl<G: Float> CenterNorms<G> {
             centers.outer_iter().map(|c| c.iter().map(|&v| v.to_f64() * v.to_f64()).sum()).collect();
         let max = sq64.iter().fold(0.0f64, |m, &v| m.max(v)).sqrt();
         let mut sq: Vec<G> = sq64.iter().map(|&v| G::from_f64(v)).collect();
-        // A padding centre's approximation is this value (its products are zero): never the
-        // smallest of a row, nor within any window of one.
+        // Padding up to a whole group (the kernel computes only real centres; this value
+        // would never be the smallest of a row, nor within any window of one).
         sq.resize(groups * GROUP, G::MAX / (G::ONE + G::ONE + G::ONE + G::ONE));
         let mut packed = vec![G::ZERO; groups * GROUP * d];
         for (j, c) in centers.outer_iter().enumerate() {
