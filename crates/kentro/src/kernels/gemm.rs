@@ -125,6 +125,9 @@ pub(crate) enum Bounds<'a> {
     /// A lower bound on the squared distance of every row to every centre (rows × k,
     /// row-major).
     All(&'a mut [f64]),
+    /// [`Bounds::All`]'s lower bounds, and per row how far above them every squared distance
+    /// may lie (a squared distance lies in `lower ..= lower + width`).
+    Around(&'a mut [f64], &'a mut [f64]),
     /// Hamerly's two per row: an upper bound on the squared distance to its nearest centre and
     /// a lower bound on the squared distance to every other centre.
     Pair(&'a mut [f64], &'a mut [f64]),
@@ -136,6 +139,7 @@ impl Bounds<'_> {
         match self {
             Bounds::No => Bounds::No,
             Bounds::All(lb) => Bounds::All(&mut lb[first * k..end * k]),
+            Bounds::Around(lb, width) => Bounds::Around(&mut lb[first * k..end * k], &mut width[first..end]),
             Bounds::Pair(up, low) => Bounds::Pair(&mut up[first..end], &mut low[first..end]),
         }
     }
@@ -229,7 +233,11 @@ fn fused<F: Float, G: Float, const S: usize>(
                 _ => group.reduce::<1, 2>(approx, best, second, at),
             }
         }
-        for (r, ((slot, xs), &x_norm)) in out.iter_mut().zip(data.chunks_exact(d)).zip(x_norms).enumerate() {
+        // [`Bounds::Around`] asks for bounds only: the nearest centres are left unresolved.
+        let rows_out = if matches!(lower, Bounds::Around(..)) { &mut out[..0] } else { &mut out[..] };
+        for (r, ((slot, xs), &x_norm)) in
+            rows_out.iter_mut().zip(data.chunks_exact(d)).zip(x_norms).enumerate()
+        {
             let window = norms.window(x_norm);
             *slot = if second[r].to_f64() > best[r].to_f64() + window {
                 let j = at[r] as usize;
@@ -252,15 +260,14 @@ fn fused<F: Float, G: Float, const S: usize>(
         }
         match &mut lower {
             Bounds::No => {}
-            Bounds::All(lower) => {
-                let lower = &mut lower[sub * S * k..];
-                for (r, (lb, &x_norm)) in lower.chunks_exact_mut(k).zip(x_norms).enumerate() {
-                    let base = x_norm * x_norm - norms.window(x_norm);
-                    for (l, a) in lb.iter_mut().zip(&approx[..k]) {
-                        *l = (a[r].to_f64() + base).max(0.0);
-                    }
-                }
-            }
+            Bounds::All(lower) => lower_bounds(&mut lower[sub * S * k..], x_norms, norms, &approx[..k], None),
+            Bounds::Around(lower, width) => lower_bounds(
+                &mut lower[sub * S * k..],
+                x_norms,
+                norms,
+                &approx[..k],
+                Some(&mut width[sub * S..]),
+            ),
             Bounds::Pair(upper, lower) => {
                 let bounds = upper[sub * S..].iter_mut().zip(&mut lower[sub * S..]);
                 for (r, ((up, low), (&x_norm, &(label, _)))) in
@@ -277,6 +284,31 @@ fn fused<F: Float, G: Float, const S: usize>(
                     *low = (other.to_f64() + sq - window).max(0.0);
                 }
             }
+        }
+    }
+}
+
+/// The lower bounds of [`Bounds::All`] for a sub-block's rows from their approximations
+/// (centre-major), and with `width` those of [`Bounds::Around`].
+#[inline(always)]
+fn lower_bounds<G: Float, const S: usize>(
+    lower: &mut [f64],
+    x_norms: &[f64],
+    norms: &CenterNorms<G>,
+    approx: &[[G; S]],
+    mut width: Option<&mut [f64]>,
+) {
+    let k = approx.len();
+    for (r, (lb, &x_norm)) in lower.chunks_exact_mut(k).zip(x_norms).enumerate() {
+        let window = norms.window(x_norm);
+        let base = x_norm * x_norm - window;
+        for (l, a) in lb.iter_mut().zip(approx) {
+            *l = (a[r].to_f64() + base).max(0.0);
+        }
+        // The squared distance is at most its approximation plus the window, which is the lower
+        // bound plus twice the window (also where the bound was raised to zero).
+        if let Some(width) = width.as_deref_mut() {
+            width[r] = 2.0 * window;
         }
     }
 }

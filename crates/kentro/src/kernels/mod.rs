@@ -281,6 +281,33 @@ impl<F: Float> Assigner<'_, F> {
         }
     }
 
+    /// Bounds on the squared distance of every row to every centre: a lower bound (`lb_sq`,
+    /// rows × k) and, per row, a width (`width`) such that every squared distance of the row
+    /// lies in `lb ..= lb + width`, up to the rounding of a direct distance (which the callers'
+    /// allowance for rounding covers; the direct way gives the direct distances and a width of
+    /// zero).
+    pub(crate) fn bounds_around(
+        &self,
+        block: ArrayView2<F>,
+        x_norms: &[f64],
+        lb_sq: &mut [f64],
+        width: &mut [f64],
+        pre: Option<&[f32]>,
+    ) {
+        match self {
+            Assigner::Direct(centers) => {
+                let rows = block.as_slice().expect("standard layout");
+                all_distances(rows, centers.as_slice().expect("standard layout"), centers.ncols(), lb_sq);
+                width.fill(0.0);
+            }
+            _ => {
+                // The kernel's nearest centres, left unresolved ([`gemm::Bounds::Around`]).
+                let mut out = vec![(0usize, F::ZERO); block.nrows()];
+                self.by_products(block, x_norms, &mut out, false, gemm::Bounds::Around(lb_sq, width), pre)
+            }
+        }
+    }
+
     /// [`Assigner::nearest_rows`], and also Hamerly's two bounds per row: an upper bound on the
     /// squared distance to its nearest centre (`upper_sq`) and a lower bound on the squared
     /// distance to every other centre (`lower_sq`).
