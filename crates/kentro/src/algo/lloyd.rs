@@ -254,9 +254,12 @@ impl<'a, F: Float> Data<'a, F> {
     }
 
     /// The data with its rows also kept in the `f32` products' layout: one pass over the rows
-    /// now instead of a transposition in every pass of products.
+    /// now instead of a transposition in every pass of products. The row norms, where not
+    /// computed yet, are computed in the same pass (the products need them).
     pub(crate) fn with_columns(self) -> Self {
-        Data { columns: crate::kernels::gemm::columns_f32(self.x), ..self }
+        let (columns, norms) = crate::kernels::gemm::columns_f32(self.x, self.x_norms.is_empty());
+        let x_norms = if self.x_norms.is_empty() { norms } else { self.x_norms };
+        Data { columns, x_norms, ..self }
     }
 
     /// Rows `first..end` in the `f32` products' layout, when kept and `first` starts one of its

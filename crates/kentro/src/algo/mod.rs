@@ -558,13 +558,15 @@ fn fit_rows<F: Float>(
     let repeats = if find_repeats { Repeats::find(prepared.x.view(), weights, observer) } else { None };
     let rows = repeats.as_ref().map_or(n, |r| r.rows.nrows());
     let choice = choose(params.algorithm, rows, d, k, std::mem::size_of::<F>());
-    let with_norms = matches!(choice, Choice::Bounds(_)) || use_gemm(d, k);
+    // f64 rows whose products run in f32 (`Assigner::new`): kept in that layout once, their
+    // norms computed in the same pass.
+    let columns = std::mem::size_of::<F>() == 8 && use_gemm(d, k);
+    let with_norms = (matches!(choice, Choice::Bounds(_)) || use_gemm(d, k)) && !columns;
     let data = match &repeats {
         Some(r) => Data::of_repeats(r, weights, observer, with_norms),
         None => Data::new(prepared.x.view(), weights, observer, with_norms),
     };
-    // f64 rows whose products run in f32 (`Assigner::new`): kept in that layout once.
-    let data = if std::mem::size_of::<F>() == 8 && use_gemm(d, k) { data.with_columns() } else { data };
+    let data = if columns { data.with_columns() } else { data };
 
     let mut best: Option<lloyd::Run<F>> = None;
     // One stream for all runs, drawn in order, as scikit-learn's `random_state`.

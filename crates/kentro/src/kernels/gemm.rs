@@ -21,6 +21,7 @@ use multiversion::target::match_target;
 
 use super::sq_dist;
 use crate::float::Float;
+use crate::parallel::{Rows, par_blocks_sized};
 
 /// Centres whose products run together: one broadcast each per feature, `GROUP` × 2
 /// accumulators (with the two vectors of rows) in registers.
@@ -385,28 +386,37 @@ pub(crate) const COLUMN_ROWS: usize = sub_rows::<f32>();
 
 /// The rows of `x` as `f32` in the kernel's layout, once for a whole fit: sub-blocks of
 /// [`COLUMN_ROWS`] rows, each feature-major (feature `p` of row `r` at
-/// `((r / COLUMN_ROWS)·d + p)·COLUMN_ROWS + r % COLUMN_ROWS`), the last one padded with zeros.
-/// In parallel over fixed blocks of rows.
-pub(crate) fn columns_f32<F: Float>(x: ArrayView2<F>) -> Vec<f32> {
+/// `((r / COLUMN_ROWS)·d + p)·COLUMN_ROWS + r % COLUMN_ROWS`), the last one padded with zeros;
+/// with `norms`, also ‖x‖ of every row (as [`super::row_norms`] gives them) in the same pass
+/// over the rows (else an empty vector). In parallel over fixed blocks of rows.
+pub(crate) fn columns_f32<F: Float>(x: ArrayView2<F>, norms: bool) -> (Vec<f32>, Vec<f64>) {
     let (n, d) = x.dim();
     let data = x.as_slice().expect("standard layout");
     let padded = n.next_multiple_of(COLUMN_ROWS);
     let mut out = vec![0.0f32; padded * d];
+    let mut row_norms = vec![0.0f64; if norms { padded } else { 0 }];
     debug_assert!(crate::parallel::LEAF_ROWS.is_multiple_of(COLUMN_ROWS));
-    crate::parallel::par_blocks(
+    let parts = (Rows::new(&mut out, d), Rows::new(&mut row_norms, usize::from(norms)));
+    par_blocks_sized(
+        crate::parallel::LEAF_ROWS,
         padded,
-        d,
-        &mut out,
-        &|s, e, o: &mut [f32]| {
-            let (o, _) = o.as_chunks_mut::<COLUMN_ROWS>();
+        parts,
+        &|s, e, (o, nrm): (Rows<f32>, Rows<f64>)| {
+            let (o, _) = o.data.as_chunks_mut::<COLUMN_ROWS>();
+            let mut nrm = nrm.data.chunks_mut(COLUMN_ROWS);
             for (first, columns) in (s..e).step_by(COLUMN_ROWS).zip(o.chunks_exact_mut(d)) {
                 let rows = n.min(first + COLUMN_ROWS).saturating_sub(first);
-                transpose(&data[first * d..(first + rows) * d], d, rows, columns);
+                let block = &data[first * d..(first + rows) * d];
+                if let Some(nrm) = nrm.next() {
+                    super::norms_of(block, d, &mut nrm[..rows]);
+                }
+                transpose(block, d, rows, columns);
             }
         },
         &|_, _| {},
     );
-    out
+    row_norms.truncate(n);
+    (out, row_norms)
 }
 
 /// `columns[p][r] = data[r·d + p]`: the `rows` rows of a sub-block turned feature-major, lanes

@@ -386,7 +386,7 @@ pub(crate) fn row_norms<F: Float>(x: ArrayView2<F>) -> Vec<f64> {
 
 /// ‖x‖ of the rows of `rows` (`d` values each), one per slot of `out`.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-fn norms_of<F: Float>(rows: &[F], d: usize, out: &mut [f64]) {
+pub(crate) fn norms_of<F: Float>(rows: &[F], d: usize, out: &mut [f64]) {
     // `x − 0` is `x`: the distance to the origin is the sum of squares.
     let origin = vec![F::ZERO; d];
     for (slot, r) in out.iter_mut().zip(rows.chunks_exact(d)) {
@@ -466,7 +466,7 @@ mod tests {
                     *slot = nearest(row.as_slice().unwrap(), c.as_slice().unwrap(), d);
                 }
                 // Products in F; in f32, the rows transposed block by block or kept transposed.
-                let kept = gemm::columns_f32(x.view());
+                let (kept, _) = gemm::columns_f32(x.view(), false);
                 for (way, assigner, pre) in [
                     ("F", Assigner::with_gemm(c.view()), None),
                     ("f32", Assigner::with_gemm_f32(c.view()), None),
