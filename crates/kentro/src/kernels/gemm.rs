@@ -8,7 +8,7 @@
 //!
 //! The kernel holds one feature of a sub-block's rows (16 `f64` or 32 `f32`, the rows
 //! transposed, feature-major) in two 512-bit registers (four 256-bit ones with AVX2) and
-//! broadcasts one feature of each of [`GROUP`] centres into them (the centres packed group by
+//! broadcasts one feature of each of a group of centres into them ([`CenterNorms::group`]; the centres packed group by
 //! group, feature-major, once per iteration). Per centre it
 //! keeps each row's smallest and second smallest approximation and the index of the smallest:
 //! a row whose second smallest lies outside the window of its smallest is decided without a
@@ -24,8 +24,17 @@ use crate::float::Float;
 use crate::parallel::{Rows, par_blocks_sized};
 
 /// Centres whose products run together: one broadcast each per feature, `GROUP` × 2
-/// accumulators (with the two vectors of rows) in registers.
+/// accumulators (with the two vectors of rows) in registers; [`WIDE_GROUP`] from
+/// [`WIDE_GROUP_MIN_FEATURES`] features on, where the longer loop over the features pays for
+/// the larger group. Measured (`examples/tiny_fit.rs`, wall ms, two threads, alternating
+/// builds, 4 / 8 centres per group): blobs 100k × 128, k = 256, Lloyd from the k-means++ start
+/// for 5 iterations (6 passes of products): 256–277 / 248–258; uniform 500k × 16, k = 100, the
+/// filtered passes from the start for 60 iterations: 779–836 / 940–945.
 const GROUP: usize = 4;
+/// See [`GROUP`].
+const WIDE_GROUP: usize = 8;
+/// See [`GROUP`].
+const WIDE_GROUP_MIN_FEATURES: usize = 64;
 
 /// Rows of a sub-block for `F`: two 512-bit registers (16 `f64`, 32 `f32`).
 const fn sub_rows<F>() -> usize {
@@ -38,11 +47,13 @@ const fn sub_rows<F>() -> usize {
 pub(crate) struct CenterNorms<G> {
     /// Number of centres.
     k: usize,
+    /// Centres per group of the kernel ([`GROUP`] or [`WIDE_GROUP`]).
+    group: usize,
     /// ‖c_j‖² per centre (summed in `f64`, then rounded), then a huge value for each padding
     /// centre up to a whole group.
     sq: Vec<G>,
-    /// The centres times −2 (exact: a power of two) by groups of [`GROUP`], feature-major
-    /// within a group: feature `p` of centre `g·GROUP + m` at `(g·d + p)·GROUP + m` (padding
+    /// The centres times −2 (exact: a power of two) by groups of `group`, feature-major
+    /// within a group: feature `p` of centre `g·group + m` at `(g·d + p)·group + m` (padding
     /// centres are zero).
     packed: Vec<G>,
     /// max_j ‖c_j‖.
@@ -62,20 +73,21 @@ pub(crate) struct CenterNorms<G> {
 impl<G: Float> CenterNorms<G> {
     pub(crate) fn new<F: Float>(centers: ArrayView2<F>) -> Self {
         let (k, d) = centers.dim();
-        let groups = k.div_ceil(GROUP);
+        let group = if d >= WIDE_GROUP_MIN_FEATURES { WIDE_GROUP } else { GROUP };
+        let groups = k.div_ceil(group);
         let sq64: Vec<f64> =
             centers.outer_iter().map(|c| c.iter().map(|&v| v.to_f64() * v.to_f64()).sum()).collect();
         let max = sq64.iter().fold(0.0f64, |m, &v| m.max(v)).sqrt();
         let mut sq: Vec<G> = sq64.iter().map(|&v| G::from_f64(v)).collect();
         // Padding up to a whole group (the kernel computes only real centres; this value
         // would never be the smallest of a row, nor within any window of one).
-        sq.resize(groups * GROUP, G::MAX / (G::ONE + G::ONE + G::ONE + G::ONE));
-        let mut packed = vec![G::ZERO; groups * GROUP * d];
+        sq.resize(groups * group, G::MAX / (G::ONE + G::ONE + G::ONE + G::ONE));
+        let mut packed = vec![G::ZERO; groups * group * d];
         for (j, c) in centers.outer_iter().enumerate() {
-            let (g, m) = (j / GROUP, j % GROUP);
+            let (g, m) = (j / group, j % group);
             for (p, &v) in c.iter().enumerate() {
                 let v = G::from_f64(v.to_f64());
-                packed[(g * d + p) * GROUP + m] = -(v + v);
+                packed[(g * d + p) * group + m] = -(v + v);
             }
         }
         let u = G::UNIT_ROUNDOFF;
@@ -85,7 +97,7 @@ impl<G: Float> CenterNorms<G> {
         let half_spacing = u * G::MIN_POSITIVE;
         let (tiny_per_reach, tiny) =
             (8.0 * half_spacing * 2.0 * (d as f64).sqrt(), 8.0 * half_spacing * (d + 4) as f64);
-        CenterNorms { k, sq, packed, max, err, tiny_per_reach, tiny }
+        CenterNorms { k, group, sq, packed, max, err, tiny_per_reach, tiny }
     }
 
     /// Whether rows of norm up to `max_x_norm` may be measured in `G`: their reach
@@ -173,16 +185,25 @@ pub(crate) fn nearest_block<F: Float, G: Float>(
     }
     scratch.approx.resize(norms.sq.len() * s, G::ZERO);
     let (columns, approx) = (&mut scratch.columns, &mut scratch.approx);
-    if s == 16 {
-        fused::<F, G, 16>(data, x_norms, c, norms, columns, approx, out, distances, lower, pre);
-    } else {
-        fused::<F, G, 32>(data, x_norms, c, norms, columns, approx, out, distances, lower, pre);
+    match (s, norms.group) {
+        (16, GROUP) => {
+            fused::<F, G, 16, GROUP>(data, x_norms, c, norms, columns, approx, out, distances, lower, pre)
+        }
+        (16, _) => fused::<F, G, 16, WIDE_GROUP>(
+            data, x_norms, c, norms, columns, approx, out, distances, lower, pre,
+        ),
+        (_, GROUP) => {
+            fused::<F, G, 32, GROUP>(data, x_norms, c, norms, columns, approx, out, distances, lower, pre)
+        }
+        _ => fused::<F, G, 32, WIDE_GROUP>(
+            data, x_norms, c, norms, columns, approx, out, distances, lower, pre,
+        ),
     }
 }
 
-/// The kernel of [`nearest_block`] for sub-blocks of `S` rows.
+/// The kernel of [`nearest_block`] for sub-blocks of `S` rows and groups of `GR` centres.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-fn fused<F: Float, G: Float, const S: usize>(
+fn fused<F: Float, G: Float, const S: usize, const GR: usize>(
     data: &[F],
     x_norms: &[f64],
     c: &[F],
@@ -218,16 +239,20 @@ fn fused<F: Float, G: Float, const S: usize>(
         let mut at = [0u32; S];
         for (g, (group, (c2, approx))) in norms
             .packed
-            .chunks_exact(d * GROUP)
-            .zip(norms.sq.chunks_exact(GROUP).zip(approx.chunks_exact_mut(GROUP)))
+            .chunks_exact(d * GR)
+            .zip(norms.sq.chunks_exact(GR).zip(approx.chunks_exact_mut(GR)))
             .enumerate()
         {
-            // The last group may hold fewer centres than `GROUP`: only theirs are computed.
-            let (first, ours) = (g * GROUP, (k - g * GROUP).min(GROUP));
-            let group = Group { columns, centers: group, c2, first, fma };
+            // The last group may hold fewer centres than `GR`: only theirs are computed.
+            let (first, ours) = (g * GR, (k - g * GR).min(GR));
+            let group = Group::<G, S, GR> { columns, centers: group, c2, first, fma };
             let (best, second, at) = (&mut best, &mut second, &mut at);
             match ours {
-                GROUP => group.reduce::<GROUP, 1>(approx, best, second, at),
+                WIDE_GROUP => group.reduce::<WIDE_GROUP, 1>(approx, best, second, at),
+                7 => group.reduce::<7, 1>(approx, best, second, at),
+                6 => group.reduce::<6, 1>(approx, best, second, at),
+                5 => group.reduce::<5, 1>(approx, best, second, at),
+                4 => group.reduce::<4, 1>(approx, best, second, at),
                 3 => group.reduce::<3, 1>(approx, best, second, at),
                 // Too few accumulators to fill the pipelines: two sets, over alternate features.
                 2 => group.reduce::<2, 2>(approx, best, second, at),
@@ -315,7 +340,7 @@ fn lower_bounds<G: Float, const S: usize>(
 }
 
 /// One group of centres of [`fused`] against one sub-block of rows.
-struct Group<'a, G, const S: usize> {
+struct Group<'a, G, const S: usize, const GR: usize> {
     /// The sub-block's rows, feature-major.
     columns: &'a [[G; S]],
     /// The group's centres times −2, packed ([`CenterNorms::packed`]).
@@ -327,7 +352,7 @@ struct Group<'a, G, const S: usize> {
     fma: bool,
 }
 
-impl<G: Float, const S: usize> Group<'_, G, S> {
+impl<G: Float, const S: usize, const GR: usize> Group<'_, G, S, GR> {
     /// The approximations `‖c‖² − 2 x·c` of the group's first `M` centres (stored in `approx`),
     /// folded into each row's smallest, second smallest and the index of the smallest. The
     /// products run in `P` sets of accumulators over alternate features (added at the end),
@@ -343,18 +368,19 @@ impl<G: Float, const S: usize> Group<'_, G, S> {
         let mut acc = [[[G::ZERO; S]; M]; P];
         let fma = self.fma;
         let (features, rest) = self.columns.as_chunks::<P>();
-        let (centers, rest_centers) = self.centers.split_at(features.len() * P * GROUP);
-        for (x, cv) in features.iter().zip(centers.chunks_exact(P * GROUP)) {
+        debug_assert!(M <= GR, "a group's centres");
+        let (centers, rest_centers) = self.centers.split_at(features.len() * P * GR);
+        for (x, cv) in features.iter().zip(centers.chunks_exact(P * GR)) {
             for (q, acc) in acc.iter_mut().enumerate() {
                 for m in 0..M {
-                    let c = cv[q * GROUP + m];
+                    let c = cv[q * GR + m];
                     for r in 0..S {
                         acc[m][r] = if fma { x[q][r].mul_add(c, acc[m][r]) } else { x[q][r] * c + acc[m][r] };
                     }
                 }
             }
         }
-        for (x, cv) in rest.iter().zip(rest_centers.chunks_exact(GROUP)) {
+        for (x, cv) in rest.iter().zip(rest_centers.chunks_exact(GR)) {
             for m in 0..M {
                 for r in 0..S {
                     acc[0][m][r] =

@@ -443,11 +443,19 @@ mod tests {
             // A last group of three centres, and one of two with an odd width.
             (130, 17, 7),
             (90, 19, 6),
+            // Wide rows (groups of eight centres): a last group of five, seven, four, three.
+            (120, 64, 13),
+            (95, 70, 15),
+            (60, 66, 4),
+            (50, 65, 11),
         ];
         // Magnitudes `f32` products take, and (for f64 data) some that overflow or underflow
         // them: those blocks run in f64.
-        let scales: &[(f64, usize)] =
-            if F::MAX_EXP > 128 { &[(1.0, 8), (2f64.powi(70), 2), (2f64.powi(-70), 2)] } else { &[(1.0, 8)] };
+        let scales: &[(f64, usize)] = if F::MAX_EXP > 128 {
+            &[(1.0, 12), (2f64.powi(70), 2), (2f64.powi(-70), 2)]
+        } else {
+            &[(1.0, 12)]
+        };
         for (scale, shapes) in scales.iter().map(|&(s, m)| (s, &shapes[..m])) {
             for &(n, d, k) in shapes {
                 let what = format!("n={n} d={d} k={k} scale={scale:e}");
