@@ -642,6 +642,13 @@ def test_fit_reports_non_finite_data_first_as_sklearn(bad):
         # scikit-learn warns about elkan with one cluster only after testing X.
         "elkan_one_cluster": (dict(n_clusters=1, algorithm="elkan"), {}, X),
         "fortran": (dict(n_clusters=2), {}, np.asfortranarray(X)),
+        # An array init: one run (no warning), or more asked for (scikit-learn warns only
+        # after testing X), or a non-finite init too.
+        "array_init": (dict(n_clusters=2, init=X10[:2], n_init=1), {}, X),
+        "array_init_auto": (dict(n_clusters=2, init=X10[:2]), {}, X),
+        "array_init_runs": (dict(n_clusters=2, init=X10[:2], n_init=3), {}, X),
+        "array_init_nan": (dict(n_clusters=2, init=np.full((2, 2), np.nan)), {}, X),
+        "array_init_width": (dict(n_clusters=2, init=X10[:2, :1], n_init=1), {}, X),
     }
     for name, (params, kwargs, data) in calls.items():
         (sk_type, sk_msg), (our_type, our_msg) = _sk_and_ours(
