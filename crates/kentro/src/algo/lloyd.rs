@@ -262,6 +262,13 @@ impl<'a, F: Float> Data<'a, F> {
         Data { columns, x_norms, ..self }
     }
 
+    /// The data with its rows' `f32` products' layout and norms made already (as
+    /// [`Data::with_columns`] makes them).
+    pub(crate) fn with_kept_columns(self, columns: Vec<f32>, x_norms: Vec<f64>) -> Self {
+        debug_assert_eq!(x_norms.len(), self.x.nrows(), "a norm per row");
+        Data { columns, x_norms, ..self }
+    }
+
     /// Rows `first..end` in the `f32` products' layout, when kept and `first` starts one of its
     /// sub-blocks.
     pub(crate) fn columns_of(&self, first: usize, end: usize) -> Option<&[f32]> {

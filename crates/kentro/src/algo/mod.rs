@@ -19,7 +19,7 @@ use crate::kernels::narrow::two_block_rows;
 use crate::kernels::use_gemm;
 use crate::model::{FitWarning, KMeans};
 use crate::observer::Observer;
-use crate::parallel::par_blocks;
+use crate::parallel::{LEAF_ROWS, Rows, par_blocks, par_blocks_sized};
 use crate::params::{Algorithm, Init, NInit, ValidKMeansParams};
 use crate::validate::{block_max_abs_finite, check_shape, check_weights, first_non_finite, safe_scale};
 use bounds::BoundsStep;
@@ -396,13 +396,18 @@ struct Prepared<F> {
     squares: Vec<f64>,
     /// The largest magnitude in `x` (for k-means++'s screening copies).
     max_abs: f64,
+    /// Where asked for: `x` in the `f32` products' layout, and its row norms, made in the
+    /// centring pass ([`crate::kernels::gemm::columns_f32`]'s).
+    kept: Option<(Vec<f32>, Vec<f64>)>,
 }
 
 impl<F: Float> Prepared<F> {
     /// Scales and centres `x`, in parallel over fixed blocks of rows (so the mean is the same
     /// for any thread count); `None` if the observer asked to stop. `scan` is the data's
-    /// [`Scan`], whose column sums are those of the scaled data when `scale` is 1.
-    fn new(x: ArrayView2<F>, scale: f64, scan: Scan, observer: &dyn Observer) -> Option<Self> {
+    /// [`Scan`], whose column sums are those of the scaled data when `scale` is 1. With
+    /// `columns`, the centred rows are also laid out for `f32` products, with their norms, in the
+    /// same pass (while they are in cache).
+    fn new(x: ArrayView2<F>, scale: f64, scan: Scan, observer: &dyn Observer, columns: bool) -> Option<Self> {
         let (n, d) = x.dim();
         let sums = if scale == 1.0 {
             scan.sums
@@ -431,14 +436,21 @@ impl<F: Float> Prepared<F> {
         }
         let mean: Vec<f64> = sums.iter().map(|s| F::from_f64(s / n as f64).to_f64()).collect();
         let mut centred = Array2::from_elem((n, d), F::ZERO);
+        let padded = if columns { n.next_multiple_of(crate::kernels::gemm::COLUMN_ROWS) } else { 0 };
+        let (mut kept, mut norms) = (vec![0.0f32; padded * d], vec![0.0f64; padded]);
+        let parts = (
+            Rows::new(centred.as_slice_mut().expect("standard layout"), d),
+            (Rows::new(&mut kept, usize::from(columns) * d), Rows::new(&mut norms, usize::from(columns))),
+        );
         // The centred values' column sums come with them, leaf by leaf in row order, exactly as
         // a pass over the centred data would add them; and their squares and largest magnitude
         // per column.
-        let moments = par_blocks(
+        let moments = par_blocks_sized(
+            LEAF_ROWS,
             n,
-            d,
-            centred.as_slice_mut().expect("standard layout"),
-            &|s, e, out: &mut [F]| {
+            parts,
+            &|s, e, (out, (kept, norms)): (Rows<F>, (Rows<f32>, Rows<f64>))| {
+                let out = out.data;
                 let mut moments = Moments::zeros(d);
                 if observer.should_stop() {
                     return moments;
@@ -456,6 +468,9 @@ impl<F: Float> Prepared<F> {
                         }
                     }
                 }
+                if columns {
+                    crate::kernels::gemm::columns_of_block(out, d, kept.data, Some(norms.data));
+                }
                 moments
             },
             &|a: &mut Moments, b| a.merge(b),
@@ -464,6 +479,7 @@ impl<F: Float> Prepared<F> {
             return None;
         }
         let max_abs = moments.maxes.iter().fold(0.0f64, |m, &v| m.max(v));
+        norms.truncate(n);
         Some(Prepared {
             x: centred,
             mean,
@@ -471,6 +487,7 @@ impl<F: Float> Prepared<F> {
             centred_sums: moments.sums,
             squares: moments.squares,
             max_abs,
+            kept: columns.then_some((kept, norms)),
         })
     }
 
@@ -551,22 +568,28 @@ fn fit_rows<F: Float>(
     }
 
     let scale = safe_scale::<F>(max_abs.max(init_max_abs(&params.init)));
-    let prepared = Prepared::new(x, scale, scan, observer).ok_or(KMeansError::Cancelled)?;
+    // f64 rows whose products run in f32 (`Assigner::new`): kept in that layout once, with
+    // their norms, made in the centring pass.
+    let columns = std::mem::size_of::<F>() == 8 && use_gemm(d, k);
+    let mut prepared = Prepared::new(x, scale, scan, observer, columns).ok_or(KMeansError::Cancelled)?;
+    let kept = prepared.kept.take();
     let tol = if params.tol == 0.0 { 0.0 } else { params.tol * prepared.mean_variance() };
     // The iterations run on the distinct rows where many repeat; the starts are drawn from
     // every row.
     let repeats = if find_repeats { Repeats::find(prepared.x.view(), weights, observer) } else { None };
     let rows = repeats.as_ref().map_or(n, |r| r.rows.nrows());
     let choice = choose(params.algorithm, rows, d, k, std::mem::size_of::<F>());
-    // f64 rows whose products run in f32 (`Assigner::new`): kept in that layout once, their
-    // norms computed in the same pass.
-    let columns = std::mem::size_of::<F>() == 8 && use_gemm(d, k);
     let with_norms = (matches!(choice, Choice::Bounds(_)) || use_gemm(d, k)) && !columns;
     let data = match &repeats {
         Some(r) => Data::of_repeats(r, weights, observer, with_norms),
         None => Data::new(prepared.x.view(), weights, observer, with_norms),
     };
-    let data = if columns { data.with_columns() } else { data };
+    // The distinct rows of repeats take their own layout (and norms) in a pass of their own.
+    let data = match (columns, kept, &repeats) {
+        (false, _, _) => data,
+        (true, Some((kept, norms)), None) => data.with_kept_columns(kept, norms),
+        (true, _, _) => data.with_columns(),
+    };
 
     let mut best: Option<lloyd::Run<F>> = None;
     // One stream for all runs, drawn in order, as scikit-learn's `random_state`.
@@ -720,7 +743,15 @@ mod tests {
                 let x = data(n, d, n as u64);
                 let scan = Scan::new(x.view()).unwrap();
                 assert_eq!(scan.max_abs, check_data(x.view()).unwrap());
-                let p = Prepared::new(x.view(), scale, scan, &NoObserver).unwrap();
+                let p = Prepared::new(x.view(), scale, scan, &NoObserver, true).unwrap();
+                // The layout for f32 products and the norms made in the pass are those of a
+                // pass over its output.
+                let kept = p.kept.as_ref().expect("asked for");
+                assert_eq!(
+                    *kept,
+                    crate::kernels::gemm::columns_f32(p.x.view(), true),
+                    "{n}x{d}, scale {scale}"
+                );
                 let sums = separate_sums(x.view(), scale);
                 let mean: Vec<f64> = sums.iter().map(|s| s / n as f64).collect();
                 assert_eq!(p.mean, mean, "{n}x{d}, scale {scale}");
@@ -738,7 +769,9 @@ mod tests {
                 // Column-major data (not one slice of rows) is prepared to the same bits.
                 let columns = x.t().to_owned();
                 let q =
-                    Prepared::new(columns.t(), scale, Scan::new(columns.t()).unwrap(), &NoObserver).unwrap();
+                    Prepared::new(columns.t(), scale, Scan::new(columns.t()).unwrap(), &NoObserver, false)
+                        .unwrap();
+                assert!(q.kept.is_none());
                 assert_eq!(
                     (q.x, q.mean, q.centred_sums, q.squares),
                     (p.x, p.mean, p.centred_sums, p.squares)

@@ -428,21 +428,34 @@ pub(crate) fn columns_f32<F: Float>(x: ArrayView2<F>, norms: bool) -> (Vec<f32>,
         padded,
         parts,
         &|s, e, (o, nrm): (Rows<f32>, Rows<f64>)| {
-            let (o, _) = o.data.as_chunks_mut::<COLUMN_ROWS>();
-            let mut nrm = nrm.data.chunks_mut(COLUMN_ROWS);
-            for (first, columns) in (s..e).step_by(COLUMN_ROWS).zip(o.chunks_exact_mut(d)) {
-                let rows = n.min(first + COLUMN_ROWS).saturating_sub(first);
-                let block = &data[first * d..(first + rows) * d];
-                if let Some(nrm) = nrm.next() {
-                    super::norms_of(block, d, &mut nrm[..rows]);
-                }
-                transpose(block, d, rows, columns);
-            }
+            let e = e.min(n);
+            columns_of_block(&data[s * d..e * d], d, o.data, (!nrm.data.is_empty()).then_some(nrm.data));
         },
         &|_, _| {},
     );
     row_norms.truncate(n);
     (out, row_norms)
+}
+
+/// [`columns_f32`] for one block of rows (`rows`, `d` values each), starting a sub-block:
+/// their columns into `out` (whole sub-blocks, the last one padded), and with `norms` their
+/// norms.
+pub(crate) fn columns_of_block<F: Float>(
+    rows: &[F],
+    d: usize,
+    out: &mut [f32],
+    mut norms: Option<&mut [f64]>,
+) {
+    let n = rows.len() / d.max(1);
+    let (out, _) = out.as_chunks_mut::<COLUMN_ROWS>();
+    for (first, columns) in (0..n).step_by(COLUMN_ROWS).zip(out.chunks_exact_mut(d)) {
+        let end = n.min(first + COLUMN_ROWS);
+        let block = &rows[first * d..end * d];
+        if let Some(norms) = norms.as_deref_mut() {
+            super::norms_of(block, d, &mut norms[first..end]);
+        }
+        transpose(block, d, end - first, columns);
+    }
 }
 
 /// `columns[p][r] = data[r·d + p]`: the `rows` rows of a sub-block turned feature-major, lanes
