@@ -649,6 +649,11 @@ def test_fit_reports_non_finite_data_first_as_sklearn(bad):
         "array_init_runs": (dict(n_clusters=2, init=X10[:2], n_init=3), {}, X),
         "array_init_nan": (dict(n_clusters=2, init=np.full((2, 2), np.nan)), {}, X),
         "array_init_width": (dict(n_clusters=2, init=X10[:2, :1], n_init=1), {}, X),
+        "array_init_numpy_one": (
+            dict(n_clusters=2, init=X10[:2], n_init=np.int64(1)),
+            {},
+            X,
+        ),
     }
     for name, (params, kwargs, data) in calls.items():
         (sk_type, sk_msg), (our_type, our_msg) = _sk_and_ours(
@@ -670,6 +675,27 @@ def test_fit_reports_non_finite_data_first_as_sklearn(bad):
     finite = X10.copy()
     with pytest.raises(ValueError, match="should be >= n_clusters=11"):
         KMeans(11).fit(finite)
+
+
+def test_finiteness_is_left_to_the_core_only_where_nothing_comes_before():
+    """The fit leaves X's finiteness test to the core's scan for a named init and for an
+    array init of one run (nothing before the core looks at X's values or warns), not for an
+    array init of several runs (scikit-learn warns about them after testing X)."""
+    deferred = {
+        "named": dict(n_clusters=2),
+        "array_one": dict(n_clusters=2, init=X10[:2], n_init=1),
+        "array_auto": dict(n_clusters=2, init=X10[:2]),
+        "array_numpy_one": dict(n_clusters=2, init=X10[:2], n_init=np.int64(1)),
+    }
+    tested = {
+        "array_runs": dict(n_clusters=2, init=X10[:2], n_init=3),
+        "elkan_one_cluster": dict(n_clusters=1, algorithm="elkan"),
+        "callable": dict(n_clusters=2, init=lambda X, k, random_state: X[:k]),
+    }
+    for expected, calls in ((True, deferred), (False, tested)):
+        for name, params in calls.items():
+            _, left = KMeans(**params)._validate_fit_data(X10)
+            assert left is expected, name
 
 
 def test_parameter_validation_is_remembered_by_value_and_type():

@@ -3,7 +3,8 @@
 //! `cargo run --release -p kentro --example tiny_fit -- FILE D K REPS WHAT`, where FILE is raw
 //! row-major little-endian float64 and WHAT is `default` (the default fit for seeds 0..4, f64),
 //! `default32` (the same in f32), `pp` (k-means++ alone, seeds 0..4), or `start:ALGORITHM:MAX_ITER`
-//! (from the k-means++ start of seed 0, the seeding not timed; ALGORITHM: auto, lloyd, hamerly, yinyang or elkan).
+//! (from the k-means++ start of seed 0, the seeding not timed; ALGORITHM: auto, lloyd, hamerly,
+//! yinyang or elkan).
 //! Prints the iterations and inertia of the last fit and the mean wall time per repetition (run
 //! inside a thread pool, as the faces run a fit).
 use std::time::Instant;

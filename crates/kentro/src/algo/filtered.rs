@@ -9,9 +9,10 @@
 //!
 //! Where a few centres jump far (early passes on clustered data), the largest drift leaves every
 //! row in doubt. A pass then measures those few centres ([`far_centers`]) for every row of the
-//! chunks mostly in doubt (by products over the kept layout, a fraction of a full pass), and
-//! moves the lower bounds by the largest drift of the others: a row's lower bound is the smaller
-//! of that and its far centres' (other than its own), and most rows keep their labels again.
+//! chunks mostly in doubt (by products, over the kept `f32` layout of `f64` rows; a fraction of
+//! a full pass), and moves the lower bounds by the largest drift of the others: a row's lower
+//! bound is the smaller of that and its far centres' (other than its own), and most rows keep
+//! their labels again. Rows in doubt of the other chunks are measured in full.
 //! On blobs 100k × 128, k = 256 (`examples/tiny_fit.rs`, from the k-means++ start of seed 0 to
 //! convergence in 15 iterations, two threads), the whole fit took 217–220 ms against 300–312
 //! without the far centres.
@@ -21,12 +22,13 @@
 //! doubt, which made such a filter slower than Lloyd's passes over the kept `f32` rows on
 //! uniform data): it is measured again in full.
 //!
-//! Exactness: the bounds carry the products' window and the [`Allowance`] of the distances, the
-//! drifts are upper bounds, the moved bounds are rounded outwards, a label is kept only where the
-//! bounds are apart by more than the rounding of the direct distances (`1 + 2η`), and the
-//! products' labels are the direct kernel's. So labels are exactly Lloyd's, iteration by
-//! iteration. A pass asked for the inertia measures the kept rows' distances to their centres
-//! directly (only those), as Lloyd's pass gives them.
+//! Exactness: the bounds carry the products' window (the far centres' too: their lower bounds
+//! and the width of twice the window above them, [`Assigner::bounds_around`]) and the
+//! [`Allowance`] of the distances, the drifts are upper bounds, the moved bounds are rounded
+//! outwards, a label is kept only where the bounds are apart by more than the rounding of the
+//! direct distances (`1 + 2η`), and the products' labels are the direct kernel's. So labels are
+//! exactly Lloyd's, iteration by iteration. A pass asked for the inertia measures every row's
+//! distance to its centre directly, as Lloyd's pass gives it.
 
 use multiversion::multiversion;
 use ndarray::{ArrayView2, s};
@@ -41,17 +43,19 @@ use crate::parallel::{Rows, par_blocks_sized};
 pub(crate) struct FilteredLloyd {
     /// Per sample: upper bound on the distance to its centre.
     upper: Vec<f64>,
-    /// Per sample: lower bound on the distance to every other centre.
+    /// Per sample: lower bound on the distance to every other centre (for a sample in doubt,
+    /// between [`filter`] and [`tighten`] or its measurement: to every centre not far).
     lower: Vec<f64>,
-    /// Upper bounds on how far each centre moved since the last pass, and the largest.
+    /// Upper bounds on how far each centre moved since the last pass.
     drift: Vec<f64>,
     started: bool,
     /// Whether passes return the per-cluster sums (see [`AssignStep::sums_wanted`]).
     sums_wanted: bool,
     allow: Allowance,
-    /// Over all passes so far: the rows measured by products (the others kept their label), and
-    /// the rows given the far centres' bounds ([`far_centers`]).
-    measured: [usize; 2],
+    /// Over all passes so far: the rows measured by products (the others kept their label), the
+    /// rows given the far centres' bounds ([`far_centers`]), and the rows in doubt those bounds
+    /// kept.
+    measured: [usize; 3],
 }
 
 impl FilteredLloyd {
@@ -63,7 +67,7 @@ impl FilteredLloyd {
             started: false,
             sums_wanted: true,
             allow: Allowance::new::<F>(d),
-            measured: [0; 2],
+            measured: [0; 3],
         }
     }
 }
@@ -98,18 +102,15 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for FilteredLloyd {
         } else {
             Vec::new()
         };
-        let max_drift = drift.iter().fold(0.0f64, |m, &v| m.max(v));
-        let rest_drift = drift
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| far.binary_search(j).is_err())
-            .fold(0.0f64, |m, (_, &v)| m.max(v));
-        let far_rows = centers.select(ndarray::Axis(0), &far);
-        let far_assigner = (!far.is_empty()).then(|| Assigner::new(far_rows.view()));
         let mut far_of = vec![u32::MAX; k];
         for (p, &j) in far.iter().enumerate() {
             far_of[j] = p as u32;
         }
+        let max_drift = drift.iter().fold(0.0f64, |m, &v| m.max(v));
+        let rest = drift.iter().zip(&far_of).filter(|&(_, &p)| p == u32::MAX);
+        let rest_drift = rest.fold(0.0f64, |m, (&v, _)| m.max(v));
+        let far_rows = centers.select(ndarray::Axis(0), &far);
+        let far_assigner = (!far.is_empty()).then(|| Assigner::new(far_rows.view()));
         let far = far_assigner.as_ref().map(|a| Far { assigner: a, of: &far_of, count: far.len(), allow });
         let far = far.as_ref();
         let (part, measured) = par_blocks_sized(
@@ -118,7 +119,7 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for FilteredLloyd {
             (Rows::new(labels, 1), (Rows::new(&mut self.upper, 1), Rows::new(&mut self.lower, 1))),
             &|s, e, (lab, (up, low)): (Rows<usize>, (Rows<f64>, Rows<f64>))| {
                 let mut part = if sums { Partial::zeros(k, d) } else { Partial::zeros(0, 0) };
-                let mut measured = [0usize; 2];
+                let mut measured = [0usize; 3];
                 if data.stopping() {
                     return (part, measured);
                 }
@@ -153,31 +154,31 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for FilteredLloyd {
                     };
                     // Where most rows are in doubt, the far centres' bounds (measured for every row
                     // of the chunk, in place) leave fewer; else the rows in doubt are measured.
-                    if let (true, Some(far)) = (started && len * OPEN_WHOLE > end - first, far) {
+                    // (`far` is none on the first pass.)
+                    if let (true, Some(far)) = (len * OPEN_WHOLE > end - first, far) {
                         measured[1] += end - first;
                         far_lb.resize((end - first) * far.count, 0.0);
                         let width = &mut far_width[..end - first];
                         far.assigner.bounds_around(x, norms, &mut far_lb, width, pre);
                         let bounds = (&far_lb[..], &far_width[..end - first]);
                         let open = &mut chunk_open[..len];
-                        len = tighten(c_lab, (c_up, c_low), margin, far, bounds, open);
+                        let still = tighten(c_lab, (c_up, c_low), margin, far, bounds, open);
+                        measured[2] += len - still;
+                        len = still;
                     }
                     // Where most of a chunk's rows are in doubt, all are measured in place (from
-                    // the kept layout) and take fresh bounds; else the rows in doubt wait to be
-                    // gathered.
+                    // the kept layout of `f64` rows) and take fresh bounds; else the rows in doubt
+                    // wait to be gathered.
                     if len * OPEN_WHOLE > end - first {
-                        let mut all = [0u32; CHUNK];
-                        all.iter_mut().zip(first as u32..end as u32).for_each(|(a, i)| *a = i);
                         let state = (&mut *lab, &mut *up, &mut *low);
                         let scratch = (&mut gathered, &mut gathered_norms);
-                        leaf.measure(&all[..end - first], Some((first, pre)), state, scratch, &mut part);
-                        measured[0] += end - first;
+                        measured[0] += leaf.measure(Which::Chunk(first, end, pre), state, scratch, &mut part);
                     } else {
                         if pending_len + len > CHUNK {
                             let state = (&mut *lab, &mut *up, &mut *low);
                             let scratch = (&mut gathered, &mut gathered_norms);
-                            leaf.measure(&pending[..pending_len], None, state, scratch, &mut part);
-                            measured[0] += pending_len;
+                            let which = Which::Gathered(&pending[..pending_len]);
+                            measured[0] += leaf.measure(which, state, scratch, &mut part);
                             pending_len = 0;
                         }
                         let open = chunk_open[..len].iter().map(|&i| first as u32 + i);
@@ -189,15 +190,10 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for FilteredLloyd {
                     }
                 }
                 if pending_len > 0 {
+                    let state = (&mut *lab, &mut *up, &mut *low);
                     let scratch = (&mut gathered, &mut gathered_norms);
-                    leaf.measure(
-                        &pending[..pending_len],
-                        None,
-                        (&mut *lab, &mut *up, &mut *low),
-                        scratch,
-                        &mut part,
-                    );
-                    measured[0] += pending_len;
+                    let which = Which::Gathered(&pending[..pending_len]);
+                    measured[0] += leaf.measure(which, state, scratch, &mut part);
                 }
                 for first in (0..rows).step_by(CHUNK) {
                     let end = (first + CHUNK).min(rows);
@@ -218,7 +214,7 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for FilteredLloyd {
                 }
                 (part, measured)
             },
-            &|a: &mut (Partial, [usize; 2]), b| {
+            &|a: &mut (Partial, [usize; 3]), b| {
                 a.0.merge(b.0);
                 a.1.iter_mut().zip(b.1).for_each(|(a, b)| *a += b);
             },
@@ -245,52 +241,61 @@ struct Leaf<'v, 'c, 'a, F: Float> {
     allow: Allowance,
 }
 
+/// Rows of a leaf to measure ([`Leaf::measure`]).
+enum Which<'p> {
+    /// A chunk's rows `first..end` (leaf-relative), in place: their `f32` products' layout
+    /// where kept (`f64` rows), else transposed by the kernel.
+    Chunk(usize, usize, Option<&'p [f32]>),
+    /// These rows (leaf-relative, at most a chunk's), gathered.
+    Gathered(&'p [u32]),
+}
+
 impl<F: Float> Leaf<'_, '_, '_, F> {
-    /// Measures rows `open` of the leaf (at most a chunk's; with `pre`, the rows of the chunk
-    /// starting at its row, from the kept layout, else gathered into `scratch`), which take their
-    /// labels and fresh bounds (`state`: the leaf's labels, upper and lower bounds).
+    /// Measures rows `which` of the leaf (gathered into `scratch` where so), which take their
+    /// labels and fresh bounds (`state`: the leaf's labels, upper and lower bounds); returns
+    /// their number.
     fn measure(
         &self,
-        open: &[u32],
-        pre: Option<(usize, Option<&[f32]>)>,
+        which: Which,
         (labels, upper, lower): (&mut [usize], &mut [f64], &mut [f64]),
         (gathered, gathered_norms): (&mut Vec<F>, &mut Vec<f64>),
         part: &mut Partial,
-    ) {
-        let (m, d) = (open.len(), self.x.ncols());
+    ) -> usize {
+        let d = self.x.ncols();
+        let (first, m) = match which {
+            Which::Chunk(first, end, _) => (first, end - first),
+            Which::Gathered(open) => (0, open.len()),
+        };
         let mut nearest = [(0usize, F::ZERO); CHUNK];
         let (mut up_sq, mut low_sq) = ([0.0f64; CHUNK], [0.0f64; CHUNK]);
         let (nearest, up_sq, low_sq) = (&mut nearest[..m], &mut up_sq[..m], &mut low_sq[..m]);
-        match pre {
-            Some((first, pre)) => {
-                let (x, norms) = (self.x.slice(s![first..first + m, ..]), &self.norms[first..first + m]);
+        match which {
+            Which::Chunk(_, end, pre) => {
+                let (x, norms) = (self.x.slice(s![first..end, ..]), &self.norms[first..end]);
                 self.assigner.nearest_rows_and_pair(x, norms, nearest, false, up_sq, low_sq, pre);
             }
-            None => {
+            Which::Gathered(open) => {
                 let values = self.x.as_slice().expect("standard layout");
                 gathered.resize(m * d, F::ZERO);
                 gathered_norms.resize(m, 0.0);
                 gather(values, d, self.norms, open, gathered, gathered_norms);
                 let block = ArrayView2::from_shape((m, d), &gathered[..]).expect("whole rows");
-                self.assigner.nearest_rows_and_pair(
-                    block,
-                    gathered_norms,
-                    nearest,
-                    false,
-                    up_sq,
-                    low_sq,
-                    None,
-                );
+                let norms = &gathered_norms[..];
+                self.assigner.nearest_rows_and_pair(block, norms, nearest, false, up_sq, low_sq, None);
             }
         }
-        for (((&i, &(a, _)), &u), &l) in open.iter().zip(nearest.iter()).zip(up_sq.iter()).zip(low_sq.iter())
-        {
-            let i = i as usize;
+        let row = |slot: usize| match which {
+            Which::Chunk(..) => first + slot,
+            Which::Gathered(open) => open[slot] as usize,
+        };
+        for (slot, ((&(a, _), &u), &l)) in nearest.iter().zip(up_sq.iter()).zip(low_sq.iter()).enumerate() {
+            let i = row(slot);
             part.changed += usize::from(labels[i] != a);
             labels[i] = a;
             upper[i] = self.allow.upper(u);
             lower[i] = self.allow.lower(l);
         }
+        m
     }
 }
 
@@ -324,10 +329,11 @@ const OPEN_COST: f64 = 1.33;
 /// The centres that moved farthest, for a pass to measure for every row before its filter,
 /// ascending (none where that does not pay). Where a few centres jump far (as in early passes
 /// on clustered data) every row's lower bound drops by their drift and every row is in doubt;
-/// measuring those few for every row keeps the bounds of the others. The number is the one that
-/// minimises the estimated cost: the share of sampled rows the bounds would leave in doubt
+/// measuring those few for every row keeps the bounds of the others. The number is chosen by a
+/// rough estimate of the cost: the share of sampled rows the bounds would leave in doubt
 /// (their lower bounds moved by the largest drift of the others, their distances to the far
-/// centres taken as large) plus the products.
+/// centres taken as large) plus the products. Only where most rows are in doubt by the plain
+/// bounds, as only chunks mostly in doubt measure the far centres.
 fn far_centers(
     drift: &[f64],
     labels: &[usize],
@@ -403,10 +409,10 @@ fn filter(
 
 /// The rows in doubt after [`filter`] (`open`, chunk-relative), their bounds completed by the
 /// far centres' ([`far_centers`]): `bounds` holds lower bounds on the squared distances to them
-/// (far centres per row, every row of the chunk) and the widths above those ([`Assigner::bounds_around`]). The lower bound becomes the smaller
-/// of the one to the centres not far and the far centres' other than the label's; a far label's
-/// upper bound its measured one where tighter. Keeps in `open` the rows still in doubt, in
-/// order; returns their number.
+/// (far centres per row, every row of the chunk) and the widths above those
+/// ([`Assigner::bounds_around`]). The lower bound becomes the smaller of the one to the centres
+/// not far and the far centres' other than the label's; a far label's upper bound its measured
+/// one where tighter. Keeps in `open` the rows still in doubt, in order; returns their number.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 fn tighten<F: Float>(
     labels: &[usize],
@@ -477,9 +483,9 @@ mod tests {
 
     /// Runs of Lloyd and of the filter from the same start on varied data of `n × d`, `k`
     /// clusters, compared bit for bit; returns the rows given the far centres' bounds over the
-    /// runs on blobs.
-    fn filter_keeps_lloyds_run<F: Float>(n: usize, d: usize, k: usize) -> usize {
-        let mut far_rows = 0;
+    /// runs on blobs, and the rows in doubt those bounds kept.
+    fn filter_keeps_lloyds_run<F: Float>(n: usize, d: usize, k: usize) -> [usize; 2] {
+        let mut far_rows = [0; 2];
         let (uniform, blobs) = crate::algo::uniform_and_blobs::<F>(n, d);
         // Ties: a row repeated, and two starting centres equal.
         let mut ties = blobs.clone();
@@ -514,13 +520,14 @@ mod tests {
                             let out = run(&data, start, &mut step, &cfg).unwrap();
                             (out, step.measured)
                         } else {
-                            (run(&data, start, &mut LloydStep::new(), &cfg).unwrap(), [0; 2])
+                            (run(&data, start, &mut LloydStep::new(), &cfg).unwrap(), [0; 3])
                         }
                     };
                     let (lloyd, _) = fit(observers[0], false);
-                    let (filtered, [measured, far]) = fit(observers[1], true);
+                    let (filtered, [measured, far, kept]) = fit(observers[1], true);
                     if name == "blobs" {
-                        far_rows += far;
+                        far_rows[0] += far;
+                        far_rows[1] += kept;
                     }
                     let what = format!("{} {name}, weighted: {}, log: {log}", F::DTYPE, w.is_some());
                     assert!(lloyd.n_iter > 5, "{what}: {} iterations", lloyd.n_iter);
@@ -549,10 +556,16 @@ mod tests {
     }
 
     /// With enough clusters, early passes on blobs measure the centres that jumped far for
-    /// every row.
+    /// every row, and their bounds keep rows in doubt (rows of 32 features: groups of four
+    /// centres in the products; of 64: groups of eight).
     #[test]
     fn filtered_lloyd_with_far_centres_keeps_lloyds_run() {
-        assert!(filter_keeps_lloyds_run::<f64>(4001, 32, 40) > 0);
-        assert!(filter_keeps_lloyds_run::<f32>(4001, 32, 40) > 0);
+        for (d, k) in [(32, 40), (64, 40)] {
+            for [far, kept] in
+                [filter_keeps_lloyds_run::<f64>(4001, d, k), filter_keeps_lloyds_run::<f32>(4001, d, k)]
+            {
+                assert!(far > 0 && kept > 0, "d={d}: {far} rows given far bounds, {kept} kept by them");
+            }
+        }
     }
 }

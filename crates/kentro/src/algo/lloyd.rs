@@ -265,7 +265,13 @@ impl<'a, F: Float> Data<'a, F> {
     /// The data with its rows' `f32` products' layout and norms made already (as
     /// [`Data::with_columns`] makes them).
     pub(crate) fn with_kept_columns(self, columns: Vec<f32>, x_norms: Vec<f64>) -> Self {
-        debug_assert_eq!(x_norms.len(), self.x.nrows(), "a norm per row");
+        let (n, d) = self.x.dim();
+        debug_assert_eq!(x_norms.len(), n, "a norm per row");
+        debug_assert_eq!(
+            columns.len(),
+            n.next_multiple_of(crate::kernels::gemm::COLUMN_ROWS) * d,
+            "the layout"
+        );
         Data { columns, x_norms, ..self }
     }
 

@@ -584,11 +584,13 @@ fn fit_rows<F: Float>(
         Some(r) => Data::of_repeats(r, weights, observer, with_norms),
         None => Data::new(prepared.x.view(), weights, observer, with_norms),
     };
-    // The distinct rows of repeats take their own layout (and norms) in a pass of their own.
-    let data = match (columns, kept, &repeats) {
-        (false, _, _) => data,
-        (true, Some((kept, norms)), None) => data.with_kept_columns(kept, norms),
-        (true, _, _) => data.with_columns(),
+    // The distinct rows of repeats take their own layout (and norms) in a pass of their own
+    // (the layout of every row let go first).
+    let kept = kept.filter(|_| repeats.is_none());
+    let data = match (columns, kept) {
+        (false, _) => data,
+        (true, Some((kept, norms))) => data.with_kept_columns(kept, norms),
+        (true, None) => data.with_columns(),
     };
 
     let mut best: Option<lloyd::Run<F>> = None;
@@ -752,6 +754,7 @@ mod tests {
                     crate::kernels::gemm::columns_f32(p.x.view(), true),
                     "{n}x{d}, scale {scale}"
                 );
+                assert_eq!(kept.1, crate::kernels::row_norms(p.x.view()), "{n}x{d}, scale {scale}");
                 let sums = separate_sums(x.view(), scale);
                 let mean: Vec<f64> = sums.iter().map(|s| s / n as f64).collect();
                 assert_eq!(p.mean, mean, "{n}x{d}, scale {scale}");

@@ -8,11 +8,10 @@
 //!
 //! The kernel holds one feature of a sub-block's rows (16 `f64` or 32 `f32`, the rows
 //! transposed, feature-major) in two 512-bit registers (four 256-bit ones with AVX2) and
-//! broadcasts one feature of each of a group of centres into them ([`CenterNorms::group`]; the centres packed group by
-//! group, feature-major, once per iteration). Per centre it
-//! keeps each row's smallest and second smallest approximation and the index of the smallest:
-//! a row whose second smallest lies outside the window of its smallest is decided without a
-//! second look.
+//! broadcasts one feature of each of a group of centres into them (the centres packed group by
+//! group, feature-major, once per iteration). Per centre it keeps each row's smallest and
+//! second smallest approximation and the index of the smallest: a row whose second smallest
+//! lies outside the window of its smallest is decided without a second look.
 
 use ndarray::ArrayView2;
 
@@ -25,11 +24,13 @@ use crate::parallel::{Rows, par_blocks_sized};
 
 /// Centres whose products run together: one broadcast each per feature, `GROUP` × 2
 /// accumulators (with the two vectors of rows) in registers; [`WIDE_GROUP`] from
-/// [`WIDE_GROUP_MIN_FEATURES`] features on, where the longer loop over the features pays for
-/// the larger group. Measured (`examples/tiny_fit.rs`, wall ms, two threads, alternating
-/// builds, 4 / 8 centres per group): blobs 100k × 128, k = 256, Lloyd from the k-means++ start
-/// for 5 iterations (6 passes of products): 256–277 / 248–258; uniform 500k × 16, k = 100, the
-/// filtered passes from the start for 60 iterations: 779–836 / 940–945.
+/// [`WIDE_GROUP_MIN_FEATURES`] features on where the CPU has AVX-512 (32 registers: sixteen
+/// accumulators), where the longer loop over the features pays for the larger group. The labels
+/// do not depend on the group (each product sums its features in the same order). Measured
+/// (`examples/tiny_fit.rs`, wall ms, two threads, alternating builds, 4 / 8 centres per group):
+/// blobs 100k × 128, k = 256, Lloyd from the k-means++ start for 5 iterations (6 passes of
+/// products): 256–277 / 248–258; uniform 500k × 16, k = 100, the filtered passes from the start
+/// for 60 iterations: 779–836 / 940–945.
 const GROUP: usize = 4;
 /// See [`GROUP`].
 const WIDE_GROUP: usize = 8;
@@ -73,7 +74,8 @@ pub(crate) struct CenterNorms<G> {
 impl<G: Float> CenterNorms<G> {
     pub(crate) fn new<F: Float>(centers: ArrayView2<F>) -> Self {
         let (k, d) = centers.dim();
-        let group = if d >= WIDE_GROUP_MIN_FEATURES { WIDE_GROUP } else { GROUP };
+        let wide = d >= WIDE_GROUP_MIN_FEATURES && super::lanes::avx512_available();
+        let group = if wide { WIDE_GROUP } else { GROUP };
         let groups = k.div_ceil(group);
         let sq64: Vec<f64> =
             centers.outer_iter().map(|c| c.iter().map(|&v| v.to_f64() * v.to_f64()).sum()).collect();
@@ -446,7 +448,8 @@ pub(crate) fn columns_of_block<F: Float>(
     out: &mut [f32],
     mut norms: Option<&mut [f64]>,
 ) {
-    let n = rows.len() / d.max(1);
+    debug_assert!(d > 0, "rows of some features");
+    let n = rows.len() / d;
     let (out, _) = out.as_chunks_mut::<COLUMN_ROWS>();
     for (first, columns) in (0..n).step_by(COLUMN_ROWS).zip(out.chunks_exact_mut(d)) {
         let end = n.min(first + COLUMN_ROWS);

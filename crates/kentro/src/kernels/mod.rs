@@ -500,6 +500,16 @@ mod tests {
                             assert!(l <= direct, "bound {l} above {direct}, {what}");
                         }
                     }
+                    // Bounds around every distance: each direct distance between the lower bound
+                    // and the lower bound plus the width (the direct way: the distance itself).
+                    let (mut around, mut width) = (vec![0.0f64; n * k], vec![0.0f64; n]);
+                    assigner.bounds_around(x.view(), &norms, &mut around, &mut width, pre);
+                    for ((row, lb), &w) in x.outer_iter().zip(around.chunks_exact(k)).zip(&width) {
+                        for (cj, &l) in c.outer_iter().zip(lb) {
+                            let direct = sq_dist(row.as_slice().unwrap(), cj.as_slice().unwrap()).to_f64();
+                            assert!(l <= direct && direct <= l + w, "{direct} not in {l} + {w}, {what}");
+                        }
+                    }
                     // Hamerly's pair: the same nearest; the upper bound at least the distance to
                     // it, the lower at most the distance to every other centre.
                     let (mut up, mut low) = (vec![0.0f64; n], vec![0.0f64; n]);
