@@ -230,6 +230,32 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for FilteredLloyd {
     fn centers_moved(&mut self, old: ArrayView2<F>, new: ArrayView2<F>) {
         drifts(old, new, &mut self.drift);
     }
+
+    /// `f64` rows measured from their kept `f32` layout are read in their own type only for
+    /// the sums.
+    fn defers_sums(&self, data: &Data<'a, F>) -> bool {
+        !data.columns.is_empty()
+    }
+
+    fn fresh_sums(&self, data: &Data<'a, F>, labels: &[usize], k: usize, d: usize) -> Partial {
+        let values = data.x.as_slice().expect("standard layout");
+        // The leaves, chunks and additions of a pass's sums.
+        par_blocks_sized(
+            leaf_rows(k, d),
+            labels.len(),
+            (),
+            &|s, e, ()| {
+                let mut part = Partial::zeros(k, d);
+                for first in (s..e).step_by(CHUNK) {
+                    let end = (first + CHUNK).min(e);
+                    let rows = &values[first * d..end * d];
+                    accumulate(rows, d, first, &labels[first..end], None, data.weights, &mut part);
+                }
+                part
+            },
+            &|a: &mut Partial, b| a.merge(b),
+        )
+    }
 }
 
 /// What measuring rows of a leaf of a pass needs.

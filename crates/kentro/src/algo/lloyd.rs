@@ -221,6 +221,20 @@ pub(crate) trait AssignStep<F: Float, D> {
     /// Whether the next passes must return the per-cluster sums and weights; when not, the run
     /// keeps them itself from the samples that changed label, and a step may leave them empty.
     fn sums_wanted(&mut self, _wanted: bool) {}
+
+    /// Whether the step would rather leave a pass's fresh sums to after it ([`AssignStep::fresh_sums`]):
+    /// where its pass does not read the rows in their own type, summing them there costs a
+    /// pass of its own anyway.
+    fn defers_sums(&self, _data: &D) -> bool {
+        false
+    }
+
+    /// The per-cluster sums and weights of every sample by `labels`, bit for bit as a pass
+    /// returns them (leaves of [`leaf_rows`] rows in row order, along the fixed tree); asked
+    /// only of a step that [`AssignStep::defers_sums`].
+    fn fresh_sums(&self, _data: &D, _labels: &[usize], k: usize, d: usize) -> Partial {
+        Partial::zeros(k, d)
+    }
 }
 
 /// The prepared samples of a run, with what every step needs.
@@ -502,10 +516,21 @@ pub(crate) fn run<F: Float, D: Samples<F>>(
             return Err(KMeansError::Cancelled);
         }
         let incremental = sums.incremental(data);
-        step.sums_wanted(!incremental);
+        // Where only the last pass's many changes call for fresh sums, this pass's own changes
+        // decide, after it: few, and its sums are carried too (a choice that depends on the
+        // labels only, as every step gives them alike). A step that defers its sums leaves
+        // them to then.
+        let decide_after = !incremental && sums.may_carry(data);
+        let deferred = decide_after && step.defers_sums(data);
+        step.sums_wanted(!incremental && !deferred);
         let mut p = step.assign(data, centers.view(), &mut labels, want_inertia);
         if data.stopping() {
             return Err(KMeansError::Cancelled);
+        }
+        let incremental = incremental || (decide_after && p.changed * INCREMENTAL_FRACTION <= n);
+        if deferred && !incremental {
+            let fresh = step.fresh_sums(data, &labels, k, d);
+            (p.sums, p.weights) = (fresh.sums, fresh.weights);
         }
         sums.update(data, &labels, &mut p, incremental, d);
         cfg.observer.iteration(cfg.run, iter, want_inertia.then_some(cfg.unscale(p.inertia)));
@@ -555,7 +580,8 @@ pub(crate) fn run<F: Float, D: Samples<F>>(
 /// cluster, added to the new, in index order), instead of summed again over every sample. The
 /// choice depends only on the labels, which every step gives alike, so every step gets the same
 /// centres. To bound the rounding that builds up, the sums are computed afresh when many samples
-/// moved in the previous iteration and every [`REFRESH_ITERATIONS`] iterations. Weighted fits
+/// moved in the previous iteration and in this one (a pass whose predecessor moved many decides
+/// after it, by its own), and every [`REFRESH_ITERATIONS`] iterations. Weighted fits
 /// always sum afresh (a weight taken out and put back need not cancel exactly, and a cluster
 /// must be seen empty exactly when it is), but for whole weights: the numbers of copies of
 /// distinct rows ([`Samples::whole_weights`]).
@@ -573,7 +599,7 @@ struct RunningSums {
 const REFRESH_ITERATIONS: usize = 32;
 
 /// The sums are carried when at most `1 / INCREMENTAL_FRACTION` of the samples changed label
-/// in the previous iteration.
+/// in the previous iteration, or in this one.
 const INCREMENTAL_FRACTION: usize = 16;
 
 impl RunningSums {
@@ -589,10 +615,15 @@ impl RunningSums {
 
     /// Whether the coming pass's sums are to be carried from the last ones.
     fn incremental<F: Float, D: Samples<F>>(&self, data: &D) -> bool {
+        self.may_carry(data) && self.last_changed * INCREMENTAL_FRACTION <= self.labels.len()
+    }
+
+    /// Whether sums may be carried at all: for unweighted (or whole-weighted) samples, after a
+    /// fresh sum, and not for more than [`REFRESH_ITERATIONS`] iterations.
+    fn may_carry<F: Float, D: Samples<F>>(&self, data: &D) -> bool {
         (data.weights().is_none() || data.whole_weights())
             && !self.labels.is_empty()
             && self.since_fresh < REFRESH_ITERATIONS
-            && self.last_changed * INCREMENTAL_FRACTION <= self.labels.len()
     }
 
     /// After a pass: carries the sums to the new `labels` and puts them in `p` when
