@@ -231,8 +231,8 @@ impl<'a, F: Float> AssignStep<F, Data<'a, F>> for FilteredLloyd {
         drifts(old, new, &mut self.drift);
     }
 
-    /// `f64` rows measured from their kept `f32` layout are read in their own type only for
-    /// the sums.
+    /// `f64` rows measured from their kept `f32` layout are read in their own type mostly for
+    /// the sums (and for the rows in doubt that are gathered).
     fn defers_sums(&self, data: &Data<'a, F>) -> bool {
         !data.columns.is_empty()
     }

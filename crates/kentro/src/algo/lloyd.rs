@@ -219,7 +219,9 @@ pub(crate) trait AssignStep<F: Float, D> {
     fn centers_moved(&mut self, _old: ArrayView2<F>, _new: ArrayView2<F>) {}
 
     /// Whether the next passes must return the per-cluster sums and weights; when not, the run
-    /// keeps them itself from the samples that changed label, and a step may leave them empty.
+    /// keeps them itself from the samples that changed label (or, for a step that
+    /// [`AssignStep::defers_sums`], asks it for them after the pass), and a step may leave them
+    /// empty.
     fn sums_wanted(&mut self, _wanted: bool) {}
 
     /// Whether the step would rather leave a pass's fresh sums to after it ([`AssignStep::fresh_sums`]):
@@ -231,7 +233,8 @@ pub(crate) trait AssignStep<F: Float, D> {
 
     /// The per-cluster sums and weights of every sample by `labels`, bit for bit as a pass
     /// returns them (leaves of [`leaf_rows`] rows in row order, along the fixed tree); asked
-    /// only of a step that [`AssignStep::defers_sums`].
+    /// only of a step that [`AssignStep::defers_sums`], which must give them (the default, for
+    /// the steps that never defer, is never asked).
     fn fresh_sums(&self, _data: &D, _labels: &[usize], k: usize, d: usize) -> Partial {
         Partial::zeros(k, d)
     }
