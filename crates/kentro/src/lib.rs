@@ -32,6 +32,7 @@ mod error;
 mod float;
 mod init;
 mod kernels;
+mod memory;
 pub mod metrics;
 mod model;
 mod numpy_random;

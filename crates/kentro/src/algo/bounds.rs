@@ -60,8 +60,8 @@ impl BoundsStep {
         BoundsStep {
             groups,
             group_of,
-            upper: vec![0.0; n],
-            lower: vec![0.0; n * t],
+            upper: crate::memory::zeroed(0.0, n),
+            lower: crate::memory::zeroed(0.0, n * t),
             drift: vec![0.0; k],
             group_drift: vec![0.0; t],
             started: false,

@@ -61,8 +61,8 @@ pub(crate) struct FilteredLloyd {
 impl FilteredLloyd {
     pub(crate) fn new<F: Float>(n: usize, k: usize, d: usize) -> Self {
         FilteredLloyd {
-            upper: vec![0.0; n],
-            lower: vec![0.0; n],
+            upper: crate::memory::zeroed(0.0, n),
+            lower: crate::memory::zeroed(0.0, n),
             drift: vec![0.0; k],
             started: false,
             sums_wanted: true,

@@ -509,7 +509,7 @@ pub(crate) fn run<F: Float, D: Samples<F>>(
 ) -> Result<Run<F>, KMeansError> {
     let n = data.n_samples();
     let (k, d) = centers.dim();
-    let mut labels = vec![usize::MAX; n];
+    let mut labels = crate::memory::filled(usize::MAX, n);
     let want_inertia = cfg.observer.wants_iteration_inertia();
     let mut strict = false;
     let mut n_iter = cfg.max_iter;

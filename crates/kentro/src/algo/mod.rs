@@ -435,9 +435,11 @@ impl<F: Float> Prepared<F> {
             return None;
         }
         let mean: Vec<f64> = sums.iter().map(|s| F::from_f64(s / n as f64).to_f64()).collect();
-        let mut centred = Array2::from_elem((n, d), F::ZERO);
+        let centred = crate::memory::zeroed(F::ZERO, n * d);
+        let mut centred = Array2::from_shape_vec((n, d), centred).expect("n × d values");
         let padded = if columns { n.next_multiple_of(crate::kernels::gemm::COLUMN_ROWS) } else { 0 };
-        let (mut kept, mut norms) = (vec![0.0f32; padded * d], vec![0.0f64; padded]);
+        let (mut kept, mut norms) =
+            (crate::memory::zeroed(0.0f32, padded * d), crate::memory::zeroed(0.0f64, padded));
         let parts = (
             Rows::new(centred.as_slice_mut().expect("standard layout"), d),
             (Rows::new(&mut kept, usize::from(columns) * d), Rows::new(&mut norms, usize::from(columns))),

@@ -50,8 +50,8 @@ impl NarrowBounds {
     pub(crate) fn new<F: Float>(n: usize, k: usize, d: usize) -> Option<Self> {
         let block = two_block_rows::<F>(d, k)?;
         Some(NarrowBounds {
-            upper: vec![0.0; n],
-            lower: vec![0.0; n],
+            upper: crate::memory::zeroed(0.0, n),
+            lower: crate::memory::zeroed(0.0, n),
             drift: vec![0.0; k],
             max_drift: 0.0,
             block,

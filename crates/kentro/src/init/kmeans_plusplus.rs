@@ -134,8 +134,8 @@ fn seed<F: Float>(
         _ => None,
     };
     let brute = screening == Screening::Brute;
-    let mut state =
-        State { closest: vec![F::MAX; n], nearest: vec![0u32; n], masses: vec![0.0; n.div_ceil(LEAF_ROWS)] };
+    let (closest, nearest) = (crate::memory::filled(F::MAX, n), crate::memory::zeroed(0u32, n));
+    let mut state = State { closest, nearest, masses: vec![0.0; n.div_ceil(LEAF_ROWS)] };
     state.settle(&input, &columns, row(first), 0);
     // Whether the triangle inequality skips rows before their products: only worth its pass
     // while it skips some (it changes nothing found: the screen applies it per candidate too).
@@ -259,7 +259,7 @@ const F32_SCREEN_MAX_ABS: f64 = (1u64 << 40) as f64;
 /// blobs 200k × 32, k = 64: 0.60 vs 0.73 s; blobs 100k × 128, k = 256: 3.3 vs 5.1 s (before the
 /// certified choice).
 fn f32_copy<F: Float>(data: &[F], d: usize) -> Option<Vec<f32>> {
-    let mut out = vec![0.0f32; data.len()];
+    let mut out = crate::memory::zeroed(0.0f32, data.len());
     let fits = par_blocks(
         data.len() / d,
         d,
@@ -341,7 +341,7 @@ impl HalfCopy {
         let scale = 2f64.powi(14 - e);
         // Leaves start at multiples of `LEAF_ROWS`, hence of `COL_ROWS`.
         let rows = if columns { n.div_ceil(COL_ROWS) * COL_ROWS } else { n };
-        let mut bits = vec![0u16; rows * d];
+        let mut bits = crate::memory::zeroed(0u16, rows * d);
         par_blocks(
             rows,
             d,
@@ -1059,7 +1059,7 @@ const NARROW_ROWS: usize = 8;
 fn feature_major<F: Float>(data: &[F], d: usize) -> Vec<[F; NARROW_ROWS]> {
     let n = data.len() / d;
     let blocks = n.div_ceil(NARROW_ROWS);
-    let mut out = vec![[F::ZERO; NARROW_ROWS]; blocks * d];
+    let mut out = crate::memory::zeroed([F::ZERO; NARROW_ROWS], blocks * d);
     // In parallel over runs of blocks (values are only moved: any split gives the same copy).
     par_blocks(
         blocks,

@@ -421,8 +421,8 @@ pub(crate) fn columns_f32<F: Float>(x: ArrayView2<F>, norms: bool) -> (Vec<f32>,
     let (n, d) = x.dim();
     let data = x.as_slice().expect("standard layout");
     let padded = n.next_multiple_of(COLUMN_ROWS);
-    let mut out = vec![0.0f32; padded * d];
-    let mut row_norms = vec![0.0f64; if norms { padded } else { 0 }];
+    let mut out = crate::memory::zeroed(0.0f32, padded * d);
+    let mut row_norms = crate::memory::zeroed(0.0f64, if norms { padded } else { 0 });
     debug_assert!(crate::parallel::LEAF_ROWS.is_multiple_of(COLUMN_ROWS));
     let parts = (Rows::new(&mut out, d), Rows::new(&mut row_norms, usize::from(norms)));
     par_blocks_sized(
