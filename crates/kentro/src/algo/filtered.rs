@@ -594,4 +594,31 @@ mod tests {
             }
         }
     }
+
+    /// The sums a step gives after a pass ([`AssignStep::fresh_sums`]) are those its pass gives
+    /// (and Lloyd's), bit for bit: leaves, chunks and merges alike, weighted or not, with a
+    /// last leaf and chunk cut short.
+    #[test]
+    fn fresh_sums_are_the_pass_sums() {
+        let (n, d, k) = (9001, 64, 40);
+        let (_, x) = crate::algo::uniform_and_blobs::<f64>(n, d);
+        let weights: Vec<f64> = (0..n).map(|i| 0.5 + (i % 7) as f64).collect();
+        let centers = x.slice(s![..k, ..]);
+        for w in [None, Some(weights.as_slice())] {
+            let data = Data::new(x.view(), w, &NoObserver, true).with_columns();
+            assert!(AssignStep::<f64, Data<f64>>::defers_sums(&FilteredLloyd::new::<f64>(n, k, d), &data));
+            let mut labels = vec![usize::MAX; n];
+            let mut step = FilteredLloyd::new::<f64>(n, k, d);
+            let pass = step.assign(&data, centers, &mut labels, false);
+            let fresh = AssignStep::<f64, Data<f64>>::fresh_sums(&step, &data, &labels, k, d);
+            let mut lloyd_labels = vec![usize::MAX; n];
+            let lloyd = LloydStep::new().assign(&data, centers, &mut lloyd_labels, false);
+            assert_eq!(labels, lloyd_labels);
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&fresh.sums), bits(&pass.sums), "weighted: {}", w.is_some());
+            assert_eq!(bits(&fresh.weights), bits(&pass.weights), "weighted: {}", w.is_some());
+            assert_eq!(bits(&fresh.sums), bits(&lloyd.sums), "weighted: {}", w.is_some());
+            assert_eq!(bits(&fresh.weights), bits(&lloyd.weights), "weighted: {}", w.is_some());
+        }
+    }
 }
