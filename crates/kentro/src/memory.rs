@@ -16,8 +16,8 @@
 //! of a fit about nothing instead of 5–7 ms. The first fit of those processes paid 234–243 ms
 //! for that pass instead (about +200 ms, a third of a default fit of that row): this VM's host
 //! backs memory it has not backed yet slowly, 2 MiB at a time, and numpy's advised arrays pay
-//! the same there (a first fill of 100 MB took 140–250 ms in a fresh process, later ones
-//! 16.5 ms). The bench's medians over seeds, after a warm-up fit, do not show that first cost.
+//! the same there (a first fill of 100 MB took 247, 140 and 19 ms in three fresh processes,
+//! later ones 16.5 ms). The bench's medians over seeds, after a warm-up fit, do not show that first cost.
 //! Where the kernel gives no huge pages (`never`), the advice changes nothing.
 
 /// Buffers of at least this many bytes are advised (numpy's threshold).
