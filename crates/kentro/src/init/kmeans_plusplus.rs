@@ -35,7 +35,8 @@ use columns::{column_leaf, column_screen_available};
 ///   no candidate can bring closer: every sample remembers its nearest chosen centre `c_j`, and a
 ///   candidate `c` can improve it only if `‖c − c_j‖ < 2·√D(x)` (the pass that tests rows
 ///   before their products stops once it skips under one row in [`SKIP_ROWS_MIN_SHARE`]; the
-///   screen still applies it per candidate). The other samples get every
+///   row-major screen still applies it per candidate, the feature-major one per group of
+///   candidates). The other samples get every
 ///   candidate's `‖x‖² + ‖c‖² − 2 x·c` (from that float16 copy; without AVX-512, from a
 ///   row-major float16 copy of big data, a float32 copy of other float64 rows: the pass is
 ///   memory-bound). That expansion only screens and estimates: a candidate that may beat
@@ -138,7 +139,7 @@ fn seed<F: Float>(
     let mut state = State { closest, nearest, masses: vec![0.0; n.div_ceil(LEAF_ROWS)] };
     state.settle(&input, &columns, row(first), 0);
     // Whether the triangle inequality skips rows before their products: only worth its pass
-    // while it skips some (it changes nothing found: the screen applies it per candidate too).
+    // while it skips some (it changes nothing found: the screens apply it too).
     let mut skip_rows = screening != Screening::EveryRow;
     // Narrow rows: the centre chosen last, settled only by the next pass (each step then reads
     // the rows once).
@@ -801,6 +802,9 @@ struct WideStep<'a, F, S> {
     /// `gaps[j * groups + group][lane]`: squared distance from the candidate to chosen centre
     /// `j` (infinite past the last candidate).
     gaps: Vec<[f64; CAND_LANES]>,
+    /// `nearest_gaps[j * groups + group]`: the least of `gaps[j * groups + group]`, the gap from
+    /// chosen centre `j` to the group's nearest candidate.
+    nearest_gaps: Vec<f64>,
     /// ‖x‖² per sample.
     sq_norms: &'a [f64],
     /// The expansion's error is at most `err × 2 (‖x‖² + ‖c‖²) + tiny`.
@@ -809,7 +813,7 @@ struct WideStep<'a, F, S> {
     /// Every sample and candidate measured (for tests).
     brute: bool,
     /// Whether rows are tested against the triangle inequality before their products (the
-    /// row-major screen only: the feature-major one tests every row per candidate).
+    /// row-major screen only: the feature-major one tests every row per group of candidates).
     skip_rows: bool,
     /// The float16 copy the products are formed from, if any (`S` is then float32, and the
     /// screen handed to the evaluation is empty): feature-major ([`column_leaf`]) or row-major
@@ -850,6 +854,7 @@ impl<'a, F: Float, S: Float> WideStep<'a, F, S> {
             lanes,
             candidates,
             cand_norms,
+            nearest_gaps: by_centre.iter().map(|g| g.iter().copied().fold(f64::INFINITY, f64::min)).collect(),
             gaps: by_centre,
             sq_norms,
             err,
