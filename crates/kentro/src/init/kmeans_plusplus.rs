@@ -111,13 +111,6 @@ fn seed<F: Float>(
     let input = Input { data, d, weights };
     let narrow = d <= NARROW_MAX_FEATURES;
     let columns = if narrow { feature_major(data, d) } else { Vec::new() };
-    let sq_norms: Vec<f64> = if narrow {
-        Vec::new()
-    } else {
-        let mut out = vec![0.0; n];
-        par_blocks(n, 1, &mut out, &|s, _e, out: &mut [f64]| sq_norms_of(&data[s * d..], d, out), &|_, _| {});
-        out
-    };
     let half = match screening {
         // Feature-major wherever the CPU screens it fast: the products and tests, not only the
         // bytes streamed, are cheaper (see [`half_pays`]).
@@ -126,6 +119,22 @@ fn seed<F: Float>(
         Screening::Half if !narrow => HalfCopy::new(data, d, max_abs, false),
         Screening::Columns if !narrow => HalfCopy::new(data, d, max_abs, true),
         _ => None,
+    };
+    // Wide rows: ‖x‖² per row, made with the float16 copy where there is one (in its pass).
+    let (half, sq_norms) = match half {
+        Some((half, sq_norms)) => (Some(half), sq_norms),
+        None if narrow => (None, Vec::new()),
+        None => {
+            let mut out = vec![0.0; n];
+            par_blocks(
+                n,
+                1,
+                &mut out,
+                &|s, _e, out: &mut [f64]| sq_norms_of(&data[s * d..], d, out),
+                &|_, _| {},
+            );
+            (None, out)
+        }
     };
     let screen32 = match screening {
         _ if half.is_some() => None,
@@ -331,8 +340,9 @@ const HALF_TINY: f64 = 1.0 / (1u64 << 24) as f64;
 
 impl HalfCopy {
     /// The copy (made in parallel), where the largest magnitude (`max_abs`) is positive and at
-    /// most [`F32_SCREEN_MAX_ABS`]; else none (the rows are screened in float32 or natively).
-    fn new<F: Float>(data: &[F], d: usize, max_abs: f64, columns: bool) -> Option<Self> {
+    /// most [`F32_SCREEN_MAX_ABS`], with each row's ‖x‖² ([`sq_norms_of`]) made in the same pass;
+    /// else none (the rows are screened in float32 or natively).
+    fn new<F: Float>(data: &[F], d: usize, max_abs: f64, columns: bool) -> Option<(Self, Vec<f64>)> {
         let n = data.len() / d;
         if !(HALF_MIN_ABS..=F32_SCREEN_MAX_ABS).contains(&max_abs) {
             return None;
@@ -343,11 +353,15 @@ impl HalfCopy {
         // Leaves start at multiples of `LEAF_ROWS`, hence of `COL_ROWS`.
         let rows = if columns { n.div_ceil(COL_ROWS) * COL_ROWS } else { n };
         let mut bits = crate::memory::zeroed(0u16, rows * d);
-        par_blocks(
+        // One norm per row of the copy (zero past the data's), cut off at the end.
+        let mut sq_norms = vec![0.0f64; rows];
+        par_blocks_sized(
+            LEAF_ROWS,
             rows,
-            d,
-            &mut bits,
-            &|first, e, out: &mut [u16]| {
+            (Rows::new(&mut bits, d), Rows::new(&mut sq_norms, 1)),
+            &|first, e, (out, norms): (Rows<u16>, Rows<f64>)| {
+                let out = out.data;
+                sq_norms_of(&data[first.min(n) * d..e.min(n) * d], d, norms.data);
                 let mut s = first;
                 if columns {
                     // Whole blocks through registers where the CPU can.
@@ -379,7 +393,8 @@ impl HalfCopy {
             },
             &|_, _| {},
         );
-        Some(HalfCopy { bits, inv_scale: 1.0 / scale, max_abs, columns })
+        sq_norms.truncate(n);
+        Some((HalfCopy { bits, inv_scale: 1.0 / scale, max_abs, columns }, sq_norms))
     }
 }
 
@@ -554,10 +569,17 @@ impl<F: Float> State<F> {
 /// Σ weight × distance over the leaf of rows `start..` (`start` a multiple of
 /// [`NARROW_ROWS`]): row `i` summed into lane `i % NARROW_ROWS`, in row order, then the lanes
 /// ([`sum_lanes`]), the order in which [`narrow_step`] sums them.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 fn leaf_mass<F: Float>(input: &Input<F>, start: usize, closest: &[F]) -> f64 {
     let mut lanes = [0.0f64; NARROW_ROWS];
-    for (k, v) in closest.iter().enumerate() {
-        lanes[k % NARROW_ROWS] += input.weight(start + k) * v.to_f64();
+    // A whole vector of lanes at a time (the same sums in the same order).
+    let add = |lanes: &mut [f64; NARROW_ROWS], values: &[F], weights: Option<&[f64]>| match weights {
+        None => lanes.iter_mut().zip(values).for_each(|(l, v)| *l += v.to_f64()),
+        Some(w) => lanes.iter_mut().zip(values).zip(w).for_each(|((l, v), w)| *l += w * v.to_f64()),
+    };
+    let weights = input.weights.map(|w| &w[start..start + closest.len()]);
+    for (k, values) in closest.chunks(NARROW_ROWS).enumerate() {
+        add(&mut lanes, values, weights.map(|w| &w[k * NARROW_ROWS..k * NARROW_ROWS + values.len()]));
     }
     sum_lanes(&lanes)
 }
@@ -1566,7 +1588,8 @@ mod tests {
     /// The float16 copies hold every value times the scale, rounded to float32 and truncated,
     /// where the layout puts it: whole blocks through registers and the rest row by row give
     /// the same bits (float64 and float32 rows, widths with and without a remainder of 8, a
-    /// last block part full, several parallel blocks).
+    /// last block part full, several parallel blocks); the norms made in the same pass are
+    /// those of a pass of their own, one per row.
     #[test]
     fn half_copies_hold_each_value_where_the_layout_says() {
         fn check<F: Float>(n: usize, d: usize) {
@@ -1575,7 +1598,10 @@ mod tests {
                 (0..n * d).map(|i| F::from_f64((rng.uniform() - 0.3) * 1e3 / (1 + i % 7) as f64)).collect();
             let max_abs = x.iter().fold(0.0f64, |m, v| m.max(v.to_f64().abs()));
             for columns in [true, false] {
-                let half = HalfCopy::new(&x, d, max_abs, columns).expect("a copy");
+                let (half, sq_norms) = HalfCopy::new(&x, d, max_abs, columns).expect("a copy");
+                let mut want_norms = vec![0.0; n];
+                sq_norms_of(&x, d, &mut want_norms);
+                assert_eq!(sq_norms, want_norms, "n {n}, d {d}, columns {columns}");
                 let scale = 1.0 / half.inv_scale;
                 let rows = if columns { n.next_multiple_of(COL_ROWS) } else { n };
                 assert_eq!(half.bits.len(), rows * d);
