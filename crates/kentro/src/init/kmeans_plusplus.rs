@@ -353,15 +353,15 @@ impl HalfCopy {
         // Leaves start at multiples of `LEAF_ROWS`, hence of `COL_ROWS`.
         let rows = if columns { n.div_ceil(COL_ROWS) * COL_ROWS } else { n };
         let mut bits = crate::memory::zeroed(0u16, rows * d);
-        // One norm per row of the copy (zero past the data's), cut off at the end.
-        let mut sq_norms = vec![0.0f64; rows];
+        // One norm per row (leaves start at multiples of `LEAF_ROWS`: none in the padding).
+        let mut sq_norms = vec![0.0f64; n];
         par_blocks_sized(
             LEAF_ROWS,
             rows,
             (Rows::new(&mut bits, d), Rows::new(&mut sq_norms, 1)),
             &|first, e, (out, norms): (Rows<u16>, Rows<f64>)| {
                 let out = out.data;
-                sq_norms_of(&data[first.min(n) * d..e.min(n) * d], d, norms.data);
+                sq_norms_of(&data[first * d..e.min(n) * d], d, norms.data);
                 let mut s = first;
                 if columns {
                     // Whole blocks through registers where the CPU can.
@@ -393,7 +393,6 @@ impl HalfCopy {
             },
             &|_, _| {},
         );
-        sq_norms.truncate(n);
         Some((HalfCopy { bits, inv_scale: 1.0 / scale, max_abs, columns }, sq_norms))
     }
 }
@@ -572,14 +571,22 @@ impl<F: Float> State<F> {
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 fn leaf_mass<F: Float>(input: &Input<F>, start: usize, closest: &[F]) -> f64 {
     let mut lanes = [0.0f64; NARROW_ROWS];
-    // A whole vector of lanes at a time (the same sums in the same order).
-    let add = |lanes: &mut [f64; NARROW_ROWS], values: &[F], weights: Option<&[f64]>| match weights {
-        None => lanes.iter_mut().zip(values).for_each(|(l, v)| *l += v.to_f64()),
-        Some(w) => lanes.iter_mut().zip(values).zip(w).for_each(|((l, v), w)| *l += w * v.to_f64()),
-    };
-    let weights = input.weights.map(|w| &w[start..start + closest.len()]);
-    for (k, values) in closest.chunks(NARROW_ROWS).enumerate() {
-        add(&mut lanes, values, weights.map(|w| &w[k * NARROW_ROWS..k * NARROW_ROWS + values.len()]));
+    // Whole vectors of lanes, then the rest (the same sums in the same order).
+    let (values, rest) = closest.as_chunks::<NARROW_ROWS>();
+    match input.weights.map(|w| &w[start..start + closest.len()]) {
+        None => {
+            for v in values {
+                lanes.iter_mut().zip(v).for_each(|(l, v)| *l += v.to_f64());
+            }
+            lanes.iter_mut().zip(rest).for_each(|(l, v)| *l += v.to_f64());
+        }
+        Some(w) => {
+            let (weights, rest_weights) = w.as_chunks::<NARROW_ROWS>();
+            for (v, w) in values.iter().zip(weights) {
+                lanes.iter_mut().zip(v).zip(w).for_each(|((l, v), w)| *l += w * v.to_f64());
+            }
+            lanes.iter_mut().zip(rest).zip(rest_weights).for_each(|((l, v), w)| *l += w * v.to_f64());
+        }
     }
     sum_lanes(&lanes)
 }
@@ -876,7 +883,7 @@ impl<'a, F: Float, S: Float> WideStep<'a, F, S> {
             lanes,
             candidates,
             cand_norms,
-            nearest_gaps: by_centre.iter().map(|g| g.iter().copied().fold(f64::INFINITY, f64::min)).collect(),
+            nearest_gaps: least_gaps(&by_centre),
             gaps: by_centre,
             sq_norms,
             err,
@@ -949,8 +956,7 @@ fn wide_leaf<F: Float, S: Float>(
             step.brute || !step.skip_rows || {
                 let reach = reach(state.closest[i]);
                 let j = state.nearest[i] as usize;
-                let gaps = &step.gaps[j * groups..(j + 1) * groups];
-                gaps.iter().any(|g| g.iter().fold(false, |any, &v| any | (v < reach)))
+                step.nearest_gaps[j * groups..(j + 1) * groups].iter().any(|&gap| gap < reach)
             },
         );
     }
@@ -979,6 +985,14 @@ fn wide_leaf<F: Float, S: Float>(
     if !open.is_empty() {
         found.open.push(open);
     }
+}
+
+/// Per entry of `gaps` (a group of candidates' gaps to one chosen centre), the least: a row
+/// whose nearest centre that is can be improved by some candidate of the group only if this gap
+/// is within its reach (a NaN gap counts as none: [`f64::min`] drops it, and a NaN is never
+/// within reach).
+fn least_gaps(gaps: &[[f64; CAND_LANES]]) -> Vec<f64> {
+    gaps.iter().map(|g| g.iter().copied().fold(f64::INFINITY, f64::min)).collect()
 }
 
 /// How far ahead [`wide_leaf`] prefetches, in bytes of screened rows (at least two groups).

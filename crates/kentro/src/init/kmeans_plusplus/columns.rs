@@ -16,13 +16,13 @@ use crate::float::Float;
 use crate::kernels::lanes::{CAND_LANES, COL_ROWS, column_products};
 
 /// Screens the rows `s..e` (`s` a multiple of [`COL_ROWS`]) from `half`, as
-/// [`super::wide_leaf`] does from a row-major copy: the same tests and bounds (estimates
-/// rounded in another order, so a row at the very margin may be left open by one and not the
-/// other), the gains summed in another order. Every row is tested against the triangle
-/// inequality, once per group of candidates (whether any of the group may improve it: a row
-/// that none may improve is not screened, and the others are screened for every candidate of
-/// the group, which leaves open only those whose estimate may beat its distance); `skip_rows`
-/// does not apply.
+/// [`super::wide_leaf`] does from a row-major copy: the same estimates and bounds (rounded in
+/// another order, so a row at the very margin may be left open by one and not the other), the
+/// gains summed in another order. Every row is tested against the triangle inequality once per
+/// group of candidates, not per candidate as there: a row that no candidate of the group may
+/// improve is not screened, and the others are screened for every candidate of the group, so a
+/// row beyond one candidate's reach is left open for it where its estimate may beat its
+/// distance within the slack (the row-major screen closes it); `skip_rows` does not apply.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 pub(super) fn column_leaf<F: Float, S: Float>(
     step: &WideStep<F, S>,
@@ -190,8 +190,8 @@ fn within_reach(
 /// the power of two that brings them to the data's units: each product is `f64(raw) ×
 /// scale`, exactly): adds each open row's weighted estimated gain and error bound to its lane of
 /// `lanes` (gains, errors), and returns the open rows, one bit per row. A row is open where
-/// the candidate is within reach (its bit in `within`) and its estimate `v = ‖x‖² + ‖c‖² −
-/// 2 x·c` may beat `current` within the slack.
+/// some candidate of its group is within reach (its bit in `within`) and its estimate
+/// `v = ‖x‖² + ‖c‖² − 2 x·c` may beat `current` within the slack.
 #[inline(always)]
 #[allow(unsafe_code)]
 fn screen_column(
@@ -245,7 +245,7 @@ mod x86 {
         groups: usize,
         g: usize,
     ) -> u16 {
-        // Index of each row's entry, in values (8 per entry).
+        // Index of each row's entry, in values (one per entry).
         // SAFETY: `nearest` holds 16 values, `current` 16.
         let (j, lo, hi) = unsafe {
             (
@@ -321,6 +321,7 @@ mod x86 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::least_gaps;
     use super::*;
 
     /// The AVX-512 tests of a block give the portable code's rows within reach, open rows, gains
@@ -349,35 +350,43 @@ mod tests {
             let dots: [f32; COL_ROWS] = std::array::from_fn(|r| {
                 (((rs.x2[r] + c.c2 - rs.current[r]) / 2.0 + (next() - 0.5) * 0.02) / scale) as f32
             });
-            // Gaps for five centres and two groups (some infinite: a group's lanes past the last
-            // candidate), the rows' distances near them.
+            // Gaps from five centres to two groups of candidates (the second group's lanes past
+            // its last candidate infinite, as [`WideStep`] pads them), the rows' distances near
+            // the least gaps.
             let (groups, g) = (2, round as usize % 2);
-            let gaps: Vec<f64> =
-                (0..5 * groups).map(|e| if e % 7 == 3 { f64::INFINITY } else { next() * 40.0 }).collect();
+            let lane_gaps: Vec<[f64; CAND_LANES]> = (0..5 * groups)
+                .map(|e| {
+                    std::array::from_fn(|l| if e % 2 == 1 && l >= 3 { f64::INFINITY } else { next() * 40.0 })
+                })
+                .collect();
+            let gaps = least_gaps(&lane_gaps);
             let nearest: [u32; COL_ROWS] = std::array::from_fn(|_| (next() * 5.0) as u32);
             let currents: [f64; COL_ROWS] = std::array::from_fn(|r| {
                 let gap = gaps[nearest[r] as usize * groups + g];
-                if r % 3 == 0 && gap.is_finite() { gap / REACH_FACTOR } else { next() * 10.0 }
+                if r % 3 == 0 { gap / REACH_FACTOR } else { next() * 10.0 }
             });
             let within = within_reach(&gaps, &nearest, &currents, groups, g, true);
             assert_eq!(within, within_reach(&gaps, &nearest, &currents, groups, g, false), "round {round}");
+            // A row is within reach where some candidate of the group is.
             for (r, &j) in nearest.iter().enumerate() {
-                let reached = gaps[j as usize * groups + g] < REACH_FACTOR * currents[r];
+                let lanes = &lane_gaps[j as usize * groups + g];
+                let reached = lanes.iter().any(|&gap| gap < REACH_FACTOR * currents[r]);
                 assert_eq!((within >> r) & 1 == 1, reached, "round {round} row {r}");
             }
             // Fewer rows than a block: the portable path, the same bits for the rows given.
             let part = within_reach(&gaps, &nearest[..7], &currents, groups, g, true);
             assert_eq!(part, within & 0x7f, "round {round}");
-            for (l, reach) in [within, !within, u16::MAX, 0].into_iter().enumerate() {
+            // The screen of one candidate under that mask and others.
+            for (variant, mask) in [within, !within, u16::MAX, 0].into_iter().enumerate() {
                 let (mut g1, mut e1) = ([1.0; COL_ROWS], [2.0; COL_ROWS]);
                 let (mut g2, mut e2) = (g1, e1);
-                let fast = screen_column(&rs, &c, (&dots, scale), reach, (&mut g1, &mut e1), true);
-                let slow = screen_column(&rs, &c, (&dots, scale), reach, (&mut g2, &mut e2), false);
-                assert_eq!(fast, slow, "round {round}, lane {l}");
+                let fast = screen_column(&rs, &c, (&dots, scale), mask, (&mut g1, &mut e1), true);
+                let slow = screen_column(&rs, &c, (&dots, scale), mask, (&mut g2, &mut e2), false);
+                assert_eq!(fast, slow, "round {round}, mask {variant}");
                 // A row whose estimate is NaN stays open wherever it is within reach.
                 let nan_row = round as usize % 19;
-                if nan_row < COL_ROWS && (reach >> nan_row) & 1 == 1 {
-                    assert_eq!((fast >> nan_row) & 1, 1, "round {round}, lane {l}");
+                if nan_row < COL_ROWS && (mask >> nan_row) & 1 == 1 {
+                    assert_eq!((fast >> nan_row) & 1, 1, "round {round}, mask {variant}");
                 }
                 // Equal (infinite error bounds included), or within rounding.
                 let close = |a: f64, b: f64| a == b || (a - b).abs() <= 1e-12 * b.abs().max(1.0);
