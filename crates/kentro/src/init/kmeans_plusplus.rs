@@ -1129,6 +1129,12 @@ fn feature_major<F: Float>(data: &[F], d: usize) -> Vec<[F; NARROW_ROWS]> {
 /// 200k × 32, k = 64: 0.34 s either way; digits (64 features): 1.2 against 1.1 ms.
 const NARROW_MAX_FEATURES: usize = LANES;
 
+/// Whether rows of `d` features are screened (wider than [`NARROW_MAX_FEATURES`]), with error
+/// bounds that grow with ‖x‖².
+pub(crate) fn screened(d: usize) -> bool {
+    d > NARROW_MAX_FEATURES
+}
+
 /// Squared distances of a feature-major block to `c`, each the plain left-to-right sum (for
 /// `d < LANES` that is [`sq_dist`] bit for bit), as [`plain_sq_dist`] of the row.
 #[inline(always)]
