@@ -66,6 +66,20 @@ pub(crate) fn kmeans_plusplus_indices<F: Float>(
     seed(x, max_abs, weights, n_clusters, n_local_trials, rng, observer, Screening::Auto)
 }
 
+/// Row indices as [`kmeans_plusplus_indices`] chooses them, measuring every distance directly
+/// (no screen, no triangle inequality): the reference of the tests.
+#[cfg(test)]
+pub(super) fn brute_indices<F: Float>(
+    x: ArrayView2<F>,
+    max_abs: f64,
+    n_clusters: usize,
+    n_local_trials: usize,
+    rng: &mut NumpyRandom,
+) -> Vec<usize> {
+    seed(x, max_abs, None, n_clusters, n_local_trials, rng, &crate::observer::NoObserver, Screening::Brute)
+        .expect("no observer to stop it")
+}
+
 /// How wide rows are screened: the fast way, or a forced one (tests compare them).
 #[derive(Clone, Copy, PartialEq, Debug)]
 #[cfg_attr(not(test), allow(dead_code))]
