@@ -200,9 +200,9 @@ fn choose(algorithm: Algorithm, n: usize, d: usize, k: usize, value_bytes: usize
 /// What the fit's first pass over the caller's data finds (in fixed blocks of rows, in parallel):
 /// the largest absolute value, for the choice of a scale, and the column sums, which are those
 /// [`Prepared::new`] needs when no scaling is called for.
-struct Scan {
-    max_abs: f64,
-    sums: Vec<f64>,
+pub(crate) struct Scan {
+    pub(crate) max_abs: f64,
+    pub(crate) sums: Vec<f64>,
 }
 
 impl Scan {
@@ -385,8 +385,8 @@ fn add_sums(a: &mut [f64], b: Vec<f64>) {
 
 /// The data as the algorithms see it: scaled by an exact power of two where needed, then centred
 /// on its column means (scikit-learn centres too, for accuracy). The one working copy of a fit.
-struct Prepared<F> {
-    x: Array2<F>,
+pub(crate) struct Prepared<F> {
+    pub(crate) x: Array2<F>,
     /// Column means of the scaled data, rounded to `F` (as scikit-learn keeps them).
     mean: Vec<f64>,
     scale: f64,
@@ -407,7 +407,13 @@ impl<F: Float> Prepared<F> {
     /// [`Scan`], whose column sums are those of the scaled data when `scale` is 1. With
     /// `columns`, the centred rows are also laid out for `f32` products, with their norms, in the
     /// same pass (while they are in cache).
-    fn new(x: ArrayView2<F>, scale: f64, scan: Scan, observer: &dyn Observer, columns: bool) -> Option<Self> {
+    pub(crate) fn new(
+        x: ArrayView2<F>,
+        scale: f64,
+        scan: Scan,
+        observer: &dyn Observer,
+        columns: bool,
+    ) -> Option<Self> {
         let (n, d) = x.dim();
         let sums = if scale == 1.0 {
             scan.sums
@@ -494,7 +500,7 @@ impl<F: Float> Prepared<F> {
     }
 
     /// The largest magnitude in the prepared data.
-    fn max_abs(&self) -> f64 {
+    pub(crate) fn max_abs(&self) -> f64 {
         self.max_abs
     }
 

@@ -7,8 +7,9 @@ pub(crate) use kmeans_plusplus::{draw_by_mass, kmeans_plusplus_indices};
 use multiversion::multiversion;
 use ndarray::{Array2, ArrayView1, ArrayView2};
 
-use crate::parallel::{Rows, par_blocks, par_blocks_sized};
-use crate::validate::{block_max_abs_finite, check_shape, first_non_finite, max_abs_finite};
+use crate::algo::{Prepared, Scan};
+use crate::parallel::par_blocks;
+use crate::validate::{block_max_abs_finite, check_shape, first_non_finite};
 
 use crate::error::{KMeansError, ParamError};
 use crate::float::Float;
@@ -82,7 +83,7 @@ fn seeding<F: Float>(
     let weights = sample_weight.map(|w| check_weights(w, x.nrows())).transpose()?;
     let trials = n_local_trials.unwrap_or_else(|| default_local_trials(n_clusters));
     let scale = safe_scale::<F>(max_abs);
-    let centred = moments.filter(|_| scale == 1.0).and_then(|m| centred_if_offset(x, &m));
+    let centred = moments.filter(|_| scale == 1.0).and_then(|m| centred_if_offset(x, max_abs, &m));
     let indices = if let Some((centred, max_abs)) = centred {
         let w = weights.as_deref();
         kmeans_plusplus_indices(centred.view(), max_abs, w, n_clusters, trials, &mut rng, &NoObserver)?
@@ -159,16 +160,20 @@ fn add_moments<F: Float>(m: &mut Moments, values: &[F]) {
     }
 }
 
-/// `x` less its column means (rounded to `F`, as a fit centres its data) and the copy's largest
-/// magnitude, where the data lie far from the origin: where the squared norm of the mean
+/// `x` less its column means (rounded to `F`: [`Prepared`], as a fit centres its data) and the
+/// copy's largest magnitude, where the data lie far from the origin: where the squared norm of the mean
 /// exceeds the total variance (Σ over columns), that is where centring at least halves the
 /// mean ‖x‖², and with it the screen's error bounds (which grow with ‖x‖² + ‖c‖²: rows far
 /// from the origin are then left open and measured directly). Measured, five seedings of
 /// blobs 200k × 32 (two threads): moved by 10³ or 10⁴, 2.3–2.5 s uncentred, 0.50–0.57 s
 /// centred (moved by 10⁴); not moved, 0.42–0.44 s. The distances, hence the centres chosen,
 /// are the same but for rounding. `None` where the data are near enough the origin.
-fn centred_if_offset<F: Float>(x: ArrayView2<F>, moments: &Moments) -> Option<(Array2<F>, f64)> {
-    let (n, d) = x.dim();
+fn centred_if_offset<F: Float>(
+    x: ArrayView2<F>,
+    max_abs: f64,
+    moments: &Moments,
+) -> Option<(Array2<F>, f64)> {
+    let n = x.nrows();
     let mean: Vec<f64> = moments.sums.iter().map(|s| F::from_f64(s / n as f64).to_f64()).collect();
     let offset: f64 = mean.iter().map(|m| m * m).sum();
     let variance: f64 = moments.squares.iter().zip(&mean).map(|(q, m)| (q / n as f64 - m * m).max(0.0)).sum();
@@ -176,36 +181,11 @@ fn centred_if_offset<F: Float>(x: ArrayView2<F>, moments: &Moments) -> Option<(A
     if offset.partial_cmp(&variance) != Some(std::cmp::Ordering::Greater) {
         return None;
     }
-    let mut centred =
-        Array2::from_shape_vec((n, d), crate::memory::zeroed(F::ZERO, n * d)).expect("n × d values");
-    let out = Rows::new(centred.as_slice_mut().expect("standard layout"), d);
-    let max_abs = par_blocks_sized(
-        crate::parallel::LEAF_ROWS,
-        n,
-        out,
-        &|s, e, out: Rows<F>| {
-            let centre = |o: &mut [F], row: &[F]| {
-                o.iter_mut().zip(row).zip(&mean).for_each(|((o, v), m)| *o = F::from_f64(v.to_f64() - m));
-            };
-            let block = x.slice(ndarray::s![s..e, ..]);
-            match block.as_slice() {
-                Some(values) => {
-                    out.data.chunks_exact_mut(d).zip(values.chunks_exact(d)).for_each(|(o, r)| centre(o, r))
-                }
-                None => {
-                    let mut row_values = Vec::with_capacity(d);
-                    for (o, row) in out.data.chunks_exact_mut(d).zip(block.outer_iter()) {
-                        row_values.clear();
-                        row_values.extend(row.iter().copied());
-                        centre(o, &row_values);
-                    }
-                }
-            }
-            max_abs_finite(out.data).0
-        },
-        &|a: &mut f64, b| *a = a.max(b),
-    );
-    Some((centred, max_abs))
+    // Centred as a fit centres its data (the same means, from the same sums).
+    let scan = Scan { max_abs, sums: moments.sums.clone() };
+    let prepared = Prepared::new(x, 1.0, scan, &NoObserver, false).expect("no observer to stop it");
+    let max_abs = prepared.max_abs();
+    Some((prepared.x, max_abs))
 }
 
 #[cfg(test)]
@@ -226,7 +206,8 @@ mod tests {
         let x = blobs(1e3);
         let (max_abs, moments) = scan(x.view()).unwrap();
         assert_eq!(max_abs, x.iter().fold(0.0f64, |m, v| m.max(v.abs())));
-        let (centred, centred_max) = centred_if_offset(x.view(), &moments).expect("far from the origin");
+        let (centred, centred_max) =
+            centred_if_offset(x.view(), max_abs, &moments).expect("far from the origin");
         let n = x.nrows() as f64;
         for (j, column) in x.columns().into_iter().enumerate() {
             // The column's sum (in another order: within rounding), and each value less the mean
@@ -240,8 +221,8 @@ mod tests {
             }
         }
         assert_eq!(centred_max, centred.iter().fold(0.0f64, |m, v| m.max(v.abs())));
-        let (_, near) = scan(blobs(0.0).view()).unwrap();
-        assert!(centred_if_offset(blobs(0.0).view(), &near).is_none());
+        let (near_max, near) = scan(blobs(0.0).view()).unwrap();
+        assert!(centred_if_offset(blobs(0.0).view(), near_max, &near).is_none());
     }
 
     /// Centring changes no choice but by rounding: wide data far from the origin (centred, as
@@ -250,8 +231,8 @@ mod tests {
     #[test]
     fn far_data_are_seeded_as_measured_where_they_are() {
         let far = blobs(1024.0);
-        let (_, moments) = scan(far.view()).unwrap();
-        assert!(centred_if_offset(far.view(), &moments).is_some());
+        let (far_max, moments) = scan(far.view()).unwrap();
+        assert!(centred_if_offset(far.view(), far_max, &moments).is_some());
         let max_abs = far.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         for seed in 0..4 {
             let (centres, chosen) = kmeans_plusplus(far.view(), 6, None, seed, None).unwrap();
