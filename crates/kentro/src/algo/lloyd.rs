@@ -592,10 +592,113 @@ struct RunningSums {
     /// The sums and weights of the clusters as `labels` stood after the last pass.
     sums: Vec<f64>,
     weights: Vec<f64>,
-    /// The labels these sums are for (empty before the first fresh sum).
-    labels: Vec<usize>,
+    /// The labels these sums are for (none before the first fresh sum).
+    labels: Labels,
+    /// The number of samples.
+    n: usize,
     last_changed: usize,
     since_fresh: usize,
+}
+
+/// Labels kept in the narrowest integer that holds every cluster's number: the pass that finds
+/// the samples that changed label then reads a byte per sample beside the run's own labels
+/// where there are at most 256 clusters, and a fresh sum keeps them with a write of as much.
+enum Labels {
+    None,
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+    Wide(Vec<usize>),
+}
+
+/// A label type of [`Labels`].
+trait Label: Copy + Send + Sync + Default {
+    /// `j`, which the caller knows to fit.
+    fn from_label(j: usize) -> Self;
+    fn label(self) -> usize;
+}
+
+macro_rules! label_type {
+    ($($t:ty)*) => {$(
+        impl Label for $t {
+            #[inline(always)]
+            fn from_label(j: usize) -> Self {
+                j as $t
+            }
+            #[inline(always)]
+            fn label(self) -> usize {
+                self as usize
+            }
+        }
+    )*};
+}
+label_type!(u8 u16 u32 usize);
+
+impl Labels {
+    /// `labels` (every one below `k`), kept in the narrowest type that holds `k − 1`, reusing
+    /// the memory of the labels kept before where the type is the same.
+    fn keep(&mut self, labels: &[usize], k: usize) {
+        fn refill<T: Label>(kept: Option<Vec<T>>, labels: &[usize]) -> Vec<T> {
+            let mut into = kept.unwrap_or_default();
+            into.resize(labels.len(), T::default());
+            par_blocks(
+                labels.len(),
+                1,
+                &mut into,
+                &|s, _e, out: &mut [T]| {
+                    out.iter_mut().zip(&labels[s..]).for_each(|(o, &j)| *o = T::from_label(j));
+                },
+                &|_, _| {},
+            );
+            into
+        }
+        *self = match std::mem::replace(self, Labels::None) {
+            kept if k <= 1 << 8 => {
+                Labels::U8(refill(if let Labels::U8(v) = kept { Some(v) } else { None }, labels))
+            }
+            kept if k <= 1 << 16 => {
+                Labels::U16(refill(if let Labels::U16(v) = kept { Some(v) } else { None }, labels))
+            }
+            kept if k as u64 <= 1 << 32 => {
+                Labels::U32(refill(if let Labels::U32(v) = kept { Some(v) } else { None }, labels))
+            }
+            kept => Labels::Wide(refill(if let Labels::Wide(v) = kept { Some(v) } else { None }, labels)),
+        };
+    }
+
+    fn is_empty(&self) -> bool {
+        matches!(self, Labels::None)
+    }
+
+    /// Every sample whose label in `labels` differs from the one kept, with the kept label, in
+    /// index order; the kept labels become `labels`.
+    fn moves(&mut self, labels: &[usize]) -> Vec<(usize, usize)> {
+        fn moves_of<T: Label>(old: &mut [T], labels: &[usize]) -> Vec<(usize, usize)> {
+            par_blocks(
+                labels.len(),
+                1,
+                old,
+                &|s, _e, old: &mut [T]| {
+                    let mut moved = Vec::new();
+                    for ((o, &j), i) in old.iter_mut().zip(&labels[s..]).zip(s..) {
+                        if o.label() != j {
+                            moved.push((i, o.label()));
+                            *o = T::from_label(j);
+                        }
+                    }
+                    moved
+                },
+                &|a: &mut Vec<(usize, usize)>, b| a.extend(b),
+            )
+        }
+        match self {
+            Labels::None => unreachable!("moves are found after a fresh sum"),
+            Labels::U8(v) => moves_of(v, labels),
+            Labels::U16(v) => moves_of(v, labels),
+            Labels::U32(v) => moves_of(v, labels),
+            Labels::Wide(v) => moves_of(v, labels),
+        }
+    }
 }
 
 /// Iterations between two fresh sums at most.
@@ -610,7 +713,8 @@ impl RunningSums {
         RunningSums {
             sums: Vec::new(),
             weights: Vec::new(),
-            labels: Vec::new(),
+            labels: Labels::None,
+            n,
             last_changed: n,
             since_fresh: 0,
         }
@@ -618,7 +722,7 @@ impl RunningSums {
 
     /// Whether the coming pass's sums are to be carried from the last ones.
     fn incremental<F: Float, D: Samples<F>>(&self, data: &D) -> bool {
-        self.may_carry(data) && self.last_changed * INCREMENTAL_FRACTION <= self.labels.len()
+        self.may_carry(data) && self.last_changed * INCREMENTAL_FRACTION <= self.n
     }
 
     /// Whether sums may be carried at all: for unweighted (or whole-weighted) samples, after a
@@ -643,29 +747,19 @@ impl RunningSums {
         if !incremental {
             self.sums.clone_from(&p.sums);
             self.weights.clone_from(&p.weights);
-            self.labels.clear();
-            self.labels.extend_from_slice(labels);
+            self.labels.keep(labels, self.weights.len());
             self.since_fresh = 0;
             return;
         }
         self.since_fresh += 1;
-        let old = &self.labels;
-        let moved: Vec<usize> = par_blocks(
-            labels.len(),
-            0,
-            &mut [] as &mut [u8],
-            &|s, e, _| (s..e).filter(|&i| labels[i] != old[i]).collect::<Vec<usize>>(),
-            &|a: &mut Vec<usize>, b| a.extend(b),
-        );
         let weights = data.weights();
-        for &i in &moved {
-            let (from, to) = (self.labels[i], labels[i]);
+        for (i, from) in self.labels.moves(labels) {
+            let to = labels[i];
             let w = weights.map_or(1.0, |w| w[i]);
             data.add_row(i, -w, &mut self.sums[from * d..(from + 1) * d]);
             data.add_row(i, w, &mut self.sums[to * d..(to + 1) * d]);
             self.weights[from] -= w;
             self.weights[to] += w;
-            self.labels[i] = to;
         }
         for (j, &w) in self.weights.iter().enumerate() {
             if w == 0.0 {
@@ -767,13 +861,54 @@ mod tests {
         let counts = Repeats::find(x.view(), None, &NoObserver).expect("repeats");
         let summed = Repeats::find(x.view(), Some(&weights), &NoObserver).expect("repeats");
         let mut sums = RunningSums::new(6000);
-        sums.labels = vec![0; 6000];
+        sums.labels.keep(&[0; 6000], 1);
         sums.last_changed = 0;
         let carried = |data: &Data<f64>| sums.incremental(data);
         assert!(carried(&Data::new(x.view(), None, &NoObserver, false)));
         assert!(!carried(&Data::new(x.view(), Some(&weights), &NoObserver, false)));
         assert!(carried(&Data::of_repeats(&counts, None, &NoObserver, false)));
         assert!(!carried(&Data::of_repeats(&summed, Some(&weights), &NoObserver, false)));
+    }
+
+    /// Kept labels take the narrowest type that holds every cluster's number, and give back
+    /// exactly the samples whose label changed, with the label kept, in index order; they then
+    /// hold the new labels (several leaves of rows, so the pass runs in parallel).
+    #[test]
+    fn kept_labels_give_the_moves_in_order() {
+        let n = 3 * crate::parallel::LEAF_ROWS * 16 + 5;
+        for (k, width) in [(1, 1), (256, 1), (257, 2), (1 << 16, 2), ((1 << 16) + 1, 4)] {
+            let mut labels: Vec<usize> = (0..n).map(|i| (i * 7919) % k).collect();
+            let mut kept = Labels::None;
+            assert!(kept.is_empty());
+            kept.keep(&labels, k);
+            let bytes = match &kept {
+                Labels::U8(_) => 1,
+                Labels::U16(_) => 2,
+                Labels::U32(_) => 4,
+                _ => 8,
+            };
+            assert_eq!(bytes, width, "k = {k}");
+            for round in 0..3 {
+                let mut want = Vec::new();
+                for i in (round..n).step_by(97 + round) {
+                    let to = (labels[i] + 1 + round) % k;
+                    if to != labels[i] {
+                        want.push((i, labels[i]));
+                    }
+                    labels[i] = to;
+                }
+                // The largest label too.
+                if labels[n - 1] != k - 1 && round == 2 {
+                    want.push((n - 1, labels[n - 1]));
+                    labels[n - 1] = k - 1;
+                }
+                assert_eq!(kept.moves(&labels), want, "k = {k}, round {round}");
+                assert!(kept.moves(&labels).is_empty(), "k = {k}, round {round}");
+            }
+            // Kept again (the memory reused): no moves.
+            kept.keep(&labels, k);
+            assert!(kept.moves(&labels).is_empty());
+        }
     }
 
     /// Sums carried through many small moves stay those summed afresh (to rounding), and a
