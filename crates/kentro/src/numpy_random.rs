@@ -189,8 +189,15 @@ impl NumpyRandom {
 
     /// `choice(n, p=w / w.sum())` with the weights in the data's type `F` (unit weights when
     /// `None`), as scikit-learn draws the first k-means++ centre.
-    /// Two sequential passes over the samples, without allocating.
+    /// Two sequential passes over the samples, without allocating; unweighted, the running sum
+    /// of one probability repeated is followed a run of equal steps at a time ([`equal_steps`]).
     pub(crate) fn choice<F: Float>(&mut self, n: usize, weights: Option<&[f64]>) -> usize {
+        if weights.is_none() && (n as f64) < UNIT_TOTAL_EXACT {
+            // The sum of `n` ones is `n`, exactly.
+            let p = (F::ONE / F::from_f64(n as f64)).to_f64();
+            let u = self.random_sample();
+            return choice_of_equal(p, n, u);
+        }
         let weight = |i: usize| weights.map_or(F::ONE, |w| F::from_f64(w[i]));
         let total = pairwise_sum(&weight, 0, n);
         let p = |i: usize| (weight(i) / total).to_f64();
@@ -238,6 +245,108 @@ impl NumpyRandom {
         found.extend((0..n).filter(|&i| !taken[i]).take(k - found.len()));
         found
     }
+}
+
+/// Below this many samples, numpy's sum of as many ones is their number exactly, in float32
+/// too (every partial sum a whole number below 2²⁴).
+const UNIT_TOTAL_EXACT: f64 = (1u64 << 24) as f64;
+
+/// A run of the running sum `c_k = fl(c_{k−1} + p)` (`c_0 = 0`): for `j` in `1..=len`,
+/// `c_{first + j} = (units + j × step) × ulp`, exactly.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Run {
+    first: usize,
+    units: f64,
+    step: f64,
+    ulp: f64,
+    len: usize,
+}
+
+impl Run {
+    /// `c_{first + j}`.
+    fn value(&self, j: usize) -> f64 {
+        (self.units + j as f64 * self.step) * self.ulp
+    }
+}
+
+/// The running sum of `n` copies of `p` (finite, non-negative) as float64 adds them one by one,
+/// in runs of equal steps: while `c` stays in one binade `[2^e, 2^(e+1))`, whose values are the
+/// whole multiples of `ulp = 2^(e−52)`, each add rounds `c + p` to the nearest multiple, which
+/// is `c` plus `p` rounded to a multiple once and for all (where `p / ulp` lies halfway between
+/// two whole numbers, the tie goes to the even multiple: from an even `c / ulp`, always by the
+/// same even step) — unless the sum may leave the binade, or `c` is zero or subnormal, or an odd
+/// multiple meets a tie: those adds are taken one at a time.
+/// Calls `each` with every run in order (the one-at-a-time adds as runs of length one).
+fn equal_steps(p: f64, n: usize, mut each: impl FnMut(Run) -> bool) {
+    const BINADE_UNITS: f64 = (1u64 << 53) as f64;
+    let (mut c, mut k) = (0.0f64, 0usize);
+    while k < n {
+        // The binade's unit: 2^e × 2^−52 for `c` in [2^e, 2^(e+1)).
+        let ulp = if c >= f64::MIN_POSITIVE {
+            f64::from_bits(c.to_bits() & (0x7ffu64 << 52)) * f64::EPSILON
+        } else {
+            0.0
+        };
+        let (units, r) = if ulp > 0.0 { (c / ulp, p / ulp) } else { (0.0, f64::INFINITY) };
+        // Halfway, the sum goes to the even multiple: from an even one, always by the same step.
+        let halfway = r - r.floor() == 0.5;
+        let step = match r.floor() {
+            m if halfway && m % 2.0 == 0.0 => m,
+            m if halfway => m + 1.0,
+            _ => r.round(),
+        };
+        // How many adds, from the `j`-th at `units + j × step`, keep `units + j × step + r` below
+        // the binade's end (`2^53` units); none where `r` is too large, or halfway from an odd
+        // multiple.
+        let last_start = BINADE_UNITS - 1.0 - r.ceil() - units;
+        let mut fits = if (halfway && units % 2.0 != 0.0) || last_start.is_nan() || last_start < 0.0 {
+            0
+        } else if step == 0.0 {
+            n - k
+        } else {
+            (last_start / step).floor() as usize + 1
+        };
+        // (The quotient rounded up at most one.)
+        while fits > 0 && step * (fits - 1) as f64 > last_start {
+            fits -= 1;
+        }
+        let run = if fits == 0 {
+            Run { first: k, units: c + p, step: 0.0, ulp: 1.0, len: 1 }
+        } else {
+            Run { first: k, units, step, ulp, len: fits.min(n - k) }
+        };
+        c = run.value(run.len);
+        k += run.len;
+        if !each(run) {
+            return;
+        }
+    }
+}
+
+/// The first `i` with `c_{i+1} / c_n > u`, where `c_k` is the running sum of `k` copies of `p`
+/// as float64 adds them (else `n − 1`): the sample numpy's `choice` draws with every
+/// probability `p`, by [`equal_steps`].
+fn choice_of_equal(p: f64, n: usize, u: f64) -> usize {
+    let mut last = 0.0;
+    equal_steps(p, n, |run| {
+        last = run.value(run.len);
+        true
+    });
+    let mut found = n - 1;
+    equal_steps(p, n, |run| {
+        if run.value(run.len) / last <= u {
+            return true;
+        }
+        // The values grow with j: the first above.
+        let (mut lo, mut hi) = (1, run.len);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if run.value(mid) / last > u { hi = mid } else { lo = mid + 1 }
+        }
+        found = run.first + lo - 1;
+        false
+    });
+    found
 }
 
 /// `w / w.sum()` in the data's type `F` (scikit-learn's weights have the data's type), widened
@@ -295,6 +404,55 @@ fn search_right(cdf: &[f64], u: f64) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The sequential `choice` over `n` equal probabilities, as numpy adds them.
+    fn choice_by_adds(p: f64, n: usize, u: f64) -> usize {
+        let last = (0..n).fold(0.0f64, |s, _| s + p);
+        let mut cum = 0.0f64;
+        for i in 0..n {
+            cum += p;
+            if cum / last > u {
+                return i;
+            }
+        }
+        n - 1
+    }
+
+    /// Runs of equal steps give every running sum of the adds one by one, and the draw the
+    /// same sample for any `u` (the running sums' own quotients, where `>` decides, among
+    /// them), in float64 and float32 probabilities, for every count up to 3000 and some large
+    /// ones (powers of two and their neighbours, a multiple of three).
+    #[test]
+    fn equal_steps_follow_the_adds() {
+        let mut rng = NumpyRandom::new(5);
+        let mut counts: Vec<usize> = (1..=3000).collect();
+        counts.extend([1 << 16, (1 << 16) + 1, (1 << 20) - 1, 1 << 20, 3 << 18, 1_000_003]);
+        for &n in &counts {
+            for p in [1.0 / n as f64, f64::from(1.0f32 / n as f32)] {
+                let (mut sums, mut runs) = (Vec::with_capacity(n), 0);
+                equal_steps(p, n, |run| {
+                    sums.extend((1..=run.len).map(|j| run.value(j)));
+                    runs += 1;
+                    true
+                });
+                // A few runs per binade, not an add each.
+                assert!(runs <= 64, "n {n}, p {p:e}: {runs} runs");
+                if n <= 3000 || n.is_power_of_two() {
+                    let mut c = 0.0f64;
+                    for (k, &v) in sums.iter().enumerate() {
+                        c += p;
+                        assert_eq!(v.to_bits(), c.to_bits(), "n {n}, p {p:e}, sum {k}");
+                    }
+                }
+                let last = sums[n - 1];
+                let mut us: Vec<f64> = (0..4).map(|_| rng.random_sample()).collect();
+                us.extend([0.0, 0.999_999_999_999, sums[n / 3] / last, sums[n / 2] / last]);
+                for u in us {
+                    assert_eq!(choice_of_equal(p, n, u), choice_by_adds(p, n, u), "n {n}, p {p:e}, u {u}");
+                }
+            }
+        }
+    }
 
     // Reference values printed by numpy 2.4: `np.random.RandomState(s).random_sample(...)`,
     // `RandomState(np.array([5, 7], dtype=np.uint32))` and `np.full(1000, 0.1).sum()`.
