@@ -158,7 +158,9 @@ fn seed<F: Float>(
         _ => None,
     };
     let brute = screening == Screening::Brute;
-    let (closest, nearest) = (crate::memory::filled(F::MAX, n), crate::memory::zeroed(0u32, n));
+    // (Narrow rows never test the triangle inequality: no nearest centres.)
+    let nearest = if narrow { Vec::new() } else { crate::memory::zeroed(0u32, n) };
+    let closest = crate::memory::filled(F::MAX, n);
     let mut state = State { closest, nearest, masses: vec![0.0; n.div_ceil(LEAF_ROWS)] };
     state.settle(&input, &columns, row(first), 0);
     // Whether the triangle inequality skips rows before their products: only worth its pass
@@ -178,7 +180,7 @@ fn seed<F: Float>(
         let cand_rows = x.select(Axis(0), &candidates);
         let label = chosen.len() as u32;
         let best = if narrow {
-            let settle = pending.map(|(p, l)| (row(p), l));
+            let settle = pending.map(|(p, _)| row(p));
             let (potentials, masses) = narrow_step(&input, &columns, settle, &cand_rows, &mut state);
             let best = lowest_potential(&potentials);
             let t = candidates.len();
@@ -452,7 +454,8 @@ impl<F> Input<'_, F> {
 struct State<F> {
     /// Squared distance to the nearest chosen centre.
     closest: Vec<F>,
-    /// Which chosen centre that is.
+    /// Which chosen centre that is, for the triangle inequality of wide rows (empty for narrow
+    /// rows, which never test it: a pass over them then reads and writes four bytes a row less).
     nearest: Vec<u32>,
     /// Σ weight × `closest` over each leaf, in row order.
     masses: Vec<f64>,
@@ -474,8 +477,12 @@ impl<F: Float> State<F> {
     /// copy where there is one); the per-leaf potentials are summed again.
     fn settle(&mut self, input: &Input<F>, columns: &[[F; NARROW_ROWS]], c: &[F], label: u32) {
         let n = self.closest.len();
-        let parts =
-            (Rows::new(&mut self.closest, 1), (Rows::new(&mut self.nearest, 1), PerLeaf(&mut self.masses)));
+        // (None kept for narrow rows.)
+        let per_row = usize::from(!self.nearest.is_empty());
+        let parts = (
+            Rows::new(&mut self.closest, 1),
+            (Rows::new(&mut self.nearest, per_row), PerLeaf(&mut self.masses)),
+        );
         par_blocks_sized(
             PASS_ROWS,
             n,
@@ -612,7 +619,8 @@ fn sum_lanes(l: &[f64; NARROW_ROWS]) -> f64 {
 }
 
 /// Settles the leaf of rows `start..` against `c`, measuring every sample, from the
-/// feature-major copy where there is one.
+/// feature-major copy where there is one (narrow rows, whose nearest centres are not kept:
+/// `nearest` is then empty).
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 fn settle_leaf<F: Float>(
     input: &Input<F>,
@@ -636,13 +644,11 @@ fn settle_leaf<F: Float>(
         return;
     }
     let first_block = start / NARROW_ROWS;
-    for (b, (cur, near)) in closest.chunks_mut(NARROW_ROWS).zip(nearest.chunks_mut(NARROW_ROWS)).enumerate() {
+    for (b, cur) in closest.chunks_mut(NARROW_ROWS).enumerate() {
         let block = &columns[(first_block + b) * d..(first_block + b + 1) * d];
         let dist = narrow_dists(block, c);
-        for ((cur, near), &dist) in cur.iter_mut().zip(near.iter_mut()).zip(&dist) {
-            let better = dist < *cur;
-            *cur = if better { dist } else { *cur };
-            *near = if better { label } else { *near };
+        for (cur, &dist) in cur.iter_mut().zip(&dist) {
+            *cur = if dist < *cur { dist } else { *cur };
         }
     }
 }
@@ -1210,7 +1216,7 @@ fn plain_sq_dist<F: Float>(a: &[F], b: &[F]) -> F {
 }
 
 /// One step of the seeding on rows up to [`NARROW_MAX_FEATURES`] wide, in one pass over the samples:
-/// first the centre chosen last (`settle`: its row and label) is settled, then every candidate
+/// first the centre chosen last (`settle`: its row) is settled, then every candidate
 /// is measured against every sample, [`NARROW_ROWS`] samples per vector. Returns each
 /// candidate's weighted potential were it chosen (the leaves' potentials added in leaf order)
 /// and, per leaf of [`LEAF_ROWS`] samples and candidate (leaf-major), the leaf's potential were
@@ -1218,7 +1224,7 @@ fn plain_sq_dist<F: Float>(a: &[F], b: &[F]) -> F {
 fn narrow_step<F: Float>(
     input: &Input<F>,
     columns: &[[F; NARROW_ROWS]],
-    settle: Option<(&[F], u32)>,
+    settle: Option<&[F]>,
     candidates: &Array2<F>,
     state: &mut State<F>,
 ) -> (Vec<f64>, Vec<f64>) {
@@ -1229,22 +1235,21 @@ fn narrow_step<F: Float>(
     // candidates): all of a block's distances at once.
     let d = input.d;
     let fused = (d >= FUSED_MIN_FEATURES && usize::from(settle.is_some()) + t <= GROUP_ROWS).then(|| {
-        let mut rows: Vec<&[F]> = settle.iter().map(|&(p, _)| p).collect();
+        let mut rows: Vec<&[F]> = settle.into_iter().collect();
         rows.extend(candidates.as_slice().expect("standard layout").chunks_exact(d));
         Group::new(&rows, d)
     });
-    let parts =
-        (Rows::new(&mut state.closest, 1), (Rows::new(&mut state.nearest, 1), LeafValues(&mut masses, t)));
+    let parts = (Rows::new(&mut state.closest, 1), LeafValues(&mut masses, t));
     par_blocks_sized(
         PASS_ROWS,
         n,
         parts,
-        &|s, e, (cl, (ne, masses)): (Rows<F>, (Rows<u32>, LeafValues))| match &fused {
+        &|s, e, (cl, masses): (Rows<F>, LeafValues)| match &fused {
             Some(group) => {
-                let leaf = Leaf { input, columns, settle: settle.map(|(_, label)| label), t, s, e };
-                fused_step_leaf(&leaf, group, cl.data, ne.data, masses.0);
+                let leaf = Leaf { input, columns, settle: settle.is_some(), t, s, e };
+                fused_step_leaf(&leaf, group, cl.data, masses.0);
             }
-            None => narrow_step_leaf(input, columns, settle, candidates, s, e, cl.data, ne.data, masses.0),
+            None => narrow_step_leaf(input, columns, settle, candidates, s, e, cl.data, masses.0),
         },
         &|_, _| {},
     );
@@ -1309,11 +1314,12 @@ impl<F: Float> Group<F> {
 }
 
 /// What a leaf of a fused narrow step reads: the rows `s..e` (whole leaves of [`LEAF_ROWS`] but
-/// the last), the label of the centre to settle (if any), the number of candidates.
+/// the last), whether the first row of the group is a centre to settle, the number of
+/// candidates.
 struct Leaf<'a, F> {
     input: &'a Input<'a, F>,
     columns: &'a [[F; NARROW_ROWS]],
-    settle: Option<u32>,
+    settle: bool,
     t: usize,
     s: usize,
     e: usize,
@@ -1322,31 +1328,25 @@ struct Leaf<'a, F> {
 /// [`narrow_step_leaf`] with every distance of a block formed at once: the same distances, bit
 /// for bit, settled and added in the same order.
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-fn fused_step_leaf<F: Float>(
-    leaf: &Leaf<F>,
-    group: &Group<F>,
-    closest: &mut [F],
-    nearest: &mut [u32],
-    masses: &mut [f64],
-) {
+fn fused_step_leaf<F: Float>(leaf: &Leaf<F>, group: &Group<F>, closest: &mut [F], masses: &mut [f64]) {
     match group {
-        Group::One(c) => leaf.run(c, closest, nearest, masses),
-        Group::Two(c) => leaf.run(c, closest, nearest, masses),
-        Group::Three(c) => leaf.run(c, closest, nearest, masses),
-        Group::Four(c) => leaf.run(c, closest, nearest, masses),
-        Group::Five(c) => leaf.run(c, closest, nearest, masses),
-        Group::Six(c) => leaf.run(c, closest, nearest, masses),
-        Group::Seven(c) => leaf.run(c, closest, nearest, masses),
+        Group::One(c) => leaf.run(c, closest, masses),
+        Group::Two(c) => leaf.run(c, closest, masses),
+        Group::Three(c) => leaf.run(c, closest, masses),
+        Group::Four(c) => leaf.run(c, closest, masses),
+        Group::Five(c) => leaf.run(c, closest, masses),
+        Group::Six(c) => leaf.run(c, closest, masses),
+        Group::Seven(c) => leaf.run(c, closest, masses),
     }
 }
 
 impl<F: Float> Leaf<'_, F> {
     /// The leaf against `N` rows given feature-major (`c[f][j]`).
     #[inline(always)]
-    fn run<const N: usize>(&self, c: &[[F; N]], closest: &mut [F], nearest: &mut [u32], masses: &mut [f64]) {
+    fn run<const N: usize>(&self, c: &[[F; N]], closest: &mut [F], masses: &mut [f64]) {
         let (input, columns, t, s, e) = (self.input, self.columns, self.t, self.s, self.e);
         let d = input.d;
-        let first_cand = usize::from(self.settle.is_some());
+        let first_cand = usize::from(self.settle);
         let mut lane_mass = vec![[0.0f64; NARROW_ROWS]; t];
         let prefetch_ahead = d * std::mem::size_of::<[F; NARROW_ROWS]>() >= NARROW_AHEAD_MIN_BYTES;
         for (leaf, leaf_start) in (s..e).step_by(LEAF_ROWS).enumerate() {
@@ -1360,14 +1360,10 @@ impl<F: Float> Leaf<'_, F> {
                 let rows = NARROW_ROWS.min(leaf_end - first);
                 let (o, end) = (first - s, first - s + rows);
                 let dists = narrow_dists_n(block, c);
-                if let Some(label) = self.settle {
+                if self.settle {
                     // As `settle_leaf`.
-                    for ((cur, near), &dist) in
-                        closest[o..end].iter_mut().zip(&mut nearest[o..end]).zip(&dists[0])
-                    {
-                        let better = dist < *cur;
-                        *cur = if better { dist } else { *cur };
-                        *near = if better { label } else { *near };
+                    for (cur, &dist) in closest[o..end].iter_mut().zip(&dists[0]) {
+                        *cur = if dist < *cur { dist } else { *cur };
                     }
                 }
                 // Lanes past the last row have no distance (the nearer of a distance and zero is
@@ -1417,12 +1413,11 @@ impl RowParts for LeafValues<'_> {
 fn narrow_step_leaf<F: Float>(
     input: &Input<F>,
     columns: &[[F; NARROW_ROWS]],
-    settle: Option<(&[F], u32)>,
+    settle: Option<&[F]>,
     candidates: &Array2<F>,
     s: usize,
     e: usize,
     closest: &mut [F],
-    nearest: &mut [u32],
     masses: &mut [f64],
 ) {
     // The feature count as a constant where the fused step does not take the rows: the
@@ -1431,10 +1426,10 @@ fn narrow_step_leaf<F: Float>(
         ($($d:literal)*) => {
             match input.d {
                 $($d => narrow_step_leaf_d::<F, $d>(
-                    input, columns, settle, candidates, s, e, closest, nearest, masses,
+                    input, columns, settle, candidates, s, e, closest, masses,
                 ),)*
                 _ => narrow_step_leaf_d::<F, 0>(
-                    input, columns, settle, candidates, s, e, closest, nearest, masses,
+                    input, columns, settle, candidates, s, e, closest, masses,
                 ),
             }
         };
@@ -1448,12 +1443,11 @@ fn narrow_step_leaf<F: Float>(
 fn narrow_step_leaf_d<F: Float, const D: usize>(
     input: &Input<F>,
     columns: &[[F; NARROW_ROWS]],
-    settle: Option<(&[F], u32)>,
+    settle: Option<&[F]>,
     candidates: &Array2<F>,
     s: usize,
     e: usize,
     closest: &mut [F],
-    nearest: &mut [u32],
     masses: &mut [f64],
 ) {
     let d = if D == 0 { input.d } else { D };
@@ -1471,13 +1465,11 @@ fn narrow_step_leaf_d<F: Float, const D: usize>(
             }
             let rows = NARROW_ROWS.min(leaf_end - first);
             let (o, end) = (first - s, first - s + rows);
-            if let Some((p, label)) = settle {
+            if let Some(p) = settle {
                 // As `settle_leaf`.
                 let dist = narrow_dists(block, p);
-                for ((cur, near), &dist) in closest[o..end].iter_mut().zip(&mut nearest[o..end]).zip(&dist) {
-                    let better = dist < *cur;
-                    *cur = if better { dist } else { *cur };
-                    *near = if better { label } else { *near };
+                for (cur, &dist) in closest[o..end].iter_mut().zip(&dist) {
+                    *cur = if dist < *cur { dist } else { *cur };
                 }
             }
             // Lanes past the last row have no distance (the nearer of a distance and zero is
@@ -1731,50 +1723,44 @@ mod tests {
                         let candidates = x.select(Axis(0), &cand_rows);
                         let mut rows: Vec<&[F]> = settle.iter().map(|&p| row(p)).collect();
                         rows.extend(candidates.as_slice().unwrap().chunks_exact(d));
-                        // A state part way through: the first centre settled (row 8).
+                        // A state part way through: the first centre settled (row 8); narrow
+                        // rows keep no nearest centres.
                         let mut state = State {
                             closest: vec![F::MAX; n],
-                            nearest: vec![0u32; n],
+                            nearest: Vec::new(),
                             masses: vec![0.0; leaves],
                         };
                         state.settle(&input, &columns, row(8), 0);
-                        let label = settle.map(|p| (row(p), 1u32));
+                        let before = state.closest.clone();
+                        let pending = settle.map(row);
                         // The unfused step over all rows.
-                        let (mut want, mut want_near, mut want_masses) =
-                            (state.closest.clone(), state.nearest.clone(), vec![0.0; leaves * t]);
+                        let (mut want, mut want_masses) = (state.closest.clone(), vec![0.0; leaves * t]);
                         let (s, e) = (0, n);
-                        let (closest, near, masses) = (&mut want, &mut want_near, &mut want_masses);
-                        narrow_step_leaf(&input, &columns, label, &candidates, s, e, closest, near, masses);
+                        let (closest, masses) = (&mut want, &mut want_masses);
+                        narrow_step_leaf(&input, &columns, pending, &candidates, s, e, closest, masses);
                         // The fused one over all rows.
-                        let (mut got, mut got_near, mut got_masses) =
-                            (state.closest.clone(), state.nearest.clone(), vec![0.0; leaves * t]);
+                        let (mut got, mut got_masses) = (state.closest.clone(), vec![0.0; leaves * t]);
                         let leaf =
-                            Leaf { input: &input, columns: &columns, settle: label.map(|(_, l)| l), t, s, e };
-                        fused_step_leaf(
-                            &leaf,
-                            &Group::new(&rows, d),
-                            &mut got,
-                            &mut got_near,
-                            &mut got_masses,
-                        );
+                            Leaf { input: &input, columns: &columns, settle: pending.is_some(), t, s, e };
+                        fused_step_leaf(&leaf, &Group::new(&rows, d), &mut got, &mut got_masses);
                         let same = |a: &[F], b: &[F]| {
                             a.iter().zip(b).all(|(u, v)| u.to_f64().to_bits() == v.to_f64().to_bits())
                         };
                         let same64 =
                             |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(u, v)| u.to_bits() == v.to_bits());
                         assert!(same(&want, &got), "{what}");
-                        assert_eq!(want_near, got_near, "{what}");
                         assert!(same64(&want_masses, &got_masses), "{what}");
                         // Through the step itself.
-                        let (_, masses) = narrow_step(&input, &columns, label, &candidates, &mut state);
+                        let (_, masses) = narrow_step(&input, &columns, pending, &candidates, &mut state);
                         assert!(same(&want, &state.closest), "{what}, through narrow_step");
-                        assert_eq!(want_near, state.nearest, "{what}, through narrow_step");
                         assert!(same64(&want_masses, &masses), "{what}, through narrow_step");
                         if settle == Some(3) {
                             assert!(
-                                want_near.contains(&1),
+                                want.iter().zip(&before).any(|(a, b)| a < b),
                                 "{what}: the settled centre is nearest somewhere"
                             );
+                        } else {
+                            assert!(same(&want, &before), "{what}: nothing to settle");
                         }
                     }
                 }
@@ -2038,8 +2024,7 @@ mod tests {
             pending.settle(&input, &columns, row(3), 0);
             pending.masses.clone_from(&settled.masses);
             assert_eq!(pending.draw(&input, Some(row(700)), &targets), settled.draw(&input, None, &targets));
-            let (potentials, masses) =
-                narrow_step(&input, &columns, Some((row(700), 1)), &cand_rows, &mut state);
+            let (potentials, masses) = narrow_step(&input, &columns, Some(row(700)), &cand_rows, &mut state);
             assert_eq!(state.closest, settled.closest, "d={d}");
             assert_eq!(state.nearest, settled.nearest, "d={d}");
             let copy = || State {
