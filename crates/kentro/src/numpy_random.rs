@@ -189,8 +189,9 @@ impl NumpyRandom {
 
     /// `choice(n, p=w / w.sum())` with the weights in the data's type `F` (unit weights when
     /// `None`), as scikit-learn draws the first k-means++ centre.
-    /// Two sequential passes over the samples, without allocating; unweighted, the running sum
-    /// of one probability repeated is followed a run of equal steps at a time ([`equal_steps`]).
+    /// Weighted (or from 2²⁴ samples), two sequential passes over the samples, without
+    /// allocating; unweighted, the running sum of one probability repeated is followed by runs
+    /// of equal steps ([`equal_steps`]), a few per binade.
     pub(crate) fn choice<F: Float>(&mut self, n: usize, weights: Option<&[f64]>) -> usize {
         if weights.is_none() && (n as f64) < UNIT_TOTAL_EXACT {
             // The sum of `n` ones is `n`, exactly.
@@ -269,7 +270,8 @@ impl Run {
     }
 }
 
-/// The running sum of `n` copies of `p` (finite, non-negative) as float64 adds them one by one,
+/// The running sum of `n` copies of `p` (positive and normal: a zero or subnormal `p` is
+/// still followed exactly, but one add per run) as float64 adds them one by one,
 /// in runs of equal steps: while `c` stays in one binade `[2^e, 2^(e+1))`, whose values are the
 /// whole multiples of `ulp = 2^(e−52)`, each add rounds `c + p` to the nearest multiple, which
 /// is `c` plus `p` rounded to a multiple once and for all (where `p / ulp` lies halfway between
@@ -304,7 +306,7 @@ fn equal_steps(p: f64, n: usize, mut each: impl FnMut(Run) -> bool) {
         } else if step == 0.0 {
             n - k
         } else {
-            (last_start / step).floor() as usize + 1
+            ((last_start / step).floor() as usize).min(n - k - 1) + 1
         };
         // (The quotient rounded up at most one.)
         while fits > 0 && step * (fits - 1) as f64 > last_start {
@@ -327,6 +329,8 @@ fn equal_steps(p: f64, n: usize, mut each: impl FnMut(Run) -> bool) {
 /// as float64 adds them (else `n − 1`): the sample numpy's `choice` draws with every
 /// probability `p`, by [`equal_steps`].
 fn choice_of_equal(p: f64, n: usize, u: f64) -> usize {
+    // (With `p` zero, `last` is zero and every quotient NaN: numpy's loop then gives `n − 1`.)
+    debug_assert!(p > 0.0, "a positive probability");
     let mut last = 0.0;
     equal_steps(p, n, |run| {
         last = run.value(run.len);
@@ -437,12 +441,10 @@ mod tests {
                 });
                 // A few runs per binade, not an add each.
                 assert!(runs <= 64, "n {n}, p {p:e}: {runs} runs");
-                if n <= 3000 || n.is_power_of_two() {
-                    let mut c = 0.0f64;
-                    for (k, &v) in sums.iter().enumerate() {
-                        c += p;
-                        assert_eq!(v.to_bits(), c.to_bits(), "n {n}, p {p:e}, sum {k}");
-                    }
+                let mut c = 0.0f64;
+                for (k, &v) in sums.iter().enumerate() {
+                    c += p;
+                    assert_eq!(v.to_bits(), c.to_bits(), "n {n}, p {p:e}, sum {k}");
                 }
                 let last = sums[n - 1];
                 let mut us: Vec<f64> = (0..4).map(|_| rng.random_sample()).collect();

@@ -638,6 +638,7 @@ impl Labels {
     /// `labels` (every one below `k`), kept in the narrowest type that holds `k − 1`, reusing
     /// the memory of the labels kept before where the type is the same.
     fn keep(&mut self, labels: &[usize], k: usize) {
+        debug_assert!(labels.iter().all(|&j| j < k), "labels of clusters 0..{k}");
         fn refill<T: Label>(kept: Option<Vec<T>>, labels: &[usize]) -> Vec<T> {
             let mut into = kept.unwrap_or_default();
             into.resize(labels.len(), T::default());

@@ -168,7 +168,7 @@ fn seed<F: Float>(
     let mut skip_rows = screening != Screening::EveryRow;
     // Narrow rows: the centre chosen last, settled only by the next pass (each step then reads
     // the rows once).
-    let mut pending: Option<(usize, u32)> = None;
+    let mut pending: Option<usize> = None;
 
     for _ in 1..n_clusters {
         if observer.should_stop() {
@@ -176,16 +176,16 @@ fn seed<F: Float>(
         }
         let potential: f64 = state.masses.iter().sum();
         let targets: Vec<f64> = (0..n_local_trials).map(|_| rng.random_sample() * potential).collect();
-        let candidates = state.draw(&input, pending.map(|(p, _)| row(p)), &targets);
+        let candidates = state.draw(&input, pending.map(row), &targets);
         let cand_rows = x.select(Axis(0), &candidates);
         let label = chosen.len() as u32;
         let best = if narrow {
-            let settle = pending.map(|(p, _)| row(p));
+            let settle = pending.map(row);
             let (potentials, masses) = narrow_step(&input, &columns, settle, &cand_rows, &mut state);
             let best = lowest_potential(&potentials);
             let t = candidates.len();
             state.masses.iter_mut().zip(masses.chunks_exact(t)).for_each(|(m, leaf)| *m = leaf[best]);
-            pending = Some((candidates[best], label));
+            pending = Some(candidates[best]);
             best
         } else {
             // Squared distances from each candidate to each chosen centre, for the triangle
@@ -473,8 +473,9 @@ impl RowParts for PerLeaf<'_> {
 }
 
 impl<F: Float> State<F> {
-    /// Makes `c` chosen centre number `label`, measuring every sample (from the feature-major
-    /// copy where there is one); the per-leaf potentials are summed again.
+    /// Makes `c` chosen centre number `label` (the label kept for wide rows only), measuring
+    /// every sample (from the feature-major copy where there is one); the per-leaf potentials
+    /// are summed again.
     fn settle(&mut self, input: &Input<F>, columns: &[[F; NARROW_ROWS]], c: &[F], label: u32) {
         let n = self.closest.len();
         // (None kept for narrow rows.)
@@ -633,6 +634,7 @@ fn settle_leaf<F: Float>(
 ) {
     let d = input.d;
     if columns.is_empty() {
+        debug_assert_eq!(nearest.len(), closest.len(), "wide rows keep their nearest centres");
         for (o, (current, near)) in closest.iter_mut().zip(nearest.iter_mut()).enumerate() {
             let i = start + o;
             let dist = sq_dist(&input.data[i * d..(i + 1) * d], c);
@@ -1692,8 +1694,9 @@ mod tests {
         seed(x.view(), max_abs, w, k, trials, &mut rng, &crate::NoObserver, how).unwrap()
     }
 
-    /// A fused narrow step (every distance of a block at once) leaves every distance, label and
-    /// per-leaf mass bit for bit as the step it replaces: any width it takes, up to as many rows
+    /// A fused narrow step (every distance of a block at once) leaves every distance and
+    /// per-leaf mass bit for bit as the step it replaces, and a settle lowers each distance to
+    /// the settled centre's where that is nearer: any width it takes, up to as many rows
     /// as a group holds, with and without a centre to settle (one tied with every sample's
     /// current centre among them), weighted or not, float64 and float32, with a last block of
     /// a few rows; called directly on all rows and through `narrow_step` (which chooses it and
@@ -1759,6 +1762,15 @@ mod tests {
                                 want.iter().zip(&before).any(|(a, b)| a < b),
                                 "{what}: the settled centre is nearest somewhere"
                             );
+                            for (i, (&got, &was)) in want.iter().zip(&before).enumerate() {
+                                let dist = plain_sq_dist(row(i), row(3));
+                                let nearer = if dist < was { dist } else { was };
+                                assert_eq!(
+                                    got.to_f64().to_bits(),
+                                    nearer.to_f64().to_bits(),
+                                    "{what} row {i}"
+                                );
+                            }
                         } else {
                             assert!(same(&want, &before), "{what}: nothing to settle");
                         }
@@ -2003,9 +2015,10 @@ mod tests {
         for weights in [None, Some(&w[..])] {
             let input = Input { data: &data[..], d, weights };
             let columns = feature_major(&data, d);
+            // Narrow rows keep no nearest centres.
             let fresh = || State {
                 closest: vec![f64::MAX; n],
-                nearest: vec![0; n],
+                nearest: Vec::new(),
                 masses: vec![0.0; n.div_ceil(LEAF_ROWS)],
             };
             let mut settled = fresh();
@@ -2026,7 +2039,6 @@ mod tests {
             assert_eq!(pending.draw(&input, Some(row(700)), &targets), settled.draw(&input, None, &targets));
             let (potentials, masses) = narrow_step(&input, &columns, Some(row(700)), &cand_rows, &mut state);
             assert_eq!(state.closest, settled.closest, "d={d}");
-            assert_eq!(state.nearest, settled.nearest, "d={d}");
             let copy = || State {
                 closest: settled.closest.clone(),
                 nearest: settled.nearest.clone(),
