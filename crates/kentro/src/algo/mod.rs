@@ -208,9 +208,19 @@ pub(crate) struct Scan {
 impl Scan {
     /// Scans `x`, refusing it as `validate::check_data` does (with the same error).
     fn new<F: Float>(x: ArrayView2<F>) -> Result<Self, KMeansError> {
+        Self::pass(x, false).map(|(scan, _)| scan)
+    }
+
+    /// [`Scan::new`], with the column sums of squares (in float64) made in the same pass.
+    pub(crate) fn with_squares<F: Float>(x: ArrayView2<F>) -> Result<(Self, Vec<f64>), KMeansError> {
+        Self::pass(x, true)
+    }
+
+    /// [`Scan::new`], and the column sums of squares where `squares` (else none).
+    fn pass<F: Float>(x: ArrayView2<F>, squares: bool) -> Result<(Self, Vec<f64>), KMeansError> {
         check_shape(x)?;
         let d = x.ncols();
-        let (max_abs, finite, sums) = par_blocks(
+        let (max_abs, finite, (sums, squares)) = par_blocks(
             x.nrows(),
             0,
             &mut [] as &mut [u8],
@@ -219,29 +229,49 @@ impl Scan {
                 let (max_abs, finite) = block_max_abs_finite(block);
                 // Row by row, as the column sums of `Prepared::new` with a scale of 1.
                 let mut sums = vec![0.0f64; d];
+                let mut sq = vec![0.0f64; if squares { d } else { 0 }];
+                let mut add = |values: &[F]| {
+                    add_rows(&mut sums, values);
+                    if squares {
+                        add_squares(&mut sq, values);
+                    }
+                };
                 match block.as_slice() {
-                    Some(values) => add_rows(&mut sums, values),
+                    Some(values) => add(values),
                     None => {
                         let mut row_values = Vec::with_capacity(d);
                         for row in block.outer_iter() {
                             row_values.clear();
                             row_values.extend(row.iter().copied());
-                            add_rows(&mut sums, &row_values);
+                            add(&row_values);
                         }
                     }
                 }
-                (max_abs, finite, sums)
+                (max_abs, finite, (sums, sq))
             },
-            &|a: &mut (f64, bool, Vec<f64>), b| {
+            &|a: &mut (f64, bool, (Vec<f64>, Vec<f64>)), b| {
                 a.0 = a.0.max(b.0);
                 a.1 &= b.1;
-                add_sums(&mut a.2, b.2);
+                add_sums(&mut a.2.0, b.2.0);
+                add_sums(&mut a.2.1, b.2.1);
             },
         );
         if !finite {
             return Err(first_non_finite(x));
         }
-        Ok(Scan { max_abs, sums })
+        Ok((Scan { max_abs, sums }, squares))
+    }
+}
+
+/// Adds the squares of the values of `rows` (rows of `squares.len()` values) to the column
+/// `squares`, in row order per column.
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn add_squares<F: Float>(squares: &mut [f64], rows: &[F]) {
+    for row in rows.chunks_exact(squares.len()) {
+        for (q, v) in squares.iter_mut().zip(row) {
+            let v = v.to_f64();
+            *q += v * v;
+        }
     }
 }
 

@@ -4,12 +4,9 @@ mod kmeans_plusplus;
 
 pub(crate) use kmeans_plusplus::{draw_by_mass, kmeans_plusplus_indices};
 
-use multiversion::multiversion;
 use ndarray::{Array2, ArrayView1, ArrayView2};
 
 use crate::algo::{Prepared, Scan};
-use crate::parallel::par_blocks;
-use crate::validate::{block_max_abs_finite, check_shape, first_non_finite};
 
 use crate::error::{KMeansError, ParamError};
 use crate::float::Float;
@@ -76,14 +73,20 @@ fn seeding<F: Float>(
     // Wide rows are screened, with error bounds that grow with ‖x‖²: the column moments of big
     // data come with the check, to centre them where they lie far from the origin.
     let wide = kmeans_plusplus::screened(x.ncols()) && x.len() >= CENTRE_MIN_VALUES;
-    let (max_abs, moments) = if wide { scan(x).map(|(m, c)| (m, Some(c)))? } else { (check_data(x)?, None) };
+    let (max_abs, moments) = if wide {
+        let (scan, squares) = Scan::with_squares(x)?;
+        (scan.max_abs, Some((scan, squares)))
+    } else {
+        (check_data(x)?, None)
+    };
     if x.nrows() < n_clusters {
         return Err(KMeansError::TooFewSamples { n_samples: x.nrows(), n_clusters });
     }
     let weights = sample_weight.map(|w| check_weights(w, x.nrows())).transpose()?;
     let trials = n_local_trials.unwrap_or_else(|| default_local_trials(n_clusters));
     let scale = safe_scale::<F>(max_abs);
-    let centred = moments.filter(|_| scale == 1.0).and_then(|m| centred_if_offset(x, max_abs, &m));
+    let centred =
+        moments.filter(|_| scale == 1.0).and_then(|(scan, squares)| centred_if_offset(x, scan, &squares));
     let indices = if let Some((centred, max_abs)) = centred {
         let w = weights.as_deref();
         kmeans_plusplus_indices(centred.view(), max_abs, w, n_clusters, trials, &mut rng, &NoObserver)?
@@ -103,63 +106,6 @@ fn seeding<F: Float>(
 /// (digits, 1797 × 64, centred: five seedings in 2.7 against 2.0 ms).
 const CENTRE_MIN_VALUES: usize = 1 << 20;
 
-/// Column sums and sums of squares of the data, in float64.
-struct Moments {
-    sums: Vec<f64>,
-    squares: Vec<f64>,
-}
-
-/// The data's largest magnitude and column [`Moments`], refusing it as [`check_data`] does (with
-/// the same errors), in one pass.
-fn scan<F: Float>(x: ArrayView2<F>) -> Result<(f64, Moments), KMeansError> {
-    check_shape(x)?;
-    let d = x.ncols();
-    let (max_abs, finite, moments) = par_blocks(
-        x.nrows(),
-        0,
-        &mut [] as &mut [u8],
-        &|s, e, _| {
-            let block = x.slice(ndarray::s![s..e, ..]);
-            let (max_abs, finite) = block_max_abs_finite(block);
-            let mut m = Moments { sums: vec![0.0; d], squares: vec![0.0; d] };
-            match block.as_slice() {
-                Some(values) => add_moments(&mut m, values),
-                None => {
-                    let mut row_values = Vec::with_capacity(d);
-                    for row in block.outer_iter() {
-                        row_values.clear();
-                        row_values.extend(row.iter().copied());
-                        add_moments(&mut m, &row_values);
-                    }
-                }
-            }
-            (max_abs, finite, m)
-        },
-        &|a: &mut (f64, bool, Moments), b| {
-            a.0 = a.0.max(b.0);
-            a.1 &= b.1;
-            a.2.sums.iter_mut().zip(&b.2.sums).for_each(|(x, y)| *x += y);
-            a.2.squares.iter_mut().zip(&b.2.squares).for_each(|(x, y)| *x += y);
-        },
-    );
-    if !finite {
-        return Err(first_non_finite(x));
-    }
-    Ok((max_abs, moments))
-}
-
-/// Adds the rows `values` (whole rows of `m`'s width) into `m`.
-#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-fn add_moments<F: Float>(m: &mut Moments, values: &[F]) {
-    for row in values.chunks_exact(m.sums.len()) {
-        for ((s, q), v) in m.sums.iter_mut().zip(&mut m.squares).zip(row) {
-            let v = v.to_f64();
-            *s += v;
-            *q += v * v;
-        }
-    }
-}
-
 /// `x` less its column means (rounded to `F`: [`Prepared`], as a fit centres its data) and the
 /// copy's largest magnitude, where the data lie far from the origin: where the squared norm of the mean
 /// exceeds the total variance (Σ over columns), that is where centring at least halves the
@@ -168,21 +114,19 @@ fn add_moments<F: Float>(m: &mut Moments, values: &[F]) {
 /// blobs 200k × 32 (two threads): moved by 10³ or 10⁴, 2.3–2.5 s uncentred, 0.50–0.57 s
 /// centred (moved by 10⁴); not moved, 0.42–0.44 s. The distances, hence the centres chosen,
 /// are the same but for rounding. `None` where the data are near enough the origin.
-fn centred_if_offset<F: Float>(
-    x: ArrayView2<F>,
-    max_abs: f64,
-    moments: &Moments,
-) -> Option<(Array2<F>, f64)> {
+///
+/// `scan` is the data's [`Scan`] and `squares` their column sums of squares
+/// ([`Scan::with_squares`]).
+fn centred_if_offset<F: Float>(x: ArrayView2<F>, scan: Scan, squares: &[f64]) -> Option<(Array2<F>, f64)> {
     let n = x.nrows();
-    let mean: Vec<f64> = moments.sums.iter().map(|s| F::from_f64(s / n as f64).to_f64()).collect();
+    let mean: Vec<f64> = scan.sums.iter().map(|s| F::from_f64(s / n as f64).to_f64()).collect();
     let offset: f64 = mean.iter().map(|m| m * m).sum();
-    let variance: f64 = moments.squares.iter().zip(&mean).map(|(q, m)| (q / n as f64 - m * m).max(0.0)).sum();
+    let variance: f64 = squares.iter().zip(&mean).map(|(q, m)| (q / n as f64 - m * m).max(0.0)).sum();
     // (Not where either is NaN.)
     if offset.partial_cmp(&variance) != Some(std::cmp::Ordering::Greater) {
         return None;
     }
     // Centred as a fit centres its data (the same means, from the same sums).
-    let scan = Scan { max_abs, sums: moments.sums.clone() };
     let prepared = Prepared::new(x, 1.0, scan, &NoObserver, false).expect("no observer to stop it");
     let max_abs = prepared.max_abs();
     Some((prepared.x, max_abs))
@@ -204,25 +148,26 @@ mod tests {
     #[test]
     fn data_far_from_the_origin_are_centred() {
         let x = blobs(1e3);
-        let (max_abs, moments) = scan(x.view()).unwrap();
-        assert_eq!(max_abs, x.iter().fold(0.0f64, |m, v| m.max(v.abs())));
+        let (scan, squares_of) = Scan::with_squares(x.view()).unwrap();
+        assert_eq!(scan.max_abs, x.iter().fold(0.0f64, |m, v| m.max(v.abs())));
+        let sums = scan.sums.clone();
         let (centred, centred_max) =
-            centred_if_offset(x.view(), max_abs, &moments).expect("far from the origin");
+            centred_if_offset(x.view(), scan, &squares_of).expect("far from the origin");
         let n = x.nrows() as f64;
         for (j, column) in x.columns().into_iter().enumerate() {
             // The column's sum (in another order: within rounding), and each value less the mean
             // exactly as rounded.
             let (sum, squares): (f64, f64) = (column.sum(), column.iter().map(|v| v * v).sum());
-            assert!((moments.sums[j] - sum).abs() <= 1e-10 * column.iter().map(|v| v.abs()).sum::<f64>());
-            assert!((moments.squares[j] - squares).abs() <= 1e-10 * squares);
-            let mean = moments.sums[j] / n;
+            assert!((sums[j] - sum).abs() <= 1e-10 * column.iter().map(|v| v.abs()).sum::<f64>());
+            assert!((squares_of[j] - squares).abs() <= 1e-10 * squares);
+            let mean = sums[j] / n;
             for (c, v) in centred.column(j).iter().zip(column) {
                 assert_eq!(*c, v - mean, "column {j}");
             }
         }
         assert_eq!(centred_max, centred.iter().fold(0.0f64, |m, v| m.max(v.abs())));
-        let (near_max, near) = scan(blobs(0.0).view()).unwrap();
-        assert!(centred_if_offset(blobs(0.0).view(), near_max, &near).is_none());
+        let (near, near_squares) = Scan::with_squares(blobs(0.0).view()).unwrap();
+        assert!(centred_if_offset(blobs(0.0).view(), near, &near_squares).is_none());
     }
 
     /// Centring changes no choice but by rounding: wide data far from the origin (centred, as
@@ -231,8 +176,8 @@ mod tests {
     #[test]
     fn far_data_are_seeded_as_measured_where_they_are() {
         let far = blobs(1024.0);
-        let (far_max, moments) = scan(far.view()).unwrap();
-        assert!(centred_if_offset(far.view(), far_max, &moments).is_some());
+        let (scan, squares) = Scan::with_squares(far.view()).unwrap();
+        assert!(centred_if_offset(far.view(), scan, &squares).is_some());
         let max_abs = far.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         for seed in 0..4 {
             let (centres, chosen) = kmeans_plusplus(far.view(), 6, None, seed, None).unwrap();
