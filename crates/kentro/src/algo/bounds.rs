@@ -699,7 +699,14 @@ mod tests {
             for w in [None, Some(weights.as_slice())] {
                 let data = Data::new(x.view(), w, &NoObserver, true);
                 let start = x.slice(s![..k, ..]).to_owned();
-                let cfg = RunConfig { max_iter: 300, tol: 0.0, run: 0, scale: 1.0, observer: &NoObserver };
+                let cfg = RunConfig {
+                    max_iter: 300,
+                    tol: 0.0,
+                    run: 0,
+                    scale: 1.0,
+                    observer: &NoObserver,
+                    origin: &[],
+                };
                 let lloyd = run(&data, start.clone(), &mut LloydStep::new(), &cfg).unwrap();
                 let mut step = BoundsStep::new(n, start.view(), 3).giving_way_to_lloyd();
                 let bounds = run(&data, start, &mut step, &cfg).unwrap();

@@ -540,7 +540,8 @@ mod tests {
                             let first = start.row(0).to_owned();
                             start.row_mut(1).assign(&first);
                         }
-                        let cfg = RunConfig { max_iter: 300, tol: 0.0, run: 0, scale: 1.0, observer };
+                        let cfg =
+                            RunConfig { max_iter: 300, tol: 0.0, run: 0, scale: 1.0, observer, origin: &[] };
                         if filtered {
                             let mut step = FilteredLloyd::new::<F>(n, k, d);
                             let out = run(&data, start, &mut step, &cfg).unwrap();

@@ -490,6 +490,10 @@ pub(crate) struct RunConfig<'a> {
     /// The data's power-of-two scale: internal inertias are in units of `scale²`.
     pub scale: f64,
     pub observer: &'a dyn Observer,
+    /// Where the data were not centred ([`super::Prepared`]): the column means scikit-learn
+    /// would have centred them on, which its copy of a weighted sum into an empty cluster
+    /// depends on ([`average`]); else empty.
+    pub origin: &'a [f64],
 }
 
 impl RunConfig<'_> {
@@ -538,7 +542,7 @@ pub(crate) fn run<F: Float, D: Samples<F>>(
         sums.update(data, &labels, &mut p, incremental, d);
         cfg.observer.iteration(cfg.run, iter, want_inertia.then_some(cfg.unscale(p.inertia)));
         relocate_empty(data, centers.view(), &labels, &mut p);
-        let mut new_centers = average::<F>(&p, k, d);
+        let mut new_centers = average::<F>(&p, k, d, cfg.origin);
         if data.unit_centers() {
             normalize_rows(&mut new_centers);
         }
@@ -857,8 +861,11 @@ fn relocate_empty<F: Float, D: Samples<F>>(
 /// order, exactly as scikit-learn's `_average_centers`. A cluster still empty after relocation
 /// (only possible when every sample sits on its centre) copies the heaviest cluster's row as it
 /// stands at that moment: its mean if that cluster comes earlier, its weighted sum if it comes
-/// later (scikit-learn 1.9's behaviour, kept so that labels agree with it).
-fn average<F: Float>(p: &Partial, k: usize, d: usize) -> Array2<F> {
+/// later (scikit-learn 1.9's behaviour, kept so that labels agree with it). scikit-learn sums
+/// centred data: where the data were not centred, that sum is moved to where it would have
+/// been, `S − W m` in the centred space for the column means `origin` (the weight `W`), so
+/// `S − (W − 1) m` here.
+fn average<F: Float>(p: &Partial, k: usize, d: usize, origin: &[f64]) -> Array2<F> {
     let mut rows = p.sums.clone();
     let heaviest = (0..k).fold(0, |best, j| if p.weights[j] > p.weights[best] { j } else { best });
     for j in 0..k {
@@ -867,6 +874,10 @@ fn average<F: Float>(p: &Partial, k: usize, d: usize) -> Array2<F> {
             rows[j * d..(j + 1) * d].iter_mut().for_each(|v| *v *= alpha);
         } else {
             rows.copy_within(heaviest * d..(heaviest + 1) * d, j * d);
+            if heaviest > j && !origin.is_empty() {
+                let w = p.weights[heaviest];
+                rows[j * d..(j + 1) * d].iter_mut().zip(origin).for_each(|(v, m)| *v -= (w - 1.0) * m);
+            }
         }
     }
     Array2::from_shape_fn((k, d), |(j, c)| F::from_f64(rows[j * d + c]))

@@ -10,7 +10,7 @@ mod repeats;
 pub(crate) mod sparse;
 
 use multiversion::multiversion;
-use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView1, ArrayView2, Axis, CowArray, Ix2};
 
 use crate::error::KMeansError;
 use crate::float::Float;
@@ -199,25 +199,29 @@ fn choose(algorithm: Algorithm, n: usize, d: usize, k: usize, value_bytes: usize
 
 /// What the fit's first pass over the caller's data finds (in fixed blocks of rows, in parallel):
 /// the largest absolute value, for the choice of a scale, and the column sums, which are those
-/// [`Prepared::new`] needs when no scaling is called for.
+/// [`Prepared::new`] needs when no scaling is called for; where asked for, the column sums of
+/// squares, which tell whether the data lie far from the origin ([`Scan::far_from_origin`]).
 pub(crate) struct Scan {
     pub(crate) max_abs: f64,
     pub(crate) sums: Vec<f64>,
+    /// The column sums of squares in float64 (empty where not asked for).
+    pub(crate) squares: Vec<f64>,
 }
 
 impl Scan {
     /// Scans `x`, refusing it as `validate::check_data` does (with the same error).
+    #[cfg(test)]
     fn new<F: Float>(x: ArrayView2<F>) -> Result<Self, KMeansError> {
-        Self::pass(x, false).map(|(scan, _)| scan)
+        Self::pass(x, false)
     }
 
     /// [`Scan::new`], with the column sums of squares (in float64) made in the same pass.
-    pub(crate) fn with_squares<F: Float>(x: ArrayView2<F>) -> Result<(Self, Vec<f64>), KMeansError> {
+    pub(crate) fn with_squares<F: Float>(x: ArrayView2<F>) -> Result<Self, KMeansError> {
         Self::pass(x, true)
     }
 
     /// [`Scan::new`], and the column sums of squares where `squares` (else none).
-    fn pass<F: Float>(x: ArrayView2<F>, squares: bool) -> Result<(Self, Vec<f64>), KMeansError> {
+    fn pass<F: Float>(x: ArrayView2<F>, squares: bool) -> Result<Self, KMeansError> {
         check_shape(x)?;
         let d = x.ncols();
         let (max_abs, finite, (sums, squares)) = par_blocks(
@@ -259,8 +263,26 @@ impl Scan {
         if !finite {
             return Err(first_non_finite(x));
         }
-        Ok((Scan { max_abs, sums }, squares))
+        Ok(Scan { max_abs, sums, squares })
     }
+
+    /// Whether the `n` rows of `F` scanned (with squares) lie far from the origin: the squared
+    /// norm of their mean (rounded to `F`, as [`Prepared`] centres them) above their total
+    /// variance (Σ over columns), that is where centring them at least halves their mean ‖x‖².
+    /// Not where either is NaN.
+    pub(crate) fn far_from_origin<F: Float>(&self, n: usize) -> bool {
+        debug_assert_eq!(self.squares.len(), self.sums.len(), "a scan with squares");
+        let mean = rounded_means::<F>(&self.sums, n);
+        let offset: f64 = mean.iter().map(|m| m * m).sum();
+        let variance: f64 =
+            self.squares.iter().zip(&mean).map(|(q, m)| (q / n as f64 - m * m).max(0.0)).sum();
+        offset.partial_cmp(&variance) == Some(std::cmp::Ordering::Greater)
+    }
+}
+
+/// The column means of `n` rows from their sums, rounded to `F` (as scikit-learn keeps them).
+fn rounded_means<F: Float>(sums: &[f64], n: usize) -> Vec<f64> {
+    sums.iter().map(|s| F::from_f64(s / n as f64).to_f64()).collect()
 }
 
 /// Adds the squares of the values of `rows` (rows of `squares.len()` values) to the column
@@ -413,38 +435,65 @@ fn add_sums(a: &mut [f64], b: Vec<f64>) {
     a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
 }
 
+/// The least number of values taken as they are by [`Prepared::new`] (below it the copy costs
+/// little, and the fit centres as scikit-learn does).
+const BORROW_MIN_VALUES: usize = 1 << 20;
+
 /// The data as the algorithms see it: scaled by an exact power of two where needed, then centred
-/// on its column means (scikit-learn centres too, for accuracy). The one working copy of a fit.
-pub(crate) struct Prepared<F> {
-    pub(crate) x: Array2<F>,
-    /// Column means of the scaled data, rounded to `F` (as scikit-learn keeps them).
+/// on its column means (scikit-learn centres too, for accuracy): the one working copy of a fit.
+/// Rows that need no scaling, lie near the origin ([`Scan::far_from_origin`]) and are one slice
+/// are taken as they are, with no copy: centring would not halve their mean ‖x‖², which bounds
+/// the rounding of the distances' expansions (every bound allows for that rounding), and the copy
+/// costs a write of the whole data (blobs 200k × 32: 51 MB, in fresh pages the kernel clears).
+pub(crate) struct Prepared<'a, F> {
+    pub(crate) x: CowArray<'a, F, Ix2>,
+    /// Column means of the scaled data, rounded to `F` (as scikit-learn keeps them); zero where
+    /// the data are taken as they are.
     mean: Vec<f64>,
     scale: f64,
-    /// Column sums of the centred data `x` (fixed blocks), for [`Prepared::mean_variance`].
+    /// Column sums of the data `x` (fixed blocks), for [`Prepared::mean_variance`].
     centred_sums: Vec<f64>,
-    /// Column sums of the squares of the centred data (the same blocks).
+    /// Column sums of the squares of the data `x` (the same blocks).
     squares: Vec<f64>,
     /// The largest magnitude in `x` (for k-means++'s screening copies).
     max_abs: f64,
+    /// Where `x` is taken as it is: the column means it would have been centred on (see
+    /// [`RunConfig::origin`]); else empty.
+    origin: Vec<f64>,
     /// Where asked for: `x` in the `f32` products' layout, and its row norms, made in the
     /// centring pass ([`crate::kernels::gemm::columns_f32`]'s).
     kept: Option<(Vec<f32>, Vec<f64>)>,
 }
 
-impl<F: Float> Prepared<F> {
+impl<'a, F: Float> Prepared<'a, F> {
     /// Scales and centres `x`, in parallel over fixed blocks of rows (so the mean is the same
     /// for any thread count); `None` if the observer asked to stop. `scan` is the data's
     /// [`Scan`], whose column sums are those of the scaled data when `scale` is 1. With
     /// `columns`, the centred rows are also laid out for `f32` products, with their norms, in the
-    /// same pass (while they are in cache).
+    /// same pass (while they are in cache). Where the scan has the squares and shows rows near
+    /// the origin that need no scaling, one slice, `x` is taken as it is (nothing laid out).
     pub(crate) fn new(
-        x: ArrayView2<F>,
+        x: ArrayView2<'a, F>,
         scale: f64,
         scan: Scan,
         observer: &dyn Observer,
         columns: bool,
     ) -> Option<Self> {
         let (n, d) = x.dim();
+        let borrow = n * d >= BORROW_MIN_VALUES && scale == 1.0 && x.is_standard_layout();
+        if borrow && scan.squares.len() == d && !scan.far_from_origin::<F>(n) {
+            let origin = rounded_means::<F>(&scan.sums, n);
+            return Some(Prepared {
+                x: CowArray::from(x),
+                mean: vec![0.0; d],
+                scale,
+                centred_sums: scan.sums,
+                squares: scan.squares,
+                max_abs: scan.max_abs,
+                origin,
+                kept: None,
+            });
+        }
         let sums = if scale == 1.0 {
             scan.sums
         } else {
@@ -470,7 +519,7 @@ impl<F: Float> Prepared<F> {
         if observer.should_stop() {
             return None;
         }
-        let mean: Vec<f64> = sums.iter().map(|s| F::from_f64(s / n as f64).to_f64()).collect();
+        let mean = rounded_means::<F>(&sums, n);
         let centred = crate::memory::zeroed(F::ZERO, n * d);
         let mut centred = Array2::from_shape_vec((n, d), centred).expect("n × d values");
         let padded = if columns { n.next_multiple_of(crate::kernels::gemm::COLUMN_ROWS) } else { 0 };
@@ -519,12 +568,13 @@ impl<F: Float> Prepared<F> {
         let max_abs = moments.maxes.iter().fold(0.0f64, |m, &v| m.max(v));
         norms.truncate(n);
         Some(Prepared {
-            x: centred,
+            x: CowArray::from(centred),
             mean,
             scale,
             centred_sums: moments.sums,
             squares: moments.squares,
             max_abs,
+            origin: Vec::new(),
             kept: columns.then_some((kept, norms)),
         })
     }
@@ -577,7 +627,7 @@ fn fit_rows<F: Float>(
     find_repeats: bool,
 ) -> Result<(KMeans<F>, usize), KMeansError> {
     let k = params.n_clusters;
-    let scan = Scan::new(x)?;
+    let scan = Scan::with_squares(x)?;
     let max_abs = scan.max_abs;
     let (n, d) = x.dim();
     if n < k {
@@ -657,7 +707,8 @@ fn fit_rows<F: Float>(
             Init::Random => xp.select(Axis(0), &rng.choice_distinct::<F>(n, k, weights)),
             Init::Centers(c) => prepared.to_prepared(c),
         };
-        let cfg = RunConfig { max_iter: params.max_iter, tol, run, scale, observer };
+        let cfg =
+            RunConfig { max_iter: params.max_iter, tol, run, scale, observer, origin: &prepared.origin };
         let result = match choice {
             Choice::Lloyd => lloyd::run(&data, init, &mut LloydStep::new(), &cfg)?,
             Choice::FilteredLloyd => lloyd::run(&data, init, &mut FilteredLloyd::new::<F>(rows, k, d), &cfg)?,
@@ -735,6 +786,7 @@ mod tests {
     use crate::observer::NoObserver;
     use crate::rng::Rng;
     use crate::validate::check_data;
+    use ndarray::ShapeBuilder;
 
     fn data(n: usize, d: usize, seed: u64) -> Array2<f64> {
         let mut rng = Rng::with_stream(seed, 0);
@@ -760,6 +812,75 @@ mod tests {
             },
             &|a: &mut Vec<f64>, b| add_sums(a, b),
         )
+    }
+
+    /// Big data near the origin are taken as they are, with the column means they would have
+    /// been centred on; big data far from it, data not in one slice and smaller data are
+    /// centred (copied).
+    #[test]
+    fn only_big_data_near_the_origin_are_taken_as_they_are() {
+        let d = 4;
+        let n = BORROW_MIN_VALUES / d;
+        let x = data(n, d, 5);
+        let scan = Scan::with_squares(x.view()).unwrap();
+        let p = Prepared::new(x.view(), 1.0, scan, &NoObserver, true).unwrap();
+        assert!(p.x.is_view() && p.kept.is_none());
+        assert_eq!(p.x, x);
+        let sums = separate_sums(x.view(), 1.0);
+        assert_eq!(p.origin, sums.iter().map(|s| s / n as f64).collect::<Vec<_>>());
+        assert_eq!((p.mean.clone(), p.scale), (vec![0.0; d], 1.0));
+        assert_eq!(p.max_abs(), check_data(x.view()).unwrap());
+        let two_pass = x.var_axis(Axis(0), 0.0).mean().unwrap();
+        assert!((p.mean_variance() - two_pass).abs() <= 1e-12 * two_pass);
+        let c = x.slice(ndarray::s![..3, ..]).to_owned();
+        assert_eq!((p.to_prepared(&c), p.to_caller(&c)), (c.clone(), c));
+        let centred = |x: ArrayView2<f64>| {
+            let p = Prepared::new(x, 1.0, Scan::with_squares(x).unwrap(), &NoObserver, false).unwrap();
+            !p.x.is_view() && p.origin.is_empty()
+        };
+        assert!(centred(x.mapv(|v| v + 2e3).view()), "far from the origin");
+        assert!(centred(x.slice(ndarray::s![..n - 1, ..])), "smaller");
+        let mut columns = Array2::zeros((n, d).f());
+        columns.assign(&x);
+        assert!(centred(columns.view()), "column-major");
+    }
+
+    /// Where every sample sits on its centre and a cluster is empty, scikit-learn copies a later
+    /// cluster's weighted sum of centred data into it; big data taken as they are get that
+    /// centre too (the copy moved by the means), as the same data centred do (held column-major,
+    /// so copied). Dyadic values: every sum and mean is exact.
+    #[test]
+    fn an_empty_cluster_copies_the_centred_sum_where_data_are_taken_as_they_are() {
+        let (a, b, c) = ([1.0, 2.0], [4.0, -1.0], [-2.0, 0.5]);
+        let n = BORROW_MIN_VALUES / 2;
+        let x = Array2::from_shape_fn((n, 2), |(i, j)| match i % 4 {
+            0 | 1 => a[j],
+            2 => b[j],
+            _ => c[j],
+        });
+        let mut columns = Array2::zeros((n, 2).f());
+        columns.assign(&x);
+        let init = ndarray::array![[30.0, 30.0], a, b, c];
+        // The heaviest cluster (a, weight n / 2) less the means (1, 0.875), times the weight,
+        // moved back by the means.
+        let w = (n / 2) as f64;
+        let copied = [(a[0] - 1.0) * w + 1.0, (a[1] - 0.875) * w + 0.875];
+        for algorithm in [Algorithm::Lloyd, Algorithm::Auto] {
+            let params =
+                KMeans::params(4).algorithm(algorithm).init(Init::Centers(init.clone())).check().unwrap();
+            for (fit, what) in [
+                (params.fit(x.view()).unwrap(), "as it is"),
+                (params.fit(columns.view()).unwrap(), "centred"),
+            ] {
+                assert_eq!(fit.centers().row(0).to_vec(), copied, "{algorithm:?} {what}");
+                assert_eq!(fit.centers().slice(ndarray::s![1.., ..]), init.slice(ndarray::s![1.., ..]));
+                assert_eq!(
+                    fit.labels().iter().map(|&j| j - 1).collect::<Vec<_>>(),
+                    (0..n).map(|i| [0, 0, 1, 2][i % 4]).collect::<Vec<_>>()
+                );
+                assert_eq!(fit.n_iter(), 2, "{algorithm:?} {what}");
+            }
+        }
     }
 
     /// The column tiles of the centring pass and the scan cover every column once, in order.

@@ -393,7 +393,7 @@ pub(crate) fn fit<F: Float>(
         if spherical {
             normalize_rows(&mut init);
         }
-        let cfg = RunConfig { max_iter: params.max_iter, tol, run, scale, observer };
+        let cfg = RunConfig { max_iter: params.max_iter, tol, run, scale, observer, origin: &[] };
         let result = lloyd::run(&data, init, &mut SparseStep, &cfg)?;
         keep_better(&mut best, result, k);
     }

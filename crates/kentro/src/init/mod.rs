@@ -74,8 +74,8 @@ fn seeding<F: Float>(
     // data come with the check, to centre them where they lie far from the origin.
     let wide = kmeans_plusplus::screened(x.ncols()) && x.len() >= CENTRE_MIN_VALUES;
     let (max_abs, moments) = if wide {
-        let (scan, squares) = Scan::with_squares(x)?;
-        (scan.max_abs, Some((scan, squares)))
+        let scan = Scan::with_squares(x)?;
+        (scan.max_abs, Some(scan))
     } else {
         (check_data(x)?, None)
     };
@@ -85,8 +85,7 @@ fn seeding<F: Float>(
     let weights = sample_weight.map(|w| check_weights(w, x.nrows())).transpose()?;
     let trials = n_local_trials.unwrap_or_else(|| default_local_trials(n_clusters));
     let scale = safe_scale::<F>(max_abs);
-    let centred =
-        moments.filter(|_| scale == 1.0).and_then(|(scan, squares)| centred_if_offset(x, scan, &squares));
+    let centred = moments.filter(|_| scale == 1.0).and_then(|scan| centred_if_offset(x, scan));
     let indices = if let Some((centred, max_abs)) = centred {
         let w = weights.as_deref();
         kmeans_plusplus_indices(centred.view(), max_abs, w, n_clusters, trials, &mut rng, &NoObserver)?
@@ -107,29 +106,23 @@ fn seeding<F: Float>(
 const CENTRE_MIN_VALUES: usize = 1 << 20;
 
 /// `x` less its column means (rounded to `F`: [`Prepared`], as a fit centres its data) and the
-/// copy's largest magnitude, where the data lie far from the origin: where the squared norm of the mean
-/// exceeds the total variance (Σ over columns), that is where centring at least halves the
-/// mean ‖x‖², and with it the screen's error bounds (which grow with ‖x‖² + ‖c‖²: rows far
-/// from the origin are then left open and measured directly). Measured, five seedings of
-/// blobs 200k × 32 (two threads): moved by 10³ or 10⁴, 2.3–2.5 s uncentred, 0.50–0.57 s
-/// centred (moved by 10⁴); not moved, 0.42–0.44 s. The distances, hence the centres chosen,
-/// are the same but for rounding. `None` where the data are near enough the origin.
+/// copy's largest magnitude, where the data lie far from the origin ([`Scan::far_from_origin`]:
+/// where centring at least halves the mean ‖x‖², and with it the screen's error bounds, which
+/// grow with ‖x‖² + ‖c‖²: rows far from the origin are then left open and measured directly).
+/// Measured, five seedings of blobs 200k × 32 (two threads): moved by 10³ or 10⁴, 2.3–2.5 s
+/// uncentred, 0.50–0.57 s centred (moved by 10⁴); not moved, 0.42–0.44 s. The distances, hence
+/// the centres chosen, are the same but for rounding. `None` where the data are near enough the
+/// origin.
 ///
-/// `scan` is the data's [`Scan`] and `squares` their column sums of squares
-/// ([`Scan::with_squares`]).
-fn centred_if_offset<F: Float>(x: ArrayView2<F>, scan: Scan, squares: &[f64]) -> Option<(Array2<F>, f64)> {
-    let n = x.nrows();
-    let mean: Vec<f64> = scan.sums.iter().map(|s| F::from_f64(s / n as f64).to_f64()).collect();
-    let offset: f64 = mean.iter().map(|m| m * m).sum();
-    let variance: f64 = squares.iter().zip(&mean).map(|(q, m)| (q / n as f64 - m * m).max(0.0)).sum();
-    // (Not where either is NaN.)
-    if offset.partial_cmp(&variance) != Some(std::cmp::Ordering::Greater) {
+/// `scan` is the data's [`Scan`] with squares ([`Scan::with_squares`]).
+fn centred_if_offset<F: Float>(x: ArrayView2<F>, scan: Scan) -> Option<(Array2<F>, f64)> {
+    if !scan.far_from_origin::<F>(x.nrows()) {
         return None;
     }
     // Centred as a fit centres its data (the same means, from the same sums).
     let prepared = Prepared::new(x, 1.0, scan, &NoObserver, false).expect("no observer to stop it");
     let max_abs = prepared.max_abs();
-    Some((prepared.x, max_abs))
+    Some((prepared.x.into_owned(), max_abs))
 }
 
 #[cfg(test)]
@@ -148,11 +141,10 @@ mod tests {
     #[test]
     fn data_far_from_the_origin_are_centred() {
         let x = blobs(1e3);
-        let (scan, squares_of) = Scan::with_squares(x.view()).unwrap();
+        let scan = Scan::with_squares(x.view()).unwrap();
         assert_eq!(scan.max_abs, x.iter().fold(0.0f64, |m, v| m.max(v.abs())));
-        let sums = scan.sums.clone();
-        let (centred, centred_max) =
-            centred_if_offset(x.view(), scan, &squares_of).expect("far from the origin");
+        let (sums, squares_of) = (scan.sums.clone(), scan.squares.clone());
+        let (centred, centred_max) = centred_if_offset(x.view(), scan).expect("far from the origin");
         let n = x.nrows() as f64;
         for (j, column) in x.columns().into_iter().enumerate() {
             // The column's sum (in another order: within rounding), and each value less the mean
@@ -166,8 +158,8 @@ mod tests {
             }
         }
         assert_eq!(centred_max, centred.iter().fold(0.0f64, |m, v| m.max(v.abs())));
-        let (near, near_squares) = Scan::with_squares(blobs(0.0).view()).unwrap();
-        assert!(centred_if_offset(blobs(0.0).view(), near, &near_squares).is_none());
+        let near = Scan::with_squares(blobs(0.0).view()).unwrap();
+        assert!(centred_if_offset(blobs(0.0).view(), near).is_none());
     }
 
     /// Centring changes no choice but by rounding: wide data far from the origin (centred, as
@@ -176,8 +168,8 @@ mod tests {
     #[test]
     fn far_data_are_seeded_as_measured_where_they_are() {
         let far = blobs(1024.0);
-        let (scan, squares) = Scan::with_squares(far.view()).unwrap();
-        assert!(centred_if_offset(far.view(), scan, &squares).is_some());
+        let scan = Scan::with_squares(far.view()).unwrap();
+        assert!(centred_if_offset(far.view(), scan).is_some());
         let max_abs = far.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         for seed in 0..4 {
             let (centres, chosen) = kmeans_plusplus(far.view(), 6, None, seed, None).unwrap();
