@@ -517,7 +517,7 @@ pub(crate) fn run<F: Float, D: Samples<F>>(
     let want_inertia = cfg.observer.wants_iteration_inertia();
     let mut strict = false;
     let mut n_iter = cfg.max_iter;
-    let mut sums = RunningSums::new(n);
+    let mut sums = RunningSums::new(n, super::sums_fresh_only::<F>(d, k));
     for iter in 0..cfg.max_iter {
         if cfg.observer.should_stop() {
             return Err(KMeansError::Cancelled);
@@ -602,6 +602,8 @@ struct RunningSums {
     n: usize,
     last_changed: usize,
     since_fresh: usize,
+    /// Whether the sums are summed afresh every pass ([`super::sums_fresh_only`]).
+    fresh_only: bool,
 }
 
 /// Labels kept in the narrowest integer that holds every cluster's number: the pass that finds
@@ -738,7 +740,8 @@ const REFRESH_ITERATIONS: usize = 32;
 const INCREMENTAL_FRACTION: usize = 16;
 
 impl RunningSums {
-    fn new(n: usize) -> Self {
+    /// Sums for `n` samples, never carried where `fresh_only`.
+    fn new(n: usize, fresh_only: bool) -> Self {
         RunningSums {
             sums: Vec::new(),
             weights: Vec::new(),
@@ -746,6 +749,7 @@ impl RunningSums {
             n,
             last_changed: n,
             since_fresh: 0,
+            fresh_only,
         }
     }
 
@@ -757,7 +761,8 @@ impl RunningSums {
     /// Whether sums may be carried at all: for unweighted (or whole-weighted) samples, after a
     /// fresh sum, and not for more than [`REFRESH_ITERATIONS`] iterations.
     fn may_carry<F: Float, D: Samples<F>>(&self, data: &D) -> bool {
-        (data.weights().is_none() || data.whole_weights())
+        !self.fresh_only
+            && (data.weights().is_none() || data.whole_weights())
             && !self.labels.is_empty()
             && self.since_fresh < REFRESH_ITERATIONS
     }
@@ -896,7 +901,7 @@ mod tests {
         let weights: Vec<f64> = (0..6000).map(|i| 0.1 + (i % 3) as f64).collect();
         let counts = Repeats::find(x.view(), None, &NoObserver).expect("repeats");
         let summed = Repeats::find(x.view(), Some(&weights), &NoObserver).expect("repeats");
-        let mut sums = RunningSums::new(6000);
+        let mut sums = RunningSums::new(6000, false);
         sums.labels.keep(&[0; 6000], 1);
         sums.last_changed = 0;
         let carried = |data: &Data<f64>| sums.incremental(data);
@@ -966,7 +971,7 @@ mod tests {
             p
         };
         let mut labels: Vec<usize> = (0..n).map(|i| i % k).collect();
-        let mut running = RunningSums::new(n);
+        let mut running = RunningSums::new(n, false);
         let mut p = fresh(&labels);
         p.changed = 0;
         running.update(&data, &labels, &mut p, false, d);

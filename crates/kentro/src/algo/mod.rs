@@ -197,6 +197,18 @@ fn choose(algorithm: Algorithm, n: usize, d: usize, k: usize, value_bytes: usize
     }
 }
 
+/// Whether the run sums every pass's clusters afresh rather than carrying the sums by the
+/// samples that moved ([`lloyd::run`]): on rows the across-rows kernel takes with fewer than
+/// [`AUTO_NARROW_BOUNDS_MIN_CLUSTERS`] clusters, where `auto` runs Lloyd's passes, which sum
+/// every row they pass for little more than they cost (it depends on the shape only, so every
+/// step still gets the same centres). Measured (`examples/tiny_fit.rs`, blobs 1M × 2, k = 8,
+/// `start:auto:300`, wall ms per fit, four alternating pairs): carried 26.3–28.3, afresh
+/// 22.5–24.4: finding the moved samples reads every label, and taking them out and putting them
+/// back one by one costs about 50 ns a sample there.
+pub(crate) fn sums_fresh_only<F: Float>(d: usize, k: usize) -> bool {
+    two_block_rows::<F>(d, k).is_some() && k < AUTO_NARROW_BOUNDS_MIN_CLUSTERS
+}
+
 /// What the fit's first pass over the caller's data finds (in fixed blocks of rows, in parallel):
 /// the largest absolute value, for the choice of a scale, and the column sums, which are those
 /// [`Prepared::new`] needs when no scaling is called for; where asked for, the column sums of
@@ -234,12 +246,7 @@ impl Scan {
                 // Row by row, as the column sums of `Prepared::new` with a scale of 1.
                 let mut sums = vec![0.0f64; d];
                 let mut sq = vec![0.0f64; if squares { d } else { 0 }];
-                let mut add = |values: &[F]| {
-                    add_rows(&mut sums, values);
-                    if squares {
-                        add_squares(&mut sq, values);
-                    }
-                };
+                let mut add = |values: &[F]| add_rows(&mut sums, &mut sq, values);
                 match block.as_slice() {
                     Some(values) => add(values),
                     None => {
@@ -283,18 +290,6 @@ impl Scan {
 /// The column means of `n` rows from their sums, rounded to `F` (as scikit-learn keeps them).
 fn rounded_means<F: Float>(sums: &[f64], n: usize) -> Vec<f64> {
     sums.iter().map(|s| F::from_f64(s / n as f64).to_f64()).collect()
-}
-
-/// Adds the squares of the values of `rows` (rows of `squares.len()` values) to the column
-/// `squares`, in row order per column.
-#[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-fn add_squares<F: Float>(squares: &mut [f64], rows: &[F]) {
-    for row in rows.chunks_exact(squares.len()) {
-        for (q, v) in squares.iter_mut().zip(row) {
-            let v = v.to_f64();
-            *q += v * v;
-        }
-    }
 }
 
 /// [`Moments::centre_rows`], vectorised: the columns in tiles of [`CENTRE_TILE`], then of
@@ -373,32 +368,46 @@ fn centre_tile<F: Float, const W: usize>(
 const CENTRE_TILE: usize = 32;
 
 /// Adds the values of `rows` (rows of `sums.len()` values, one after another) to the column
-/// `sums`, in tiles of columns as [`centre_rows`] (row order per column).
+/// `sums`, and their squares (in float64) to the column `squares` unless it is empty, in tiles of
+/// columns as [`centre_rows`] (row order per column).
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-fn add_rows<F: Float>(sums: &mut [f64], rows: &[F]) {
+fn add_rows<F: Float>(sums: &mut [f64], squares: &mut [f64], rows: &[F]) {
     for (p0, width) in tiles(sums.len()) {
         match width {
-            CENTRE_TILE => add_tile::<F, CENTRE_TILE>(sums, rows, p0),
-            16 => add_tile::<F, 16>(sums, rows, p0),
-            8 => add_tile::<F, 8>(sums, rows, p0),
-            4 => add_tile::<F, 4>(sums, rows, p0),
-            2 => add_tile::<F, 2>(sums, rows, p0),
-            _ => add_tile::<F, 1>(sums, rows, p0),
+            CENTRE_TILE => add_tile::<F, CENTRE_TILE>(sums, squares, rows, p0),
+            16 => add_tile::<F, 16>(sums, squares, rows, p0),
+            8 => add_tile::<F, 8>(sums, squares, rows, p0),
+            4 => add_tile::<F, 4>(sums, squares, rows, p0),
+            2 => add_tile::<F, 2>(sums, squares, rows, p0),
+            _ => add_tile::<F, 1>(sums, squares, rows, p0),
         }
     }
 }
 
 /// [`add_rows`] for the `W` columns from `p0`.
 #[inline(always)]
-fn add_tile<F: Float, const W: usize>(sums: &mut [f64], rows: &[F], p0: usize) {
+fn add_tile<F: Float, const W: usize>(sums: &mut [f64], squares: &mut [f64], rows: &[F], p0: usize) {
     let d = sums.len();
     let tile = p0..p0 + W;
     let mut acc: [f64; W] = sums[tile.clone()].try_into().expect("a whole tile");
-    for row in rows.chunks_exact(d) {
-        let row = &row[tile.clone()];
-        for j in 0..W {
-            acc[j] += row[j].to_f64();
+    if squares.is_empty() {
+        for row in rows.chunks_exact(d) {
+            let row = &row[tile.clone()];
+            for j in 0..W {
+                acc[j] += row[j].to_f64();
+            }
         }
+    } else {
+        let mut sq: [f64; W] = squares[tile.clone()].try_into().expect("a whole tile");
+        for row in rows.chunks_exact(d) {
+            let row = &row[tile.clone()];
+            for j in 0..W {
+                let v = row[j].to_f64();
+                acc[j] += v;
+                sq[j] += v * v;
+            }
+        }
+        squares[tile.clone()].copy_from_slice(&sq);
     }
     sums[tile].copy_from_slice(&acc);
 }
