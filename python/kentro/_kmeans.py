@@ -203,9 +203,11 @@ class KMeans(
         draw; kentro takes the first unweighted samples for the rest.
 
     copy_x : bool, default=True
-        Accepted for compatibility. kentro never modifies X: the core always
-        centres its own working copy of X, so ``copy_x=False`` does not save that
-        memory (in scikit-learn it centres X in place instead).
+        Accepted for compatibility. kentro never modifies X: the core centres its
+        own working copy of X, so ``copy_x=False`` does not save that memory (in
+        scikit-learn it centres X in place instead); big C-contiguous X near the
+        origin (at least 2**20 values, mean no larger than the spread) is read in
+        place without a copy, so X must not be written to while such a fit runs.
 
     algorithm : {"lloyd", "elkan", "auto", "lloyd-plain", "hamerly", "yinyang", \
             "exact1d"}, default="lloyd"

@@ -26,7 +26,10 @@ fn datasets() -> Vec<(String, Array2<f64>, usize)> {
         s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (s >> 11) as f64 / (1u64 << 53) as f64
     });
-    out.push(("uniform 1500x3 k=25".into(), uniform, 25));
+    out.push(("uniform 1500x3 k=25".into(), uniform.clone(), 25));
+    // The same with 32 clusters or more: narrow rows then carry their sums from pass to pass
+    // (with fewer, every pass sums afresh).
+    out.push(("uniform 1500x3 k=40".into(), uniform, 40));
     // Heavy duplicates: exact ties between centres and empty clusters.
     let dup = Array2::from_shape_fn((400, 2), |(i, j)| ((i % 6) * (j + 1)) as f64);
     out.push(("duplicates k=9".into(), dup, 9));

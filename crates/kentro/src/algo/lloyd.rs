@@ -591,7 +591,8 @@ pub(crate) fn run<F: Float, D: Samples<F>>(
 /// after it, by its own), and every [`REFRESH_ITERATIONS`] iterations. Weighted fits
 /// always sum afresh (a weight taken out and put back need not cancel exactly, and a cluster
 /// must be seen empty exactly when it is), but for whole weights: the numbers of copies of
-/// distinct rows ([`Samples::whole_weights`]).
+/// distinct rows ([`Samples::whole_weights`]). Shapes where a pass sums every row for little
+/// more than it costs never carry ([`super::sums_fresh_only`]).
 struct RunningSums {
     /// The sums and weights of the clusters as `labels` stood after the last pass.
     sums: Vec<f64>,
@@ -778,6 +779,10 @@ impl RunningSums {
         d: usize,
     ) {
         self.last_changed = p.changed;
+        if self.fresh_only {
+            // `p` keeps its fresh sums; nothing is ever carried.
+            return;
+        }
         if !incremental {
             self.sums.clone_from(&p.sums);
             self.weights.clone_from(&p.weights);

@@ -222,17 +222,17 @@ pub(crate) struct Scan {
 
 impl Scan {
     /// Scans `x`, refusing it as `validate::check_data` does (with the same error).
-    #[cfg(test)]
     fn new<F: Float>(x: ArrayView2<F>) -> Result<Self, KMeansError> {
         Self::pass(x, false)
     }
 
-    /// [`Scan::new`], with the column sums of squares (in float64) made in the same pass.
+    /// The scan, with the column sums of squares (in float64) made in the same pass.
     pub(crate) fn with_squares<F: Float>(x: ArrayView2<F>) -> Result<Self, KMeansError> {
         Self::pass(x, true)
     }
 
-    /// [`Scan::new`], and the column sums of squares where `squares` (else none).
+    /// The scan, refusing `x` as `validate::check_data` does (with the same error), and the
+    /// column sums of squares where `squares` (else none).
     fn pass<F: Float>(x: ArrayView2<F>, squares: bool) -> Result<Self, KMeansError> {
         check_shape(x)?;
         let d = x.ncols();
@@ -450,10 +450,12 @@ const BORROW_MIN_VALUES: usize = 1 << 20;
 
 /// The data as the algorithms see it: scaled by an exact power of two where needed, then centred
 /// on its column means (scikit-learn centres too, for accuracy): the one working copy of a fit.
-/// Rows that need no scaling, lie near the origin ([`Scan::far_from_origin`]) and are one slice
-/// are taken as they are, with no copy: centring would not halve their mean ‖x‖², which bounds
-/// the rounding of the distances' expansions (every bound allows for that rounding), and the copy
-/// costs a write of the whole data (blobs 200k × 32: 51 MB, in fresh pages the kernel clears).
+/// Big data ([`BORROW_MIN_VALUES`]) that need no scaling and lie near the origin
+/// ([`Scan::far_from_origin`]) are taken as they are, with no copy where their rows are one
+/// slice: centring would not halve their mean ‖x‖², which bounds the rounding of the distances'
+/// expansions (every bound allows for that rounding), and the copy costs a write of the whole
+/// data (blobs 200k × 32: 51 MB, in fresh pages the kernel clears). Their results are then
+/// those of uncentred data, which differ from scikit-learn's centred ones by rounding only.
 pub(crate) struct Prepared<'a, F> {
     pub(crate) x: CowArray<'a, F, Ix2>,
     /// Column means of the scaled data, rounded to `F` (as scikit-learn keeps them); zero where
@@ -461,7 +463,7 @@ pub(crate) struct Prepared<'a, F> {
     mean: Vec<f64>,
     scale: f64,
     /// Column sums of the data `x` (fixed blocks), for [`Prepared::mean_variance`].
-    centred_sums: Vec<f64>,
+    sums: Vec<f64>,
     /// Column sums of the squares of the data `x` (the same blocks).
     squares: Vec<f64>,
     /// The largest magnitude in `x` (for k-means++'s screening copies).
@@ -479,8 +481,9 @@ impl<'a, F: Float> Prepared<'a, F> {
     /// for any thread count); `None` if the observer asked to stop. `scan` is the data's
     /// [`Scan`], whose column sums are those of the scaled data when `scale` is 1. With
     /// `columns`, the centred rows are also laid out for `f32` products, with their norms, in the
-    /// same pass (while they are in cache). Where the scan has the squares and shows rows near
-    /// the origin that need no scaling, one slice, `x` is taken as it is (nothing laid out).
+    /// same pass (while they are in cache). Where the scan has the squares and shows big data
+    /// near the origin that need no scaling, `x` is taken as it is (copied only where its rows are
+    /// not one slice; nothing laid out).
     pub(crate) fn new(
         x: ArrayView2<'a, F>,
         scale: f64,
@@ -489,14 +492,21 @@ impl<'a, F: Float> Prepared<'a, F> {
         columns: bool,
     ) -> Option<Self> {
         let (n, d) = x.dim();
-        let borrow = n * d >= BORROW_MIN_VALUES && scale == 1.0 && x.is_standard_layout();
-        if borrow && scan.squares.len() == d && !scan.far_from_origin::<F>(n) {
+        let as_they_are = n * d >= BORROW_MIN_VALUES && scale == 1.0 && scan.squares.len() == d;
+        if as_they_are && !scan.far_from_origin::<F>(n) {
             let origin = rounded_means::<F>(&scan.sums, n);
+            // Rows not in one slice are copied as they are (the same values, hence the same
+            // fit, as the rows in one slice).
+            let x = if x.is_standard_layout() {
+                CowArray::from(x)
+            } else {
+                CowArray::from(x.as_standard_layout().into_owned())
+            };
             return Some(Prepared {
-                x: CowArray::from(x),
+                x,
                 mean: vec![0.0; d],
                 scale,
-                centred_sums: scan.sums,
+                sums: scan.sums,
                 squares: scan.squares,
                 max_abs: scan.max_abs,
                 origin,
@@ -580,7 +590,7 @@ impl<'a, F: Float> Prepared<'a, F> {
             x: CowArray::from(centred),
             mean,
             scale,
-            centred_sums: moments.sums,
+            sums: moments.sums,
             squares: moments.squares,
             max_abs,
             origin: Vec::new(),
@@ -594,13 +604,14 @@ impl<'a, F: Float> Prepared<'a, F> {
     }
 
     /// Mean of the per-feature variances, in the scaled units: per column, the mean square less
-    /// the squared mean, from the moments of the centring pass (the data being centred, its mean
-    /// is a rounding error away from 0 and nothing cancels).
+    /// the squared mean, from the moments of `x` (of the centring pass, where the data being
+    /// centred, its mean is a rounding error away from 0 and nothing cancels; else of the scan,
+    /// where the squared mean is at most the variance, so at most about half cancels).
     fn mean_variance(&self) -> f64 {
         let (n, d) = self.x.dim();
         let n = n as f64;
         let variance = |(&s, &sq): (&f64, &f64)| (sq / n - (s / n) * (s / n)).max(0.0);
-        self.centred_sums.iter().zip(&self.squares).map(variance).sum::<f64>() / d as f64
+        self.sums.iter().zip(&self.squares).map(variance).sum::<f64>() / d as f64
     }
 
     /// Centres given in the caller's units, moved into the prepared space.
@@ -636,7 +647,8 @@ fn fit_rows<F: Float>(
     find_repeats: bool,
 ) -> Result<(KMeans<F>, usize), KMeansError> {
     let k = params.n_clusters;
-    let scan = Scan::with_squares(x)?;
+    // The squares only where the data may be taken as they are.
+    let scan = if x.len() >= BORROW_MIN_VALUES { Scan::with_squares(x)? } else { Scan::new(x)? };
     let max_abs = scan.max_abs;
     let (n, d) = x.dim();
     if n < k {
@@ -805,6 +817,11 @@ mod tests {
     /// The column sums of `x × scale` in fixed blocks, as `Prepared::new` summed them before the
     /// scan took that over.
     fn separate_sums(x: ArrayView2<f64>, scale: f64) -> Vec<f64> {
+        column_sums_of(x, |v| v * scale)
+    }
+
+    /// The column sums of `f(x)` in fixed blocks, row by row.
+    fn column_sums_of(x: ArrayView2<f64>, f: impl Fn(f64) -> f64 + Sync) -> Vec<f64> {
         let d = x.ncols();
         par_blocks(
             x.nrows(),
@@ -814,7 +831,7 @@ mod tests {
                 let mut sums = vec![0.0f64; d];
                 for row in x.slice(ndarray::s![s..e, ..]).outer_iter() {
                     for (acc, &v) in sums.iter_mut().zip(row.iter()) {
-                        *acc += v * scale;
+                        *acc += f(v);
                     }
                 }
                 sums
@@ -849,15 +866,29 @@ mod tests {
         };
         assert!(centred(x.mapv(|v| v + 2e3).view()), "far from the origin");
         assert!(centred(x.slice(ndarray::s![..n - 1, ..])), "smaller");
+        let scan = Scan::with_squares(x.view()).unwrap();
+        let q = Prepared::new(x.view(), 2f64.powi(-40), scan, &NoObserver, false).unwrap();
+        assert!(!q.x.is_view() && q.origin.is_empty(), "scaled");
+        // Column-major rows are copied as they are: the same values and moments.
         let mut columns = Array2::zeros((n, d).f());
         columns.assign(&x);
-        assert!(centred(columns.view()), "column-major");
+        let q = Prepared::new(
+            columns.view(),
+            1.0,
+            Scan::with_squares(columns.view()).unwrap(),
+            &NoObserver,
+            false,
+        )
+        .unwrap();
+        assert!(!q.x.is_view());
+        assert_eq!((&q.x, &q.origin, &q.sums, &q.squares), (&p.x, &p.origin, &p.sums, &p.squares));
     }
 
     /// Where every sample sits on its centre and a cluster is empty, scikit-learn copies a later
     /// cluster's weighted sum of centred data into it; big data taken as they are get that
-    /// centre too (the copy moved by the means), as the same data centred do (held column-major,
-    /// so copied). Dyadic values: every sum and mean is exact.
+    /// centre too (the copy moved by the means), held in one slice or column-major (copied as
+    /// they are), by every step; an earlier cluster's mean is copied as it is. Dyadic values:
+    /// every sum and mean is exact.
     #[test]
     fn an_empty_cluster_copies_the_centred_sum_where_data_are_taken_as_they_are() {
         let (a, b, c) = ([1.0, 2.0], [4.0, -1.0], [-2.0, 0.5]);
@@ -874,21 +905,26 @@ mod tests {
         // moved back by the means.
         let w = (n / 2) as f64;
         let copied = [(a[0] - 1.0) * w + 1.0, (a[1] - 0.875) * w + 0.875];
-        for algorithm in [Algorithm::Lloyd, Algorithm::Auto] {
+        for algorithm in [Algorithm::Lloyd, Algorithm::Hamerly, Algorithm::Elkan] {
             let params =
                 KMeans::params(4).algorithm(algorithm).init(Init::Centers(init.clone())).check().unwrap();
             for (fit, what) in [
                 (params.fit(x.view()).unwrap(), "as it is"),
-                (params.fit(columns.view()).unwrap(), "centred"),
+                (params.fit(columns.view()).unwrap(), "column-major"),
             ] {
                 assert_eq!(fit.centers().row(0).to_vec(), copied, "{algorithm:?} {what}");
                 assert_eq!(fit.centers().slice(ndarray::s![1.., ..]), init.slice(ndarray::s![1.., ..]));
                 assert_eq!(
-                    fit.labels().iter().map(|&j| j - 1).collect::<Vec<_>>(),
+                    fit.labels().iter().map(|&j| j as i64 - 1).collect::<Vec<_>>(),
                     (0..n).map(|i| [0, 0, 1, 2][i % 4]).collect::<Vec<_>>()
                 );
                 assert_eq!(fit.n_iter(), 2, "{algorithm:?} {what}");
             }
+            // The heaviest cluster before the empty one: its mean is copied, wherever the data lie.
+            let init = ndarray::array![a, [30.0, 30.0], b, c];
+            let fit = KMeans::params(4).algorithm(algorithm).init(Init::Centers(init)).fit(x.view()).unwrap();
+            assert_eq!(fit.centers(), ndarray::array![a, a, b, c], "{algorithm:?}");
+            assert_eq!(fit.labels().to_vec(), (0..n).map(|i| [0, 0, 2, 3][i % 4]).collect::<Vec<_>>());
         }
     }
 
@@ -913,6 +949,11 @@ mod tests {
                 let x = data(n, d, n as u64);
                 let scan = Scan::new(x.view()).unwrap();
                 assert_eq!(scan.max_abs, check_data(x.view()).unwrap());
+                // The squares made in the scan are summed per column in row order, and the sums
+                // beside them are the plain scan's.
+                let with = Scan::with_squares(x.view()).unwrap();
+                assert_eq!((&with.sums, with.max_abs), (&scan.sums, scan.max_abs));
+                assert_eq!(with.squares, column_sums_of(x.view(), |v| v * v), "{n}x{d}");
                 let p = Prepared::new(x.view(), scale, scan, &NoObserver, true).unwrap();
                 // The layout for f32 products and the norms made in the pass are those of a
                 // pass over its output.
@@ -930,7 +971,7 @@ mod tests {
                 let centred = Array2::from_shape_fn((n, d), |(i, j)| x[[i, j]] * scale - mean[j]);
                 assert_eq!(p.x, centred, "{n}x{d}, scale {scale}");
                 // The first moments from the centring pass are those of a pass over its output.
-                assert_eq!(p.centred_sums, separate_sums(p.x.view(), 1.0), "{n}x{d}, scale {scale}");
+                assert_eq!(p.sums, separate_sums(p.x.view(), 1.0), "{n}x{d}, scale {scale}");
                 // The largest magnitude found with them is the prepared data's.
                 assert_eq!(p.max_abs(), check_data(p.x.view()).unwrap(), "{n}x{d}, scale {scale}");
                 // The mean variance from the pass's moments is the two-pass one (to rounding).
@@ -943,10 +984,7 @@ mod tests {
                     Prepared::new(columns.t(), scale, Scan::new(columns.t()).unwrap(), &NoObserver, false)
                         .unwrap();
                 assert!(q.kept.is_none());
-                assert_eq!(
-                    (q.x, q.mean, q.centred_sums, q.squares),
-                    (p.x, p.mean, p.centred_sums, p.squares)
-                );
+                assert_eq!((q.x, q.mean, q.sums, q.squares), (p.x, p.mean, p.sums, p.squares));
                 assert_eq!(q.max_abs, p.max_abs);
             }
         }
@@ -1120,6 +1158,20 @@ mod tests {
                 assert!(plain.centers().iter().all(|v| v.abs() < 1e3));
             }
         }
+    }
+
+    /// Narrow rows sum every pass afresh exactly where `auto` runs Lloyd's passes on them.
+    #[test]
+    fn sums_are_summed_afresh_where_auto_runs_lloyd_on_narrow_rows() {
+        for (d, k) in [(1, 1), (2, 8), (2, 31), (8, 31)] {
+            assert!(sums_fresh_only::<f64>(d, k), "d={d} k={k}");
+        }
+        for (d, k) in [(2, 32), (3, 64), (8, 32), (9, 8), (64, 10)] {
+            assert!(!sums_fresh_only::<f64>(d, k), "d={d} k={k}");
+        }
+        assert!(
+            sums_fresh_only::<f32>(4, 31) && !sums_fresh_only::<f32>(5, 8) && !sums_fresh_only::<f32>(2, 32)
+        );
     }
 
     /// `auto` runs plain Lloyd where its measured crossover says so, bounds elsewhere (Hamerly's
