@@ -390,23 +390,18 @@ fn add_tile<F: Float, const W: usize>(sums: &mut [f64], squares: &mut [f64], row
     let d = sums.len();
     let tile = p0..p0 + W;
     let mut acc: [f64; W] = sums[tile.clone()].try_into().expect("a whole tile");
-    if squares.is_empty() {
-        for row in rows.chunks_exact(d) {
-            let row = &row[tile.clone()];
-            for j in 0..W {
-                acc[j] += row[j].to_f64();
-            }
+    // The squares are formed either way (a scan is bound by memory) and kept where asked for.
+    let mut sq: [f64; W] =
+        squares.get(tile.clone()).map_or([0.0; W], |s| s.try_into().expect("a whole tile"));
+    for row in rows.chunks_exact(d) {
+        let row = &row[tile.clone()];
+        for j in 0..W {
+            let v = row[j].to_f64();
+            acc[j] += v;
+            sq[j] += v * v;
         }
-    } else {
-        let mut sq: [f64; W] = squares[tile.clone()].try_into().expect("a whole tile");
-        for row in rows.chunks_exact(d) {
-            let row = &row[tile.clone()];
-            for j in 0..W {
-                let v = row[j].to_f64();
-                acc[j] += v;
-                sq[j] += v * v;
-            }
-        }
+    }
+    if !squares.is_empty() {
         squares[tile.clone()].copy_from_slice(&sq);
     }
     sums[tile].copy_from_slice(&acc);
@@ -841,8 +836,8 @@ mod tests {
     }
 
     /// Big data near the origin are taken as they are, with the column means they would have
-    /// been centred on; big data far from it, data not in one slice and smaller data are
-    /// centred (copied).
+    /// been centred on (rows not in one slice copied as they are); big data far from it, scaled
+    /// data and smaller data are centred (copied).
     #[test]
     fn only_big_data_near_the_origin_are_taken_as_they_are() {
         let d = 4;
